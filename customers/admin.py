@@ -1,0 +1,56 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Address, User
+from .validators import mask_mobile
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "phone")
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    fields = ("recipient", "mobile", "province", "city", "district", "street", "is_default")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    ordering = ("-date_joined",)
+    list_display = ("__str__", "masked_phone", "email", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "marketing_consent")
+    search_fields = ("phone", "email", "display_name")
+    readonly_fields = ("last_login", "date_joined", "marketing_consent_at")
+    inlines = [AddressInline]
+    fieldsets = (
+        (None, {"fields": ("phone", "email", "password")}),
+        (
+            _("Profile"),
+            {"fields": ("display_name", "birthday", "marketing_consent", "marketing_consent_at")},
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "phone", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    @admin.display(description=_("mobile number"), ordering="phone")
+    def masked_phone(self, obj):
+        return mask_mobile(obj.phone) if obj.phone else "—"

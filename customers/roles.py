@@ -1,0 +1,72 @@
+"""Staff roles: one Django group per role, holding exactly the permissions it needs.
+
+``ROLE_PERMISSIONS`` is the one place that says who may do what. The groups are created
+and kept equal to it by data migrations that call ``sync_role_groups``; an issue that adds
+models adds their permissions here and a migration that calls it again.
+"""
+
+OPERATOR = "operator"
+WAREHOUSE = "warehouse"
+SUPPORT_AGENT = "support_agent"
+SUPPORT_SUPERVISOR = "support_supervisor"
+ANALYST = "analyst"
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    # Operators look shoppers up (orders and complaints lead to them) but do not edit them.
+    OPERATOR: {"customers.view_user", "customers.view_address"},
+    WAREHOUSE: set(),
+    SUPPORT_AGENT: set(),
+    SUPPORT_SUPERVISOR: set(),
+    ANALYST: set(),
+}
+
+# Roles that work in the Django admin; support roles work in the ticket view instead.
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST}
+SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
+
+
+def _role_names(user) -> set[str]:
+    # Cached on the user object: templates and checks ask several times per request.
+    if not hasattr(user, "_mall_role_names"):
+        user._mall_role_names = set(user.groups.values_list("name", flat=True))
+    return user._mall_role_names
+
+
+def has_role(user, *roles: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    return bool(_role_names(user) & set(roles))
+
+
+def is_back_office(user) -> bool:
+    return user.is_superuser or has_role(user, *BACK_OFFICE_ROLES)
+
+
+def sync_role_groups(apps) -> None:
+    """Create every role group and set its permissions to exactly ``ROLE_PERMISSIONS``.
+
+    Takes an app registry (a migration's ``apps`` or ``django.apps.apps``) and creates
+    missing permissions first, since Django only creates them after ``migrate`` ends.
+    Raises ``LookupError`` for a permission that names no model, so a typo fails loudly.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = []
+        for name in sorted(names):
+            app_label, codename = name.split(".")
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None:
+                raise LookupError(f"Role {role!r} names an unknown permission {name!r}.")
+            permissions.append(found)
+        group.permissions.set(permissions)

@@ -1,0 +1,97 @@
+"""Writes for accounts and address books. Views and the admin call these, never the ORM."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Address, User
+
+
+@transaction.atomic
+def register_shopper(
+    *,
+    password: str,
+    phone: str | None = None,
+    email: str | None = None,
+    display_name: str = "",
+    birthday=None,
+    marketing_consent: bool = False,
+) -> User:
+    """Create a shopper account that signs in with ``phone`` or ``email``.
+
+    The caller has validated the input (``RegistrationForm``); the database's unique and
+    check constraints remain the final guard against duplicates. Marketing consent is
+    recorded with its time, because consent must be provable.
+    """
+    return User.objects.create_user(
+        email=email or None,
+        phone=phone or None,
+        password=password,
+        display_name=display_name,
+        birthday=birthday,
+        marketing_consent=marketing_consent,
+        marketing_consent_at=timezone.now() if marketing_consent else None,
+    )
+
+
+@transaction.atomic
+def update_profile(*, user: User, **fields) -> User:
+    """Change a user's own profile fields (cleaned by ``ProfileForm``: an empty phone or
+    email is ``None``). Giving or withdrawing consent moves the consent timestamp."""
+    consent = fields.get("marketing_consent", user.marketing_consent)
+    if consent != user.marketing_consent:
+        user.marketing_consent_at = timezone.now() if consent else None
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def _make_only_default(address: Address) -> None:
+    Address.objects.filter(user_id=address.user_id, is_default=True).exclude(
+        pk=address.pk
+    ).update(is_default=False)
+
+
+@transaction.atomic
+def save_address(*, user: User, address: Address) -> Address:
+    """Save a new or edited address in ``user``'s book.
+
+    The first address becomes the default; an address marked default takes the mark
+    from the previous one. Raises ``PermissionError`` for someone else's address.
+    """
+    if address.pk and address.user_id != user.pk:
+        raise PermissionError("That address belongs to another account.")
+    address.user = user
+    # Serialize concurrent edits of one book, so that two "make default" saves cannot
+    # both pass the one-default check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if not Address.objects.filter(user=user).exclude(pk=address.pk).exists():
+        address.is_default = True
+    if address.is_default:
+        _make_only_default(address)
+    address.full_clean(exclude=["user"])
+    address.save()
+    return address
+
+
+@transaction.atomic
+def set_default_address(*, user: User, address_id: int) -> Address:
+    address = Address.objects.select_for_update().get(pk=address_id, user=user)
+    address.is_default = True
+    _make_only_default(address)
+    address.save(update_fields=["is_default", "updated_at"])
+    return address
+
+
+@transaction.atomic
+def delete_address(*, user: User, address_id: int) -> None:
+    """Delete an address; if it was the default, the most recent other one inherits it."""
+    address = Address.objects.select_for_update().get(pk=address_id, user=user)
+    was_default = address.is_default
+    address.delete()
+    if was_default:
+        successor = Address.objects.filter(user=user).order_by("-updated_at").first()
+        if successor is not None:
+            successor.is_default = True
+            successor.save(update_fields=["is_default", "updated_at"])

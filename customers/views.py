@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import AddressForm, LoginForm, ProfileForm, RegistrationForm
+from .models import Address
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("customers:account")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.register_shopper(
+            phone=data["phone"],
+            email=data["email"],
+            display_name=data["display_name"],
+            password=data["password1"],
+            marketing_consent=data["marketing_consent"],
+        )
+        login(request, user, backend="customers.auth.PhoneOrEmailBackend")
+        messages.success(request, _("Welcome to mall! Your account is ready."))
+        return redirect("customers:account")
+    return render(request, "customers/register.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "customers/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "customers/password_reset_form.html"
+    email_template_name = "customers/email/password_reset.txt"
+    subject_template_name = "customers/email/password_reset_subject.txt"
+    success_url = reverse_lazy("customers:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "customers/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "customers/password_reset_confirm.html"
+    success_url = reverse_lazy("customers:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "customers/password_reset_complete.html"
+
+
+@login_required
+def account(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(
+            user=request.user, **{name: form.cleaned_data[name] for name in form.Meta.fields}
+        )
+        messages.success(request, _("Your profile was saved."))
+        return redirect("customers:account")
+    default_address = request.user.addresses.filter(is_default=True).first()
+    return render(
+        request, "customers/account.html", {"form": form, "default_address": default_address}
+    )
+
+
+@login_required
+def address_list(request):
+    addresses = Address.objects.filter(user=request.user)
+    return render(request, "customers/address_list.html", {"addresses": addresses})
+
+
+def _own_address(request, pk) -> Address:
+    # Someone else's address is "not found", never "forbidden": its existence is private.
+    return get_object_or_404(Address, pk=pk, user=request.user)
+
+
+@login_required
+def address_edit(request, pk=None):
+    address = _own_address(request, pk) if pk is not None else Address(user=request.user)
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        services.save_address(user=request.user, address=form.instance)
+        messages.success(request, _("The address was saved."))
+        return redirect("customers:address_list")
+    return render(request, "customers/address_form.html", {"form": form, "address": address})
+
+
+@login_required
+@require_POST
+def address_delete(request, pk):
+    try:
+        services.delete_address(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The address was deleted."))
+    return redirect("customers:address_list")
+
+
+@login_required
+@require_POST
+def address_make_default(request, pk):
+    try:
+        services.set_default_address(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("This is now your default address."))
+    return redirect("customers:address_list")

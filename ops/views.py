@@ -1,0 +1,29 @@
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import health
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness: the process answers. No dependency is checked, so a database outage
+    does not make the orchestrator restart every web container."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: the database, Redis and a Celery worker (by its heartbeat) all work."""
+    checks = {
+        "database": health.check_database(),
+        "redis": health.check_redis(),
+        "worker": health.check_worker_heartbeat(),
+    }
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )

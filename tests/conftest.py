@@ -1,0 +1,31 @@
+"""Shared fixtures. The suite runs against the real PostgreSQL and Redis that ``bin/test``
+starts (or that DATABASE_URL / REDIS_URL name); nothing here fakes either."""
+
+import os
+
+import pytest
+import redis as redis_lib
+
+
+def pytest_configure(config):
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(
+            f"{' and '.join(missing)} not set: run the suite with bin/test, which starts "
+            "PostgreSQL and Redis, or point these variables at running servers."
+        )
+
+
+@pytest.fixture
+def redis_client(settings):
+    """The test Redis, emptied before and after the test."""
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    # Tests assert on English messages unless they ask for Chinese explicitly.
+    settings.LANGUAGE_CODE = "en"
