@@ -61,7 +61,8 @@ def test_registration_with_a_bad_phone_shows_the_error_and_creates_nothing(
 
 def test_language_switcher_changes_the_page_language(page, live_server):
     page.goto(live_server.url + "/")
-    page.select_option("#language", "en")
-    page.wait_for_load_state()
+    assert page.locator(".search button").inner_text() == "搜索"
+    with page.expect_navigation():
+        page.select_option("#language", "en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator(".search button").inner_text() == "Search"
