@@ -66,10 +66,13 @@ class Postgres:
         self.as_root = os.geteuid() == 0
         self.user = PG_SYSTEM_USER if self.as_root else None
 
-    def _run(self, exe: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    def _run(self, exe: str, *args: str, check=True, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(self.bin / exe), *args], user=self.user, check=True, text=True, **kwargs
+            [str(self.bin / exe), *args], user=self.user, check=check, text=True, **kwargs
         )
+
+    def running(self) -> bool:
+        return _pid_alive(self.data / "postmaster.pid") is not None
 
     def _prepare_root(self) -> None:
         # PostgreSQL refuses to run as root: run it as an unprivileged system user, which
@@ -115,7 +118,7 @@ class Postgres:
                 "--locale=C.UTF-8",
                 stdout=subprocess.DEVNULL,
             )
-        if _pid_alive(self.data / "postmaster.pid") is None:
+        if not self.running():
             options = f"-h 127.0.0.1 -p {port} -k {self.data} -c max_connections=200"
             if self.fast:
                 options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -135,26 +138,35 @@ class Postgres:
             )
         else:
             port = int((self.data / "postmaster.pid").read_text().splitlines()[3])
-        exists = self._run(
-            "psql",
+        created = self._run(
+            "createdb",
             "-h",
             "127.0.0.1",
             "-p",
             str(port),
             "-U",
             "postgres",
-            "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
+            DB_NAME,
+            check=False,
             capture_output=True,
-        ).stdout.strip()
-        if exists != "1":
-            self._run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", DB_NAME)
+        )
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            raise RuntimeError(f"createdb failed: {created.stderr.strip()}")
         return f"postgres://postgres@127.0.0.1:{port}/{DB_NAME}"
 
     def stop(self) -> None:
-        if (self.data / "PG_VERSION").exists() and _pid_alive(self.data / "postmaster.pid"):
+        if (self.data / "PG_VERSION").exists() and self.running():
+            if self.as_root:
+                self._prepare_root()  # a parent folder's mode may have changed since start
             self._run(
-                "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", stdout=subprocess.DEVNULL
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+                stdout=subprocess.DEVNULL,
             )
 
 
@@ -167,9 +179,12 @@ class Redis:
         self.pid_file = self.dir / "redis.pid"
         self.port_file = self.dir / "port"
 
+    def running(self) -> bool:
+        return _pid_alive(self.pid_file) is not None
+
     def start(self, port: int) -> str:
         self.dir.mkdir(exist_ok=True)
-        if _pid_alive(self.pid_file) is None:
+        if not self.running():
             subprocess.run(
                 [
                     self.exe,
@@ -222,33 +237,20 @@ class Redis:
             time.sleep(0.05)
 
 
-def _ports(state: Path) -> dict:
-    """The ports this state folder uses, chosen once and reused while they stay free."""
-    path = state / "ports.json"
-    ports = json.loads(path.read_text()) if path.exists() else {}
-    for name in ("postgres", "redis"):
-        if name not in ports:
-            ports[name] = _free_port()
-    path.write_text(json.dumps(ports))
-    return ports
-
-
 def start(state: Path, fast: bool) -> dict[str, str]:
+    """Start (or find running) both servers for ``state``; return their URLs."""
     state.mkdir(parents=True, exist_ok=True)
-    ports = _ports(state)
-    pg, redis = Postgres(state, fast), Redis(state)
-    for name, server in (("postgres", pg), ("redis", redis)):
-        running = (
-            _pid_alive(pg.data / "postmaster.pid")
-            if name == "postgres"
-            else _pid_alive(redis.pid_file)
-        )
-        if not running and not _port_is_free(ports[name]):
-            ports[name] = _free_port()  # someone else took it since last time
-    (state / "ports.json").write_text(json.dumps(ports))
+    servers = {"postgres": Postgres(state, fast), "redis": Redis(state)}
+    # Ports are chosen once per folder and kept, unless another program took one since.
+    ports_file = state / "ports.json"
+    ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    for name, server in servers.items():
+        if name not in ports or (not server.running() and not _port_is_free(ports[name])):
+            ports[name] = _free_port()
+    ports_file.write_text(json.dumps(ports))
     return {
-        "DATABASE_URL": pg.start(ports["postgres"]),
-        "REDIS_URL": redis.start(ports["redis"]),
+        "DATABASE_URL": servers["postgres"].start(ports["postgres"]),
+        "REDIS_URL": servers["redis"].start(ports["redis"]),
     }
 
 

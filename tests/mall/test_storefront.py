@@ -1,0 +1,71 @@
+import pytest
+from django.test import Client
+from django.urls import path
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_search_and_cart_render_with_the_site_frame(client, django_assert_max_num_queries):
+    for url in ("/", "/search/?q=茶叶", "/cart/"):
+        with django_assert_max_num_queries(0):
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'name="q"' in response.text  # the header's search box
+        assert "/cart/" in response.text
+        assert "/static/mall/site.css" in response.text
+
+
+def test_search_echoes_the_query_escaped(client):
+    response = client.get("/search/", {"q": "<script>x</script>"})
+    assert "<script>x</script>" not in response.text
+    assert "&lt;script&gt;x&lt;/script&gt;" in response.text
+
+
+def test_no_asset_comes_from_another_host(client):
+    response = client.get("/")
+    for marker in ("http://", "https://", "//cdn"):
+        assert f'src="{marker}' not in response.text
+        assert f'href="{marker}' not in response.text
+
+
+def test_unknown_page_gets_the_shops_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert "/static/mall/site.css" in response.text
+
+
+def _boom(request):
+    raise RuntimeError("boom")
+
+
+urlpatterns = [path("boom/", _boom)]
+
+
+@pytest.mark.urls("tests.mall.test_storefront")
+def test_server_error_gets_the_shops_500_page():
+    client = Client(raise_request_exception=False)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+
+
+def test_signed_in_header_shows_the_account_menu(client, django_user_model):
+    user = django_user_model.objects.create_user(email="a@example.com", password="x-long-pass-1")
+    client.force_login(user)
+    response = client.get("/")
+    assert "account-menu" in response.text
+    assert "/accounts/logout/" in response.text
+
+
+def test_api_schema_and_docs_are_served_without_a_cdn(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"openapi: 3" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "drf_spectacular_sidecar/swagger-ui-dist" in docs.text
+    assert "cdn.jsdelivr" not in docs.text and "unpkg.com" not in docs.text
+    # The assets it names are really served by the shop.
+    asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert asset.status_code == 200
