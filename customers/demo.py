@@ -19,7 +19,12 @@ STAFF = [
 
 SHOPPERS = [
     # phone, email, display name, address (province, city, district, street)
-    ("13800000001", "shopper1@mall.example", "张伟", ("浙江省", "杭州市", "西湖区", "文三路 90 号")),
+    (
+        "13800000001",
+        "shopper1@mall.example",
+        "张伟",
+        ("浙江省", "杭州市", "西湖区", "文三路 90 号"),
+    ),
     ("13800000002", "shopper2@mall.example", "刘洋", ("广东省", "深圳市", "南山区", "科技园 8 栋")),
     ("13800000003", None, "Emma Li", ("上海市", "上海市", "浦东新区", "世纪大道 100 号")),
 ]

@@ -35,12 +35,12 @@ class _ContactFieldsMixin:
         return email
 
     def _require_phone_or_email(self, cleaned):
-        if not self.errors.get("phone") and not self.errors.get("email"):
-            if not cleaned.get("phone") and not cleaned.get("email"):
-                raise forms.ValidationError(
-                    _("Give a mobile number or an email address (or both) to sign in with."),
-                    code="no_contact",
-                )
+        contact_fields_valid = not self.errors.get("phone") and not self.errors.get("email")
+        if contact_fields_valid and not cleaned.get("phone") and not cleaned.get("email"):
+            raise forms.ValidationError(
+                _("Give a mobile number or an email address (or both) to sign in with."),
+                code="no_contact",
+            )
 
 
 class RegistrationForm(_ContactFieldsMixin, forms.Form):
@@ -53,7 +53,9 @@ class RegistrationForm(_ContactFieldsMixin, forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     email = forms.EmailField(
-        label=_("Email address"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email address"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     display_name = forms.CharField(label=_("Display name"), max_length=50, required=False)
     password1 = forms.CharField(
@@ -162,9 +164,10 @@ class AddressForm(forms.ModelForm):
         self.fields["mobile"].validators = []
         self.fields["mobile"].max_length = 20
         self.fields["mobile"].widget.attrs["maxlength"] = 20
-        self.fields["province"].choices = [("", _("Choose a province"))] + list(
-            self.fields["province"].choices
-        )[1:]
+        self.fields["province"].choices = [
+            ("", _("Choose a province")),
+            *list(self.fields["province"].choices)[1:],
+        ]
 
     def clean_mobile(self):
         mobile = self.cleaned_data["mobile"]

@@ -43,7 +43,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     least one is required, and each is unique across accounts.
     """
 
-    phone = models.CharField(
+    # NULL, not "", for "no phone": the unique constraint must allow many users without one.
+    phone = models.CharField(  # noqa: DJ001
         _("mobile number"), max_length=11, null=True, blank=True, validators=[validate_mobile]
     )
     email = models.EmailField(_("email address"), null=True, blank=True, unique=True)
@@ -117,4 +118,5 @@ class Address(models.Model):
 
     @property
     def one_line(self):
-        return f"{self.get_province_display()}{self.city}{self.district}{self.street}"
+        # The Chinese province name in any language: this is what a parcel label carries.
+        return f"{self.province}{self.city}{self.district}{self.street}"

@@ -52,9 +52,14 @@ def sync_role_groups(apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
+        # create_permissions skips app configs without a models module, which is every
+        # config of a migration's registry; restore the value so a live registry is intact.
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
+        try:
+            create_permissions(app_config, verbosity=0)
+        finally:
+            app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

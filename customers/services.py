@@ -37,8 +37,13 @@ def register_shopper(
 def update_profile(*, user: User, **fields) -> User:
     """Change a user's own profile fields (cleaned by ``ProfileForm``: an empty phone or
     email is ``None``). Giving or withdrawing consent moves the consent timestamp."""
-    consent = fields.get("marketing_consent", user.marketing_consent)
-    if consent != user.marketing_consent:
+    # Compare with the stored consent, not the instance: a ModelForm bound to ``user`` has
+    # already copied the new value onto it during validation.
+    stored_consent = (
+        User.objects.select_for_update().values_list("marketing_consent", flat=True).get(pk=user.pk)
+    )
+    consent = fields.get("marketing_consent", stored_consent)
+    if consent != stored_consent:
         user.marketing_consent_at = timezone.now() if consent else None
     for name, value in fields.items():
         setattr(user, name, value)
@@ -48,9 +53,9 @@ def update_profile(*, user: User, **fields) -> User:
 
 
 def _make_only_default(address: Address) -> None:
-    Address.objects.filter(user_id=address.user_id, is_default=True).exclude(
-        pk=address.pk
-    ).update(is_default=False)
+    Address.objects.filter(user_id=address.user_id, is_default=True).exclude(pk=address.pk).update(
+        is_default=False
+    )
 
 
 @transaction.atomic
@@ -58,7 +63,8 @@ def save_address(*, user: User, address: Address) -> Address:
     """Save a new or edited address in ``user``'s book.
 
     The first address becomes the default; an address marked default takes the mark
-    from the previous one. Raises ``PermissionError`` for someone else's address.
+    from the previous one; the default address stays default when edited. Raises
+    ``PermissionError`` for someone else's address.
     """
     if address.pk and address.user_id != user.pk:
         raise PermissionError("That address belongs to another account.")
@@ -66,7 +72,11 @@ def save_address(*, user: User, address: Address) -> Address:
     # Serialize concurrent edits of one book, so that two "make default" saves cannot
     # both pass the one-default check.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    if not Address.objects.filter(user=user).exclude(pk=address.pk).exists():
+    others = Address.objects.filter(user=user).exclude(pk=address.pk)
+    was_default = address.pk and Address.objects.filter(pk=address.pk, is_default=True).exists()
+    # A book with addresses always has exactly one default: the first address takes it,
+    # and the default is moved by marking another address, never by unmarking this one.
+    if was_default or not others.exists():
         address.is_default = True
     if address.is_default:
         _make_only_default(address)

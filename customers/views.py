@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -64,7 +66,8 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 def account(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # A copy, so that a rejected form does not leak its values into the page's header.
+    form = ProfileForm(request.POST or None, instance=copy.copy(request.user))
     if request.method == "POST" and form.is_valid():
         services.update_profile(
             user=request.user, **{name: form.cleaned_data[name] for name in form.Meta.fields}

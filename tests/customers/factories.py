@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 
 from customers.models import Address, User
 
-PASSWORD = "correct-horse-battery-9"  # noqa: S105
+PASSWORD = "correct-horse-battery-9"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
