@@ -7,20 +7,22 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("MALL_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("MALL_ARTIFACTS", Path(__file__).resolve().parents[2] / ".run" / "artifacts"))
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
-# make around it are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ARTIFACTS = Path(
+    os.environ.get("MALL_ARTIFACTS", Path(__file__).resolve().parents[2] / ".run" / "artifacts")
+)
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module. Module scope, not session: while Playwright's event
+    loop runs in this thread, Django needs DJANGO_ALLOW_ASYNC_UNSAFE for the ORM calls
+    the tests (and the database teardown) make, and no other test should inherit that."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Chromium not found at {CHROMIUM}: bin/test installs Debian's chromium.")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
