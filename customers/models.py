@@ -81,6 +81,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.display_name or self.email or self.phone or f"#{self.pk}"
 
+    def get_username(self):
+        # USERNAME_FIELD is email, but a shopper may have only a phone number; login
+        # throttling and the admin need a name for every account.
+        return self.email or self.phone
+
+    def clean(self):
+        # Not AbstractBaseUser.clean, which would copy get_username() (maybe the phone)
+        # into USERNAME_FIELD. Emails are stored lower-case; phones as 11 digits.
+        if self.email:
+            self.email = User.objects.normalize_email(self.email).lower()
+        if self.phone:
+            self.phone = normalize_mobile(self.phone)
+
     def get_full_name(self):
         return str(self)
 

@@ -1,5 +1,6 @@
 import copy
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -38,6 +39,12 @@ class LoginView(auth_views.LoginView):
     template_name = "customers/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes shows instead of logging in, while an account is locked."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "customers/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -5,6 +5,7 @@ environment (``DEBUG=0``, a real ``SECRET_KEY``, ``ALLOWED_HOSTS``, ...), and th
 ``manage.py check --deploy`` reports nothing.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "mall",
     "customers",
     "catalog",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mall.urls"
@@ -100,10 +103,26 @@ CACHES = {
 # --- Accounts ------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "customers.User"
-AUTHENTICATION_BACKENDS = ["customers.auth.PhoneOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses logins for an identifier locked out after failures.
+    "axes.backends.AxesStandaloneBackend",
+    "customers.auth.PhoneOrEmailBackend",
+]
 LOGIN_URL = "customers:login"
 LOGIN_REDIRECT_URL = "customers:account"
 LOGOUT_REDIRECT_URL = "storefront:home"
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
+# one address, that pair is locked for AXES_COOLOFF_MINUTES. Identifiers are normalized
+# first, so "+86 138..." and "138..." (or mixed-case emails) count as one account.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the login form field, not USERNAME_FIELD
+AXES_USERNAME_CALLABLE = "customers.auth.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "customers.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

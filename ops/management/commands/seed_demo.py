@@ -12,9 +12,7 @@ class Command(BaseCommand):
     help = "Create the demo data (staff of every role, shoppers, ...). Safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--list-logins", action="store_true", help="only print the demo logins"
-        )
+        parser.add_argument("--list-logins", action="store_true", help="only print the demo logins")
         parser.add_argument(
             "--allow-production",
             action="store_true",
