@@ -258,6 +258,8 @@ LOGGING = {
         # Requests are logged once, with their timing, by ops.middleware.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # axes announces its configuration at every start; failures still log as WARNING.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
