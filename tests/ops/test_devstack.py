@@ -20,7 +20,10 @@ def test_start_is_idempotent_and_stop_stops():
     try:
         first = devstack.start(state, fast=True)
         again = devstack.start(state, fast=True)
-        assert first == again  # the running servers are reused, not doubled
+        assert first.pop("STARTED") == "postgres redis"
+        # The running servers are reused, not doubled, and the second caller owns nothing.
+        assert again.pop("STARTED") == ""
+        assert first == again
 
         with psycopg2.connect(first["DATABASE_URL"]) as conn, conn.cursor() as cursor:
             cursor.execute("SELECT current_database(), current_setting('server_version_num')")
@@ -28,6 +31,10 @@ def test_start_is_idempotent_and_stop_stops():
         assert database == "mall"
         assert int(version) >= 180000
         assert redis.Redis.from_url(first["REDIS_URL"]).ping()
+        # A caller that started only Redis stops only Redis.
+        devstack.stop(state, only={"redis"})
+        with psycopg2.connect(first["DATABASE_URL"]) as conn:
+            assert conn.closed == 0
     finally:
         devstack.stop(state)
         shutil.rmtree(state, ignore_errors=True)
