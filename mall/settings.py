@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django.contrib.postgres",
     "drf_spectacular_sidecar",
     "axes",
     "mall",
@@ -264,3 +265,13 @@ LOGGING = {
 }
 
 MALL_NAME = _("mall")
+
+# --- Goods admission ---------------------------------------------------------------------
+
+MALL_SUPPLIER_REREVIEW_MONTHS = env.int("MALL_SUPPLIER_REREVIEW_MONTHS", default=12)
+MALL_DOCUMENT_EXPIRY_WARNING_DAYS = env.int("MALL_DOCUMENT_EXPIRY_WARNING_DAYS", default=30)
+MALL_SPOT_CHECK_SHARE = env.float("MALL_SPOT_CHECK_SHARE", default=0.05)
+MALL_SPOT_CHECK_STRIKE_LIMIT = env.int("MALL_SPOT_CHECK_STRIKE_LIMIT", default=3)
+MALL_MAX_IMAGE_BYTES = env.int("MALL_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
+MALL_MAX_DOCUMENT_BYTES = env.int("MALL_MAX_DOCUMENT_BYTES", default=10 * 1024 * 1024)
+MALL_MAX_VIDEO_BYTES = env.int("MALL_MAX_VIDEO_BYTES", default=100 * 1024 * 1024)

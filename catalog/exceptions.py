@@ -1,0 +1,44 @@
+"""Domain errors of the catalog, with the data a person needs to fix the cause."""
+
+from django.utils.translation import gettext as _
+
+
+class CatalogError(Exception):
+    """Base: ``str(error)`` is a message fit for an operator or a shopper."""
+
+
+class SubmissionRefused(CatalogError):
+    """Goods cannot enter (or stay in) the review flow; ``problems`` lists every reason."""
+
+    def __init__(self, product, problems: list[str]):
+        self.product = product
+        self.problems = problems
+        super().__init__(
+            _("“%(product)s” cannot be submitted: %(problems)s")
+            % {"product": product, "problems": "; ".join(problems)}
+        )
+
+
+class SupplierNotQualified(CatalogError):
+    def __init__(self, supplier, problems: list[str]):
+        self.supplier = supplier
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class ReasonRequired(CatalogError):
+    def __init__(self):
+        super().__init__(_("Give a reason: it is recorded and shown to the supplier."))
+
+
+class InvalidUpload(CatalogError):
+    """An uploaded file is not what it claims or is too large."""
+
+
+class SpotCheckAlreadyRecorded(CatalogError):
+    def __init__(self, check):
+        self.check = check
+        super().__init__(
+            _("This spot check was already recorded as “%(result)s”.")
+            % {"result": check.get_result_display()}
+        )

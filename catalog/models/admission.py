@@ -1,0 +1,190 @@
+"""Goods admission: suppliers, their qualification documents, prohibited words, spot checks."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mall.statemachine import Machine, Transition, TransitionRecord
+
+from ..validators import validate_credit_code
+
+
+class DocumentType(models.TextChoices):
+    BUSINESS_LICENCE = "business_licence", _("Business licence")
+    PRODUCTION_LICENCE = "production_licence", _("Production licence")
+    QUALITY_REPORT = "quality_report", _("Quality inspection report")
+    CCC = "ccc", _("3C certificate")
+    FOOD_PERMIT = "food_permit", _("Food business permit")
+    BRAND_AUTHORISATION = "brand_authorisation", _("Brand authorisation")
+    COSMETICS_FILING = "cosmetics_filing", _("Cosmetics filing certificate")
+    MEDICAL_DEVICE = "medical_device", _("Medical device registration")
+
+
+class Supplier(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        UNDER_REVIEW = "under_review", _("Under review")
+        APPROVED = "approved", _("Approved")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+
+    name = models.CharField(_("company name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+    )
+    contact_name = models.CharField(_("contact person"), max_length=50)
+    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    address = models.CharField(_("registered address"), max_length=200, blank=True)
+    categories = models.ManyToManyField(
+        "catalog.Category",
+        verbose_name=_("categories it may supply"),
+        related_name="suppliers",
+        blank=True,
+        help_text=_("A category covers its subcategories."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.APPLIED, db_index=True
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    next_review_due = models.DateField(_("next re-review due"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+SUPPLIER_MACHINE = Machine(
+    Transition("start_review", sources={"applied"}, target="under_review"),
+    Transition("return_for_changes", sources={"under_review"}, target="applied"),
+    Transition("approve", sources={"under_review"}, target="approved"),
+    Transition("suspend", sources={"approved"}, target="suspended"),
+    Transition("reinstate", sources={"suspended"}, target="approved"),
+    Transition(
+        "terminate",
+        sources={"applied", "under_review", "approved", "suspended"},
+        target="terminated",
+    ),
+)
+
+
+class SupplierStatusChange(TransitionRecord):
+    subject = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("supplier status change")
+        verbose_name_plural = _("supplier status changes")
+
+
+def qualification_upload_path(instance, filename):
+    return f"qualifications/{instance.supplier_id}/{filename}"
+
+
+class QualificationDocument(models.Model):
+    """A licence or certificate of a supplier, with the scan an operator checked."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="documents")
+    doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
+    number = models.CharField(_("document number"), max_length=100)
+    issuer = models.CharField(_("issued by"), max_length=200)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    scan = models.FileField(_("scan"), upload_to=qualification_upload_path)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
+    expired_handled_at = models.DateTimeField(_("expiry handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("qualification document")
+        verbose_name_plural = _("qualification documents")
+        ordering = ["supplier", "doc_type", "-valid_to"]
+        indexes = [models.Index(fields=["valid_to"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")),
+                name="qualification_valid_interval",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_doc_type_display()} {self.number}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.valid_from <= day <= self.valid_to
+
+
+class ProhibitedWord(models.Model):
+    """Words that may not appear in any goods text (prohibited or restricted goods)."""
+
+    word = models.CharField(_("word"), max_length=50, unique=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("prohibited word")
+        verbose_name_plural = _("prohibited words")
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
+class SpotCheck(models.Model):
+    """A sampled listed product that an operator must check (quality, labelling, ...)."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="spot_checks"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="spot_checks")
+    period = models.DateField(_("sampling month"), help_text=_("First day of the month."))
+    result = models.CharField(
+        _("result"), max_length=10, choices=Result.choices, default=Result.PENDING, db_index=True
+    )
+    findings = models.TextField(_("findings"), blank=True)
+    checked_by = models.ForeignKey(
+        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("spot check")
+        verbose_name_plural = _("spot checks")
+        ordering = ["-period", "result", "pk"]
+        constraints = [
+            # The monthly job may run twice; each product is sampled once per month.
+            models.UniqueConstraint(fields=["product", "period"], name="spot_check_once_a_month")
+        ]
+
+    def __str__(self):
+        return f"{self.product} ({self.period:%Y-%m})"
+
+
+class SupplierStrike(models.Model):
+    """A failed spot check counts against its supplier for 12 months."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="strikes")
+    spot_check = models.OneToOneField(SpotCheck, on_delete=models.PROTECT, related_name="strike")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("supplier strike")
+        verbose_name_plural = _("supplier strikes")
+
+    def __str__(self):
+        return f"{self.supplier}: {self.spot_check}"

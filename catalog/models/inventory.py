@@ -1,0 +1,94 @@
+"""Stock per SKU per warehouse, and the append-only ledger of every change to it.
+
+The database keeps ``0 <= reserved <= on_hand`` with CHECK constraints, so no code path
+can oversell. The inventory issue adds reservations, stocktakes and reconciliation.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Warehouse(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    province = models.CharField(_("province"), max_length=20)
+    city = models.CharField(_("city"), max_length=50)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Stock(models.Model):
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="stocks")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+
+    class Meta:
+        verbose_name = _("stock")
+        verbose_name_plural = _("stock")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_per_sku_warehouse"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class StockMovement(models.Model):
+    """One change to a stock row. Append-only: the sum of ``quantity`` is ``on_hand``."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Purchase receipt")
+        RESERVATION = "reservation", _("Reservation")
+        RELEASE = "release", _("Release of a reservation")
+        SALE = "sale", _("Sale (shipped)")
+        RETURN = "return", _("Return to stock")
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        STOCKTAKE_GAIN = "stocktake_gain", _("Stocktake gain")
+        STOCKTAKE_LOSS = "stocktake_loss", _("Stocktake loss")
+        ADJUSTMENT = "adjustment", _("Manual adjustment")
+
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    quantity = models.IntegerField(_("change to on hand"))
+    reserved_change = models.IntegerField(_("change to reserved"), default=0)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    actor = models.ForeignKey(
+        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | ~Q(reason=""),
+                name="stock_adjustment_needs_reason",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity:+d}"

@@ -1,0 +1,223 @@
+"""Listings: the category tree with its attribute schema, products (SPU), SKUs and media."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mall.statemachine import Machine, Transition, TransitionRecord
+
+from .admission import DocumentType, Supplier
+
+# The product information a category may require, by code; shown on the product page.
+PRODUCT_INFO_FIELDS = {
+    "ingredients": _("Ingredients"),
+    "shelf_life": _("Shelf life"),
+    "storage": _("Storage"),
+    "production_licence_no": _("Production licence number"),
+    "model": _("Model"),
+    "power": _("Power"),
+    "warranty": _("Warranty"),
+    "material": _("Material"),
+    "size_guide": _("Size guide"),
+    "care": _("Care instructions"),
+    "net_content": _("Net content"),
+    "suitable_age": _("Suitable age"),
+}
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("shown on the storefront"), default=True)
+    required_documents = ArrayField(
+        models.CharField(max_length=30, choices=DocumentType.choices),
+        verbose_name=_("documents its suppliers need"),
+        default=list,
+        blank=True,
+        help_text=_("Subcategories inherit these."),
+    )
+    required_info = ArrayField(
+        models.CharField(max_length=30, choices=list(PRODUCT_INFO_FIELDS.items())),
+        verbose_name=_("product information it requires"),
+        default=list,
+        blank=True,
+        help_text=_("Subcategories inherit these."),
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CategoryAttribute(models.Model):
+    """One attribute of a category's schema (brand, capacity, colour, ...)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("Choice")
+        BOOLEAN = "boolean", _("Yes / no")
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = ArrayField(
+        models.CharField(max_length=50), verbose_name=_("choices"), default=list, blank=True
+    )
+    required = models.BooleanField(_("required"), default=False)
+    filterable = models.BooleanField(_("filter on category pages"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category attribute")
+        verbose_name_plural = _("category attributes")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="attribute_code_per_category")
+        ]
+
+    def __str__(self):
+        return f"{self.category}: {self.name}"
+
+
+class Product(models.Model):
+    """A product (SPU): what the shopper sees as one item, sold in one or more SKUs."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        LISTED = "listed", _("Listed")
+        DELISTED = "delisted", _("Delisted")
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(_("name"), max_length=120)
+    subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
+    brand = models.CharField(_("brand"), max_length=60, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    origin = models.CharField(_("place of origin"), max_length=100, blank=True)
+    usage = models.TextField(_("how to use"), blank=True)
+    after_sales_terms = models.TextField(_("after-sales terms"), blank=True)
+    no_reason_return = models.BooleanField(
+        _("7-day no-reason return"),
+        default=True,
+        help_text=_("Untick only for goods the law excludes: fresh food, custom-made, ..."),
+    )
+    info = models.JSONField(_("product information"), default=dict, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    video = models.FileField(_("video"), upload_to="products/videos/", blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    featured = models.BooleanField(_("featured on the home page"), default=False)
+    listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
+    # Lower-cased name, subtitle, brand and attribute values: what search matches
+    # substrings in (trigram index), kept by catalog.services.listing.
+    search_text = models.TextField(editable=False, default="")
+    created_by = models.ForeignKey(
+        "customers.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-listed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "category", "-listed_at"], name="product_listing_idx"),
+            models.Index(fields=["supplier", "status"], name="product_supplier_idx"),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="product_search_trgm"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == self.Status.LISTED
+
+
+PRODUCT_MACHINE = Machine(
+    Transition("submit", sources={"draft", "rejected"}, target="submitted"),
+    Transition("approve", sources={"submitted"}, target="approved"),
+    Transition("reject", sources={"submitted"}, target="rejected"),
+    Transition("list", sources={"approved", "delisted"}, target="listed"),
+    Transition("delist", sources={"listed"}, target="delisted"),
+    Transition("revise", sources={"approved", "delisted", "rejected"}, target="draft"),
+)
+
+
+class ProductStatusChange(TransitionRecord):
+    subject = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("product status change")
+        verbose_name_plural = _("product status changes")
+
+
+class SKU(models.Model):
+    """A variant that is priced, stocked and sold (e.g. red, size M)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    code = models.CharField(_("SKU code"), max_length=40)
+    barcode = models.CharField(_("barcode"), max_length=20, blank=True)
+    spec = models.JSONField(_("specification"), default=dict, blank=True)
+    weight_grams = models.PositiveIntegerField(_("weight (g)"))
+    is_active = models.BooleanField(_("on sale"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="sku_code_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} {self.spec_label}".strip() if self.product_id else self.code
+
+    @property
+    def spec_label(self) -> str:
+        return " / ".join(str(value) for value in self.spec.values())
+
+
+def product_image_path(instance, filename):
+    return f"products/{instance.product_id}/{filename}"
+
+
+class ProductImage(models.Model):
+    """A product photo, re-encoded on upload (no EXIF, nothing riding along) with the
+    thumbnail sizes the pages use made once, at upload."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to=product_image_path)
+    thumb_small = models.ImageField(upload_to=product_image_path, editable=False)
+    thumb_medium = models.ImageField(upload_to=product_image_path, editable=False)
+    alt = models.CharField(_("description"), max_length=120, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.alt or f"#{self.pk}"

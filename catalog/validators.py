@@ -1,0 +1,29 @@
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# GB 32100-2015: the unified social credit code is 18 characters from this alphabet
+# (no I, O, S, V, Z); the last is a check character over the first 17.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(char) * weight
+        for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: str) -> None:
+    code = (value or "").strip().upper()
+    if len(code) != 18 or any(char not in CREDIT_CODE_ALPHABET for char in code):
+        raise ValidationError(
+            _("A unified social credit code has 18 characters (digits and capital letters)."),
+            code="credit_code_format",
+        )
+    if credit_code_check_char(code[:17]) != code[17]:
+        raise ValidationError(
+            _("This unified social credit code is not valid: its check character is wrong."),
+            code="credit_code_check",
+        )
