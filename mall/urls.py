@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
 
 urlpatterns = [
     path("", include("mall.storefront_urls")),
@@ -10,4 +13,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ops.urls")),
+    re_path(r"^" + settings.MEDIA_URL.lstrip("/") + r"(?P<path>.+)$", views.public_media),
 ]

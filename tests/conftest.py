@@ -25,7 +25,14 @@ def redis_client(settings):
     client.flushdb()
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _english_by_default(settings):
+def _test_settings(settings, _media_root):
     # Tests assert on English messages unless they ask for Chinese explicitly.
     settings.LANGUAGE_CODE = "en"
+    # Uploaded files of tests land in a throwaway folder, not the project's media/.
+    settings.MEDIA_ROOT = str(_media_root)

@@ -72,3 +72,25 @@ def test_api_schema_and_docs_are_served_without_a_cdn(client, settings):
     # The assets it names are really served by the shop.
     asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+def test_product_photos_are_public_but_other_uploads_are_not(client, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "products" / "7").mkdir(parents=True)
+    (tmp_path / "products" / "7" / "a.jpg").write_bytes(b"jpeg-bytes")
+    (tmp_path / "qualifications" / "7").mkdir(parents=True)
+    (tmp_path / "qualifications" / "7" / "licence.pdf").write_bytes(b"%PDF-secret")
+
+    photo = client.get("/media/products/7/a.jpg")
+    assert photo.status_code == 200
+    assert b"".join(photo.streaming_content) == b"jpeg-bytes"
+    assert "immutable" in photo["Cache-Control"]
+
+    for path in (
+        "/media/qualifications/7/licence.pdf",
+        "/media/products/../qualifications/7/licence.pdf",
+        "/media/products/%2E%2E/qualifications/7/licence.pdf",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"secret" not in response.content
