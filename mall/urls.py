@@ -3,12 +3,19 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from catalog import documents as catalog_documents
+
 from . import views
 
 urlpatterns = [
     path("", include("mall.storefront_urls")),
     path("accounts/", include("customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "admin/documents/<int:pk>/scan/",
+        catalog_documents.qualification_scan,
+        name="qualification-scan",
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -326,3 +326,21 @@ def test_a_passed_spot_check_changes_nothing_else(supplier, food, operator):
     product.refresh_from_db()
     assert product.status == Product.Status.LISTED
     assert not supplier.strikes.exists()
+
+
+def test_qualification_scans_only_reach_staff_who_may_view_documents(client, supplier):
+    from catalog.documents import scan_url
+    from tests.customers.factories import UserFactory
+
+    document = supplier.documents.first()
+    url = scan_url(document)
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(UserFactory())  # a shopper
+    assert client.get(url).status_code == 403
+    client.force_login(UserFactory(roles=["support_agent"]))
+    assert client.get(url).status_code == 403
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
