@@ -11,13 +11,44 @@ SUPPORT_AGENT = "support_agent"
 SUPPORT_SUPERVISOR = "support_supervisor"
 ANALYST = "analyst"
 
+
+def _perms(app_label: str, actions: str, *models: str) -> set[str]:
+    """``_perms("catalog", "add change", "sku")`` -> {"catalog.add_sku", "catalog.change_sku"}."""
+    return {f"{app_label}.{action}_{model}" for action in actions.split() for model in models}
+
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    # Operators look shoppers up (orders and complaints lead to them) but do not edit them.
-    OPERATOR: {"customers.view_user", "customers.view_address"},
-    WAREHOUSE: set(),
+    OPERATOR: {
+        # Operators look shoppers up (orders and complaints lead to them) but do not edit them.
+        "customers.view_user",
+        "customers.view_address",
+        # Goods admission and listings. Nothing there is deleted but words and photos:
+        # suppliers and goods leave through transitions, which keep their history.
+        *_perms(
+            "catalog",
+            "add change view",
+            "supplier",
+            "qualificationdocument",
+            "category",
+            "categoryattribute",
+            "product",
+            "sku",
+            "productimage",
+            "prohibitedword",
+            "spotcheck",
+        ),
+        *_perms("catalog", "delete", "prohibitedword", "productimage"),
+        # Prices are added (each one ends the last), never edited.
+        *_perms("catalog", "add view", "skuprice"),
+        # Stock changes only through the inventory services; operators look.
+        *_perms("catalog", "view", "warehouse", "stock", "stockmovement"),
+    },
+    WAREHOUSE: _perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
     SUPPORT_AGENT: set(),
     SUPPORT_SUPERVISOR: set(),
-    ANALYST: set(),
+    ANALYST: _perms(
+        "catalog", "view", "product", "sku", "supplier", "category", "skuprice", "stock"
+    ),
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "drf_spectacular_sidecar",
     "axes",
+    "import_export",
     "mall",
     "customers",
     "catalog",

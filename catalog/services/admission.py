@@ -18,6 +18,7 @@ from customers.roles import OPERATOR
 from mall.statemachine import transition
 
 from ..exceptions import (
+    CatalogError,
     ReasonRequired,
     SpotCheckAlreadyRecorded,
     SubmissionRefused,
@@ -394,6 +395,11 @@ def record_re_review(*, supplier: Supplier, actor, passed: bool, notes: str) -> 
     if not notes.strip():
         raise ReasonRequired()
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
+    if supplier.status != Supplier.Status.APPROVED:
+        raise CatalogError(
+            _("Only approved suppliers are re-reviewed; %(supplier)s is “%(status)s”.")
+            % {"supplier": supplier, "status": supplier.get_status_display()}
+        )
     if not passed:
         suspend_supplier(
             supplier=supplier,

@@ -228,6 +228,15 @@ def test_terminated_suppliers_never_come_back(supplier, operator):
             service(supplier=supplier, actor=operator, reason="x")
 
 
+def test_only_approved_suppliers_are_re_reviewed(food, operator):
+    from catalog.exceptions import CatalogError
+
+    applied = make_supplier(categories=[food.parent], approved=False)
+    with pytest.raises(CatalogError):
+        admission.record_re_review(supplier=applied, actor=operator, passed=True, notes="ok")
+    assert not SupplierStatusChange.objects.filter(subject=applied).exists()
+
+
 def test_failed_re_review_suspends_passed_moves_the_date(supplier, operator):
     supplier.next_review_due = timezone.localdate()
     supplier.save()

@@ -44,7 +44,8 @@ def test_migration_created_each_group_with_exactly_its_permissions(role):
 
 
 def test_operator_may_view_but_not_change_shoppers():
-    assert _permission_names(Group.objects.get(name="operator")) == {
+    permissions = _permission_names(Group.objects.get(name="operator"))
+    assert {name for name in permissions if name.startswith("customers.")} == {
         "customers.view_user",
         "customers.view_address",
     }

@@ -1,0 +1,131 @@
+"""Admin actions that move objects through a state machine by calling a service.
+
+Each selected object is tried on its own, in primary-key order (so row locks are taken in
+one order): a refusal (``CatalogError`` or ``IllegalTransition``) is reported with its
+message and does not stop the others. Actions that need a reason first show a
+confirmation page with a reason field (templates/admin/catalog/action_reason.html).
+Actions never write models themselves; the service does, with its checks and history row.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from catalog.exceptions import CatalogError
+from mall.statemachine import IllegalTransition, Machine
+
+REFUSALS = (CatalogError, IllegalTransition)
+
+
+@dataclass(frozen=True)
+class ServiceAction:
+    """One admin action: ``perform(obj, actor, reason)`` calls the service for one object.
+
+    ``sources`` are the states in which the action makes sense; when the changelist is
+    filtered to one state, only the actions possible from it are offered. ``reason_label``
+    asks for a reason on a confirmation page first (required unless ``reason_required`` is
+    false).
+    """
+
+    name: str
+    label: str
+    done: str  # success message, with %(count)d
+    perform: Callable
+    sources: frozenset[str] | None = None
+    reason_label: str | None = None
+    reason_required: bool = True
+
+
+def transition_action(machine: Machine, transition: str, **kwargs) -> ServiceAction:
+    return ServiceAction(sources=machine[transition].sources, **kwargs)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 5, "cols": 70}))
+
+    def __init__(self, *args, label, required, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].required = required
+
+
+def _describe(obj, error) -> str:
+    message = str(error)
+    return message if str(obj) in message else f"{obj}: {message}"
+
+
+def perform_each(modeladmin, request, queryset, perform, *, done: str) -> int:
+    """Call ``perform(obj)`` for every selected object and report; returns how many worked."""
+    succeeded = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            perform(obj)
+        except REFUSALS as error:
+            modeladmin.message_user(request, _describe(obj, error), messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
+    return succeeded
+
+
+def make_admin_action(spec: ServiceAction):
+    def action(modeladmin, request, queryset):
+        def perform(obj, reason=""):
+            return spec.perform(obj, request.user, reason)
+
+        if spec.reason_label is None:
+            perform_each(modeladmin, request, queryset, perform, done=spec.done)
+            return None
+        form_kwargs = {"label": spec.reason_label, "required": spec.reason_required}
+        if "apply" in request.POST:
+            form = ReasonForm(request.POST, **form_kwargs)
+            if form.is_valid():
+                reason = form.cleaned_data["reason"]
+                perform_each(
+                    modeladmin,
+                    request,
+                    queryset,
+                    lambda obj: perform(obj, reason),
+                    done=spec.done,
+                )
+                return None  # back to the changelist, with the messages
+        else:
+            form = ReasonForm(**form_kwargs)
+        opts = modeladmin.model._meta
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": spec.label,
+            "opts": opts,
+            "objects": list(queryset.order_by("pk")),
+            "form": form,
+            "action_name": spec.name,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": modeladmin.media,
+        }
+        request.current_app = modeladmin.admin_site.name
+        return TemplateResponse(request, "admin/catalog/action_reason.html", context)
+
+    action.__name__ = spec.name
+    return admin.action(description=spec.label, permissions=["change"])(action)
+
+
+class ServiceActionsMixin:
+    """ModelAdmin mixin: ``service_actions`` become admin actions, narrowed to those possible
+    from the state the changelist is filtered to (``state_parameter``)."""
+
+    service_actions: Iterable[ServiceAction] = ()
+    state_parameter = "status__exact"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # goods and suppliers leave through transitions
+        state = request.GET.get(self.state_parameter)
+        for spec in self.service_actions:
+            if state and spec.sources is not None and state not in spec.sources:
+                actions.pop(spec.name, None)
+        return actions

@@ -1,0 +1,52 @@
+"""Read-only inlines shared by the admission admins: the history of a state machine."""
+
+from django.contrib import admin
+from django.contrib.auth import get_permission_codename
+from django.utils.translation import gettext_lazy as _
+
+
+class TransitionHistoryInline(admin.TabularInline):
+    """Every transition of the parent object (who, when, from, to, why), newest first.
+
+    Nobody edits history; whoever may see the parent sees its history.
+    """
+
+    status_choices: dict = {}
+    fields = ("at", "action", "from_label", "to_label", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = _("decision")
+    verbose_name_plural = _("history of decisions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor").order_by("-at", "-pk")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        opts = self.parent_model._meta
+        return any(
+            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+            for action in ("view", "change")
+        )
+
+    @admin.display(description=_("decision"))
+    def action(self, obj):
+        return obj.transition.replace("_", " ")
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj):
+        return self.status_choices.get(obj.from_state, obj.from_state)
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj):
+        return self.status_choices.get(obj.to_state, obj.to_state)

@@ -1,0 +1,539 @@
+"""Admin for listings: the category tree, goods (the review queue), SKUs and prices.
+
+Goods change state only through the actions (``catalog.services.admission``); goods that
+are not draft or rejected are read-only here, as the rules say: revise them to draft,
+change them, and submit them for review again.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ExportForm
+from import_export.tmp_storages import CacheStorage
+
+from catalog.exceptions import InvalidUpload
+from catalog.models import (
+    PRODUCT_INFO_FIELDS,
+    PRODUCT_MACHINE,
+    SKU,
+    Category,
+    CategoryAttribute,
+    DocumentType,
+    Product,
+    ProductImage,
+    ProductStatusChange,
+    SkuPrice,
+)
+from catalog.services import admission, listing, pricing
+from catalog.services.media import check_video, process_product_image
+
+from .actions import ServiceActionsMixin, make_admin_action, transition_action
+from .history import TransitionHistoryInline
+from .resources import ProductResource
+
+
+def _processed_upload(form, field, process):
+    """Run a new upload of ``field`` through a media service; its refusal is a form error."""
+    upload = form.cleaned_data.get(field)
+    if not isinstance(upload, UploadedFile):
+        return upload
+    try:
+        return process(upload)
+    except InvalidUpload as error:
+        raise ValidationError(str(error), code="invalid_upload") from error
+
+
+# --- Categories ----------------------------------------------------------------------------
+
+
+class CategoryForm(forms.ModelForm):
+    required_documents = forms.TypedMultipleChoiceField(
+        label=_("documents its suppliers need"),
+        choices=DocumentType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Subcategories inherit these."),
+    )
+    required_info = forms.TypedMultipleChoiceField(
+        label=_("product information it requires"),
+        choices=list(PRODUCT_INFO_FIELDS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Subcategories inherit these."),
+    )
+
+    class Meta:
+        model = Category
+        fields = (
+            "name",
+            "name_en",
+            "slug",
+            "parent",
+            "position",
+            "is_active",
+            "required_documents",
+            "required_info",
+        )
+
+
+class CategoryAttributeInline(admin.TabularInline):
+    model = CategoryAttribute
+    extra = 0
+    fields = ("code", "name", "kind", "choices", "required", "filterable", "position")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ("tree_name", "slug", "position", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+    inlines = [CategoryAttributeInline]
+    list_per_page = 500  # the tree is shown whole, in tree order
+
+    def get_changelist_instance(self, request):
+        """Rows in tree order, each knowing its depth; one query for the whole tree."""
+        changelist = super().get_changelist_instance(request)
+        parents, keys = {}, {}
+        for pk, parent_id, position, name in Category.objects.values_list(
+            "pk", "parent_id", "position", "name"
+        ):
+            parents[pk], keys[pk] = parent_id, (position, name, pk)
+
+        def path(pk):
+            lineage, seen = [], set()
+            while pk is not None and pk not in seen:
+                seen.add(pk)
+                lineage.append(keys.get(pk, (0, "", pk)))
+                pk = parents.get(pk)
+            return lineage[::-1]
+
+        rows = list(changelist.result_list)
+        for row in rows:
+            row.tree_depth = len(path(row.pk)) - 1
+        if not request.GET.get("o"):
+            rows.sort(key=lambda row: path(row.pk))
+        changelist.result_list = rows
+        return changelist
+
+    @admin.display(description=_("name"), ordering="name")
+    def tree_name(self, obj):
+        depth = getattr(obj, "tree_depth", 0)
+        return format_html('<span style="padding-left:{}em">{}</span>', depth * 1.5, obj.name)
+
+
+# --- Goods -----------------------------------------------------------------------------------
+
+EDITABLE_STATES = {Product.Status.DRAFT, Product.Status.REJECTED}
+CONTENT_FIELDS = (
+    "category",
+    "name",
+    "subtitle",
+    "brand",
+    "description",
+    "origin",
+    "usage",
+    "after_sales_terms",
+    "no_reason_return",
+    "info",
+    "attributes",
+    "video",
+)
+
+
+def _content_editable(product) -> bool:
+    return product is None or product.status in EDITABLE_STATES
+
+
+class ContentInlineMixin:
+    """SKUs and images change with the goods' content: only while draft or rejected."""
+
+    def has_add_permission(self, request, obj=None):
+        return _content_editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _content_editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _content_editable(obj) and super().has_delete_permission(request, obj)
+
+
+class SKUForm(forms.ModelForm):
+    class Meta:
+        model = SKU
+        fields = ("code", "barcode", "spec", "weight_grams", "is_active", "position")
+        widgets = {"spec": forms.Textarea(attrs={"rows": 2, "cols": 28})}
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        taken = SKU.objects.filter(code__iexact=code).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(
+                _("Another SKU already has the code %(code)s."), params={"code": code}
+            )
+        return code
+
+
+class SKUFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            code = getattr(form, "cleaned_data", {}).get("code")
+            if not code or form.cleaned_data.get("DELETE"):
+                continue
+            if code in seen:
+                form.add_error("code", _("This code is given twice."))
+            seen.add(code)
+
+
+class SKUInline(ContentInlineMixin, admin.TabularInline):
+    model = SKU
+    form = SKUForm
+    formset = SKUFormSet
+    extra = 0
+    fields = ("code", "barcode", "spec", "weight_grams", "is_active", "position")
+
+
+class ProductImageForm(forms.ModelForm):
+    """Images are re-encoded (no EXIF, nothing riding along) and thumbnailed on upload."""
+
+    # A plain file field: the media service, not Django's image field, judges the file.
+    image = forms.FileField(
+        label=_("image"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ("image", "alt", "position")
+
+    def clean_image(self):
+        def process(upload):
+            files = process_product_image(upload)
+            self.instance.thumb_small = files["thumb_small"]
+            self.instance.thumb_medium = files["thumb_medium"]
+            return files["image"]
+
+        return _processed_upload(self, "image", process)
+
+
+class ProductImageInline(ContentInlineMixin, admin.TabularInline):
+    model = ProductImage
+    form = ProductImageForm
+    extra = 0
+    fields = ("thumbnail", "image", "alt", "position")
+    readonly_fields = ("thumbnail",)
+
+    @admin.display(description=_("thumbnail"))
+    def thumbnail(self, obj):
+        if obj is None or not obj.thumb_small:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="max-height:80px;max-width:80px">', obj.thumb_small.url
+        )
+
+
+class ProductHistoryInline(TransitionHistoryInline):
+    model = ProductStatusChange
+    status_choices = dict(Product.Status.choices)
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ("supplier", "featured", *CONTENT_FIELDS)
+
+    def clean_video(self):
+        return _processed_upload(self, "video", check_video)
+
+
+class ProductStatusFilter(admin.SimpleListFilter):
+    """The review queue first: goods waiting for a reviewer."""
+
+    title = _("status")
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        queue = (Product.Status.SUBMITTED, _("Review queue (submitted)"))
+        return [queue, *(c for c in Product.Status.choices if c[0] != Product.Status.SUBMITTED)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+def _goods_action(transition, label, done, service, reason_label=None):
+    def perform(product, actor, reason):
+        if reason_label is None:
+            return service(product=product, actor=actor)
+        return service(product=product, actor=actor, reason=reason)
+
+    return transition_action(
+        PRODUCT_MACHINE,
+        transition,
+        name=transition,
+        label=label,
+        done=done,
+        perform=perform,
+        reason_label=reason_label,
+    )
+
+
+PRODUCT_ACTIONS = [
+    _goods_action(
+        "submit",
+        _("Submit for review"),
+        _("%(count)d product(s) submitted for review."),
+        admission.submit_product,
+    ),
+    _goods_action(
+        "approve", _("Approve"), _("%(count)d product(s) approved."), admission.approve_product
+    ),
+    _goods_action(
+        "reject",
+        _("Reject"),
+        _("%(count)d product(s) rejected."),
+        admission.reject_product,
+        reason_label=_("Reason (recorded and shown to the supplier)"),
+    ),
+    _goods_action(
+        "list", _("List (put on sale)"), _("%(count)d product(s) listed."), admission.list_product
+    ),
+    _goods_action(
+        "delist",
+        _("Delist (take off sale)"),
+        _("%(count)d product(s) delisted."),
+        admission.delist_product,
+        reason_label=_("Reason for delisting"),
+    ),
+    _goods_action(
+        "revise",
+        _("Revise (back to draft)"),
+        _("%(count)d product(s) back to draft."),
+        admission.revise_product,
+    ),
+]
+
+
+def _current_prices():
+    now = timezone.now()
+    return (
+        SkuPrice.objects.filter(sku=OuterRef("pk"), valid_from__lte=now)
+        .exclude(valid_to__lte=now)
+        .order_by("-valid_from")
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
+    form = ProductForm
+    list_display = ("name", "supplier", "category", "status", "sku_count", "featured", "changed")
+    list_filter = (ProductStatusFilter, "category", "supplier", "featured")
+    list_select_related = ("supplier", "category")
+    search_fields = ("name", "skus__code")
+    search_help_text = _("Name or SKU code")
+    inlines = [SKUInline, ProductImageInline, ProductHistoryInline]
+    service_actions = PRODUCT_ACTIONS
+    actions = [make_admin_action(spec) for spec in PRODUCT_ACTIONS]
+    autocomplete_fields = ("supplier",)
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "listed_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "current_prices",
+    )
+    fieldsets = (
+        (None, {"fields": ("supplier", "category", "name", "subtitle", "brand", "featured")}),
+        (
+            _("Description"),
+            {"fields": ("description", "origin", "usage", "after_sales_terms", "no_reason_return")},
+        ),
+        (_("Information and attributes"), {"fields": ("info", "attributes", "video")}),
+        (_("Prices"), {"fields": ("current_prices",)}),
+        (
+            _("Review"),
+            {
+                "fields": (
+                    "status",
+                    "status_changed_at",
+                    "listed_at",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    # Import / export (django-import-export), see catalog/admin/resources.py.
+    resource_classes = [ProductResource]
+    formats = [CSV, XLSX]
+    export_form_class = ExportForm  # the whole row: an export can be imported again
+    to_encoding = "utf-8-sig"  # so that spreadsheet programs read the Chinese right
+    # The preview and the confirmation may reach different web processes: keep the
+    # uploaded file in the shared cache (Redis), not in one machine's temp folder.
+    tmp_storage_class = CacheStorage
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(sku_total=Count("skus", distinct=True))
+
+    def get_inlines(self, request, obj):
+        # New goods have no history yet.
+        return self.inlines if obj is not None else [SKUInline, ProductImageInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            readonly.append("supplier")  # goods do not move between suppliers
+            if not _content_editable(obj):
+                readonly += CONTENT_FIELDS
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.search_text = listing.build_search_text(obj)
+        super().save_model(request, obj, form, change)
+
+    def process_result(self, result, request):
+        # The confirmation imports the file again; should it fail now (goods changed since
+        # the preview), everything was rolled back: say so instead of "Import finished".
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                _(
+                    "Nothing was imported: the file no longer passes the checks. Upload it again "
+                    "to see the report."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:catalog_product_import"))
+        return super().process_result(result, request)
+
+    def has_import_permission(self, request):
+        return request.user.has_perms(
+            [
+                "catalog.add_product",
+                "catalog.change_product",
+                "catalog.add_sku",
+                "catalog.change_sku",
+            ]
+        )
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("SKUs"), ordering="sku_total")
+    def sku_count(self, obj):
+        return obj.sku_total
+
+    @admin.display(description=_("status changed"), ordering="status_changed_at")
+    def changed(self, obj):
+        return obj.status_changed_at
+
+    @admin.display(description=_("current prices"))
+    def current_prices(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        current = _current_prices()
+        skus = obj.skus.annotate(
+            price=Subquery(current.values("amount")[:1]),
+            since=Subquery(current.values("valid_from")[:1]),
+        )
+        rows = [
+            (sku.code, sku.spec_label or "—", sku.price if sku.price is not None else "—")
+            for sku in skus
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("SKU code"),
+            _("specification"),
+            _("price"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+
+@admin.register(SKU)
+class SKUAdmin(admin.ModelAdmin):
+    """Read-only list of SKUs (for search and lookups); SKUs are edited with their goods."""
+
+    list_display = ("code", "product", "spec_label", "weight_grams", "barcode", "is_active")
+    list_filter = ("is_active",)
+    list_select_related = ("product",)
+    search_fields = ("code", "barcode", "product__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("specification"))
+    def spec_label(self, obj):
+        return obj.spec_label
+
+
+# --- Prices (the pricing issue replaces this) ------------------------------------------------
+
+
+class SkuPriceForm(forms.ModelForm):
+    class Meta:
+        model = SkuPrice
+        fields = ("sku", "amount", "reason")
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount <= 0:
+            raise ValidationError(_("A price must be above zero."))
+        return amount
+
+
+@admin.register(SkuPrice)
+class SkuPriceAdmin(admin.ModelAdmin):
+    """A new price starts now and ends the current one (``pricing.set_price``); the
+    history is never edited."""
+
+    form = SkuPriceForm
+    list_display = ("sku", "amount", "valid_from", "valid_to", "set_by", "reason")
+    list_select_related = ("sku__product", "set_by")
+    search_fields = ("sku__code", "sku__product__name")
+    autocomplete_fields = ("sku",)
+    date_hierarchy = "valid_from"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("sku", "amount", "reason")
+        return ("sku", "amount", "valid_from", "valid_to", "set_by", "reason", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        price = pricing.set_price(
+            sku=obj.sku, amount=obj.amount, actor=request.user, reason=obj.reason
+        )
+        obj.pk = price.pk
+        obj.refresh_from_db()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
