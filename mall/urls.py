@@ -9,6 +9,7 @@ from . import views
 
 urlpatterns = [
     path("", include("mall.storefront_urls")),
+    path("", include("catalog.urls")),
     path("accounts/", include("customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
@@ -17,6 +18,7 @@ urlpatterns = [
         name="qualification-scan",
     ),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ops.urls")),

@@ -1,7 +1,7 @@
-"""The storefront's frame: home, search and cart pages.
+"""The storefront's frame: the cart page and public media.
 
-The catalog and order issues fill these with goods and cart lines; until then they
-show the honest empty state a shopper would see in a shop with nothing listed.
+Home and search are goods pages: ``catalog.views`` serves them under this namespace.
+The order issue fills the cart with lines; until then it shows the honest empty state.
 """
 
 import posixpath
@@ -15,15 +15,6 @@ from django.views.static import serve
 # Uploaded files that anyone may see. Everything else in MEDIA_ROOT (suppliers'
 # qualification scans) is private and reached only through staff views.
 PUBLIC_MEDIA_PREFIXES = ("products/",)
-
-
-def home(request):
-    return render(request, "storefront/home.html")
-
-
-def search(request):
-    query = request.GET.get("q", "").strip()[:100]
-    return render(request, "storefront/search.html", {"query": query, "results": []})
 
 
 def cart(request):

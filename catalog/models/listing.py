@@ -142,6 +142,8 @@ class Product(models.Model):
         ordering = ["-listed_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "category", "-listed_at"], name="product_listing_idx"),
+            # Home page and API list: newest listed goods across categories.
+            models.Index(fields=["status", "-listed_at", "-id"], name="product_newest_idx"),
             models.Index(fields=["supplier", "status"], name="product_supplier_idx"),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="product_search_trgm"),
         ]

@@ -1,0 +1,71 @@
+"""The public, read-only catalog API: categories, listed goods and one product."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+
+from .. import selectors
+from ..models import Product
+from .filters import ProductListParams
+from .serializers import CategorySerializer, ProductDetailSerializer, ProductListSerializer
+
+
+@extend_schema(tags=["catalog"])
+class CategoryList(generics.ListAPIView):
+    """Every category shown on the storefront, parents before their children."""
+
+    permission_classes = [AllowAny]
+    serializer_class = CategorySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.category_tree().visible()
+
+
+@extend_schema(tags=["catalog"])
+class ProductList(generics.ListAPIView):
+    """Listed goods, filtered, searched, sorted and paginated; prices are the current
+    prices of the SKUs on sale (``price_min`` to ``price_max``)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProductListSerializer
+
+    @extend_schema(parameters=[ProductListParams])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = ProductListParams(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        query, arguments = params.selector_arguments()
+        if query:
+            return selectors.search_products(query, **arguments)
+        if arguments["sort"] == selectors.RELEVANCE:
+            arguments["sort"] = selectors.DEFAULT_SORT
+        return selectors.listed_products(**arguments)
+
+
+@extend_schema(tags=["catalog"])
+class ProductDetail(generics.RetrieveAPIView):
+    """One listed product with its SKUs on sale (current price and availability), images,
+    attributes, product information and after-sales terms. Goods not listed: 404."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProductDetailSerializer
+    queryset = Product.objects.filter(status=Product.Status.LISTED)  # for the schema
+
+    def get_object(self):
+        try:
+            product = selectors.product_detail(self.kwargs["pk"])
+        except Product.DoesNotExist:
+            raise NotFound() from None
+        self.extra_context = {
+            "lineage": selectors.category_tree().lineage(product.category),
+            "specifications": selectors.product_specifications(product),
+            "information": selectors.product_information(product),
+        }
+        return product
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **getattr(self, "extra_context", {})}

@@ -1,0 +1,60 @@
+"""Template helpers of the storefront: prices, media paths, stock states, query strings."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils.translation import get_language
+
+from catalog import selectors
+from mall.money import to_money
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"CNY": "¥"}
+
+
+@register.filter
+def money(amount) -> str:
+    """``Decimal("1299")`` → ``"¥1,299.00"``; empty for no price."""
+    if amount in (None, ""):
+        return ""
+    try:
+        value = to_money(amount if isinstance(amount, Decimal) else Decimal(str(amount)))
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(settings.MALL_CURRENCY, settings.MALL_CURRENCY + " ")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.2f}"
+
+
+@register.filter
+def media_url(path) -> str:
+    """The URL of a stored file from its path (annotations give paths, not files)."""
+    return default_storage.url(path) if path else ""
+
+
+@register.filter
+def localized_name(category) -> str:
+    """A category's English name on English pages, where it has one."""
+    if (get_language() or "").startswith("en") and category.name_en:
+        return category.name_en
+    return category.name
+
+
+@register.filter
+def stock_status(available) -> str:
+    return selectors.stock_status(int(available or 0))
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **changes) -> str:
+    """The current query string with ``changes`` applied (``None`` removes a key)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None and value != "":
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
