@@ -28,15 +28,15 @@ from django.utils.translation import gettext_lazy as _
 class IllegalTransition(Exception):
     """A transition that the machine's table does not allow from the current state."""
 
-    def __init__(self, instance, name: str, current: str, allowed: Iterable[str]):
+    def __init__(self, instance, transition: "Transition", current: str, allowed: Iterable[str]):
         self.instance = instance
-        self.name = name
+        self.name = transition.name
         self.current = current
         self.allowed = sorted(allowed)
-        label = getattr(instance, "get_status_display", lambda: current)()
+        state = getattr(instance, "get_status_display", lambda: current)()
         super().__init__(
             _("“%(action)s” is not possible while %(object)s is “%(state)s”.")
-            % {"action": name.replace("_", " "), "object": instance, "state": label}
+            % {"action": transition.label, "object": instance, "state": state}
         )
 
 
@@ -45,11 +45,13 @@ class Transition:
     name: str
     sources: frozenset[str]
     target: str
+    label: str  # what a person calls it, translatable: "submit for review"
 
-    def __init__(self, name: str, *, sources: Iterable[str], target: str):
+    def __init__(self, name: str, *, sources: Iterable[str], target: str, label=None):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "sources", frozenset(sources))
         object.__setattr__(self, "target", target)
+        object.__setattr__(self, "label", label or name.replace("_", " "))
 
 
 class Machine:
@@ -75,7 +77,7 @@ class Machine:
         transition_ = self.transitions[name]
         current = getattr(instance, self.field)
         if current not in transition_.sources:
-            raise IllegalTransition(instance, name, current, self.allowed_from(current))
+            raise IllegalTransition(instance, transition_, current, self.allowed_from(current))
         return transition_
 
 

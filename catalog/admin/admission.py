@@ -28,7 +28,6 @@ from catalog.models import (
 )
 from catalog.services import admission
 from catalog.services.media import extension, process_document_scan
-from mall.statemachine import IllegalTransition
 
 from .actions import ServiceAction, ServiceActionsMixin, make_admin_action, transition_action
 from .history import TransitionHistoryInline
@@ -154,14 +153,7 @@ def _reason(label=None):
 
 def _re_review(passed: bool):
     def perform(supplier, actor, notes):
-        # Re-reviews are of approved suppliers; the service would record one for any state.
-        if supplier.status != Supplier.Status.APPROVED:
-            raise IllegalTransition(
-                supplier,
-                "re_review",
-                supplier.status,
-                SUPPLIER_MACHINE.allowed_from(supplier.status),
-            )
+        # The service refuses suppliers that are not approved (a CatalogError).
         return admission.record_re_review(
             supplier=supplier, actor=actor, passed=passed, notes=notes
         )

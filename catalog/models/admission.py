@@ -65,15 +65,21 @@ class Supplier(models.Model):
 
 
 SUPPLIER_MACHINE = Machine(
-    Transition("start_review", sources={"applied"}, target="under_review"),
-    Transition("return_for_changes", sources={"under_review"}, target="applied"),
-    Transition("approve", sources={"under_review"}, target="approved"),
-    Transition("suspend", sources={"approved"}, target="suspended"),
-    Transition("reinstate", sources={"suspended"}, target="approved"),
+    Transition("start_review", sources={"applied"}, target="under_review", label=_("start review")),
+    Transition(
+        "return_for_changes",
+        sources={"under_review"},
+        target="applied",
+        label=_("return for changes"),
+    ),
+    Transition("approve", sources={"under_review"}, target="approved", label=_("approve")),
+    Transition("suspend", sources={"approved"}, target="suspended", label=_("suspend")),
+    Transition("reinstate", sources={"suspended"}, target="approved", label=_("reinstate")),
     Transition(
         "terminate",
         sources={"applied", "under_review", "approved", "suspended"},
         target="terminated",
+        label=_("terminate"),
     ),
 )
 

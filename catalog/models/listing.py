@@ -157,12 +157,19 @@ class Product(models.Model):
 
 
 PRODUCT_MACHINE = Machine(
-    Transition("submit", sources={"draft", "rejected"}, target="submitted"),
-    Transition("approve", sources={"submitted"}, target="approved"),
-    Transition("reject", sources={"submitted"}, target="rejected"),
-    Transition("list", sources={"approved", "delisted"}, target="listed"),
-    Transition("delist", sources={"listed"}, target="delisted"),
-    Transition("revise", sources={"approved", "delisted", "rejected"}, target="draft"),
+    Transition(
+        "submit", sources={"draft", "rejected"}, target="submitted", label=_("submit for review")
+    ),
+    Transition("approve", sources={"submitted"}, target="approved", label=_("approve")),
+    Transition("reject", sources={"submitted"}, target="rejected", label=_("reject")),
+    Transition("list", sources={"approved", "delisted"}, target="listed", label=_("list")),
+    Transition("delist", sources={"listed"}, target="delisted", label=_("delist")),
+    Transition(
+        "revise",
+        sources={"approved", "delisted", "rejected"},
+        target="draft",
+        label=_("revise (back to draft)"),
+    ),
 )
 
 
