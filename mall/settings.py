@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -234,6 +235,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ops.tasks.record_worker_heartbeat",
         "schedule": MALL_HEARTBEAT_INTERVAL,
         "options": {"expires": MALL_HEARTBEAT_INTERVAL},
+    },
+    # Crontab times are in CELERY_TIMEZONE, the shop's TIME_ZONE (Asia/Shanghai).
+    "catalog-qualification-expiry": {
+        "task": "catalog.tasks.check_qualification_expiry",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "catalog-monthly-spot-checks": {
+        "task": "catalog.tasks.sample_monthly_spot_checks",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
     },
 }
 

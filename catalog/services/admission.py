@@ -513,11 +513,12 @@ def suspend_suppliers_with_expired_documents(*, today=None) -> int:
 # --- Spot checks ---------------------------------------------------------------------------
 
 
-def sample_spot_checks(*, period: datetime.date, share: float | None = None) -> int:
+def sample_spot_checks(*, period: datetime.date, share=None) -> int:
     """Sample listed goods of every approved supplier into spot checks for the month of
     ``period``: ``share`` of each supplier's listed goods, at least one. Running it again
     for the same month adds nothing. Returns how many checks were created."""
-    share = settings.MALL_SPOT_CHECK_SHARE if share is None else share
+    # Decimal, not float: 30 goods x 0.1 must be 3 checks, not ceil(3.0000000000000004).
+    share = Decimal(str(settings.MALL_SPOT_CHECK_SHARE if share is None else share))
     period = period.replace(day=1)
     created = 0
     suppliers = Supplier.objects.filter(

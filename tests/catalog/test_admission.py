@@ -304,6 +304,19 @@ def test_monthly_sampling_takes_a_share_at_least_one_and_only_once(supplier, foo
     assert sampled <= {p.pk for p in products} and len(sampled) == 2
 
 
+def test_sampling_share_is_exact_decimal_arithmetic(supplier, food, operator):
+    from catalog.models import Product
+
+    product = _listed(supplier, food, operator)
+    # 30 listed goods: clone the listed product's row (sampling counts rows only).
+    for _ in range(29):
+        product.pk = None
+        product.save()
+    assert Product.objects.filter(status="listed", supplier=supplier).count() == 30
+    month = timezone.localdate().replace(day=1)
+    assert admission.sample_spot_checks(period=month, share=0.1) == 3
+
+
 def test_a_failed_spot_check_delists_and_strikes(supplier, food, operator, settings):
     settings.MALL_SPOT_CHECK_STRIKE_LIMIT = 2
     first, second, third = (_listed(supplier, food, operator) for _ in range(3))

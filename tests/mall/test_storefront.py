@@ -87,11 +87,11 @@ def test_product_photos_are_public_but_other_uploads_are_not(client, settings, t
     assert b"".join(photo.streaming_content) == b"jpeg-bytes"
     assert "immutable" in photo["Cache-Control"]
 
-    for path in (
+    for url in (
         "/media/qualifications/7/licence.pdf",
         "/media/products/../qualifications/7/licence.pdf",
         "/media/products/%2E%2E/qualifications/7/licence.pdf",
     ):
-        response = client.get(path)
-        assert response.status_code == 404, path
+        response = client.get(url)
+        assert response.status_code == 404, url
         assert b"secret" not in response.content

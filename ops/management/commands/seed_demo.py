@@ -1,11 +1,14 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog import demo as catalog_demo
 from customers import demo as customers_demo
 
 # Each app that has demo data contributes a ``demo.seed()``; listed here in the order
 # their data depends on each other. Every seed is idempotent.
-SEEDS = [customers_demo.seed]
+SEEDS = [customers_demo.seed, catalog_demo.seed]
 
 
 class Command(BaseCommand):
@@ -18,8 +21,18 @@ class Command(BaseCommand):
             action="store_true",
             help="seed even with DEBUG off (demo accounts have a published password)",
         )
+        parser.add_argument(
+            "--catalog-size",
+            type=int,
+            default=0,
+            metavar="N",
+            help=(
+                "also make sure N bulk-generated listed goods exist (for benchmarks; "
+                "100000 takes a few minutes). Adds only what is missing."
+            ),
+        )
 
-    def handle(self, *args, list_logins=False, allow_production=False, **options):
+    def handle(self, *args, list_logins=False, allow_production=False, catalog_size=0, **options):
         if list_logins:
             self._print_logins()
             return
@@ -28,9 +41,33 @@ class Command(BaseCommand):
                 "Refusing to create demo accounts with DEBUG off: their password is public. "
                 "Pass --allow-production for a staging copy."
             )
+        if catalog_size < 0:
+            raise CommandError("--catalog-size must be 0 or more.")
+        self.verbosity = options["verbosity"]
         for seed in SEEDS:
+            started = time.monotonic()
             seed()
+            if self.verbosity > 1:
+                self.stdout.write(f"  {seed.__module__}: {time.monotonic() - started:.1f} s")
+        if catalog_size:
+            self._seed_bulk(catalog_size)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def _seed_bulk(self, size: int) -> None:
+        def say(message):
+            if self.verbosity:
+                self.stdout.write(f"  bulk goods: {message}")
+
+        before = catalog_demo.bulk_goods_count()
+        if before >= size:
+            say(f"{before} already, none added")
+            return
+        started = time.monotonic()
+        added = catalog_demo.seed_bulk(
+            size=size,
+            progress=lambda done, total, elapsed: say(f"{done}/{total} ({elapsed:.0f} s)"),
+        )
+        say(f"added {added} in {time.monotonic() - started:.1f} s ({size} in all)")
 
     def _print_logins(self):
         self.stdout.write("  demo logins (role, login, password):")

@@ -1,0 +1,46 @@
+"""Scheduled jobs of goods admission: thin wrappers around ``catalog.services.admission``.
+
+Both are safe to run twice or to retry: the services remember what they already did (a
+document is warned about and handled once; a product is sampled once a month). They
+take dates as ISO strings (JSON-friendly, for a manual re-run of a past day); without
+one they use the shop's local date. A lost database connection is retried with backoff;
+any other error fails the run loudly and the next scheduled run picks up what is left.
+"""
+
+import datetime
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from .services import admission
+
+RETRY_POLICY = {
+    "acks_late": True,  # a worker killed mid-run leaves the message for another worker
+    "autoretry_for": (OperationalError,),
+    "max_retries": 5,
+    "retry_backoff": 30,  # 30 s, 60 s, 120 s, ... with jitter
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+}
+
+
+def _day(value: str | None) -> datetime.date:
+    return datetime.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task(**RETRY_POLICY)
+def check_qualification_expiry(today: str | None = None) -> dict[str, int]:
+    """Daily: warn operators of documents about to expire, then suspend the suppliers
+    whose needed documents have lapsed (their goods are delisted)."""
+    day = _day(today)
+    return {
+        "warned": admission.warn_expiring_documents(today=day),
+        "suspended": admission.suspend_suppliers_with_expired_documents(today=day),
+    }
+
+
+@shared_task(**RETRY_POLICY)
+def sample_monthly_spot_checks(period: str | None = None) -> int:
+    """Monthly, on the 1st: sample listed goods of every approved supplier for checking."""
+    return admission.sample_spot_checks(period=_day(period))
