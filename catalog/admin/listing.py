@@ -135,20 +135,9 @@ class CategoryAdmin(admin.ModelAdmin):
 # --- Goods -----------------------------------------------------------------------------------
 
 EDITABLE_STATES = {Product.Status.DRAFT, Product.Status.REJECTED}
-CONTENT_FIELDS = (
-    "category",
-    "name",
-    "subtitle",
-    "brand",
-    "description",
-    "origin",
-    "usage",
-    "after_sales_terms",
-    "no_reason_return",
-    "info",
-    "attributes",
-    "video",
-)
+# What review examines: everything a supplier writes (the service's editable fields but
+# the operator's own "featured" mark), and the video.
+CONTENT_FIELDS = (*(f for f in listing.EDITABLE_FIELDS if f != "featured"), "video")
 
 
 def _content_editable(product) -> bool:
