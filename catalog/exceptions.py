@@ -42,3 +42,29 @@ class SpotCheckAlreadyRecorded(CatalogError):
             _("This spot check was already recorded as “%(result)s”.")
             % {"result": check.get_result_display()}
         )
+
+
+class InsufficientStock(CatalogError):
+    """Fewer units are available than asked for; ``available`` says how many are."""
+
+    def __init__(self, sku, requested: int, available: int):
+        self.sku = sku
+        self.requested = requested
+        self.available = available
+        if available <= 0:
+            message = _("“%(sku)s” is out of stock.") % {"sku": sku}
+        else:
+            message = _("Only %(available)s of “%(sku)s” left.") % {
+                "available": available,
+                "sku": sku,
+            }
+        super().__init__(message)
+
+
+class ReservationClosed(CatalogError):
+    def __init__(self, reservation):
+        self.reservation = reservation
+        super().__init__(
+            _("This reservation is already “%(status)s”.")
+            % {"status": reservation.get_status_display()}
+        )

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .services import admission
+from .services import admission, inventory
 
 RETRY_POLICY = {
     "acks_late": True,  # a worker killed mid-run leaves the message for another worker
@@ -44,3 +44,10 @@ def check_qualification_expiry(today: str | None = None) -> dict[str, int]:
 def sample_monthly_spot_checks(period: str | None = None) -> int:
     """Monthly, on the 1st: sample listed goods of every approved supplier for checking."""
     return admission.sample_spot_checks(period=_day(period))
+
+
+@shared_task(**RETRY_POLICY)
+def release_expired_reservations() -> int:
+    """Every few minutes: give back the stock of reservations whose time ran out (an
+    order never paid). Each reservation is closed once, however often this runs."""
+    return inventory.release_expired()

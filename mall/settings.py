@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.sample_monthly_spot_checks",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),
     },
+    "catalog-release-expired-reservations": {
+        "task": "catalog.tasks.release_expired_reservations",
+        "schedule": 300,
+        "options": {"expires": 300},
+    },
 }
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------

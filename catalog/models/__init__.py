@@ -8,7 +8,7 @@ from .admission import (
     SupplierStatusChange,
     SupplierStrike,
 )
-from .inventory import Stock, StockMovement, Warehouse
+from .inventory import Reservation, Stock, StockMovement, Warehouse
 from .listing import (
     PRODUCT_INFO_FIELDS,
     PRODUCT_MACHINE,
@@ -34,6 +34,7 @@ __all__ = [
     "ProductStatusChange",
     "ProhibitedWord",
     "QualificationDocument",
+    "Reservation",
     "SkuPrice",
     "SpotCheck",
     "Stock",

@@ -92,3 +92,45 @@ class StockMovement(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.quantity:+d}"
+
+
+class Reservation(models.Model):
+    """Units held for an order until it is paid and shipped (consumed), or given back
+    (released, on cancel, or expired when payment never came). ``Stock.reserved`` is
+    the sum of the open reservations of that stock row."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RELEASED = "released", _("Released")
+        CONSUMED = "consumed", _("Consumed (shipped)")
+        EXPIRED = "expired", _("Expired")
+
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="open"),
+                name="reservation_open_expiry_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservation_quantity_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.stock_id} ({self.status})"

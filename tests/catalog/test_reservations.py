@@ -1,0 +1,139 @@
+"""Reservations: exact stock under concurrency, and a ledger that always adds up."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from catalog.exceptions import InsufficientStock, ReservationClosed
+from catalog.models import Reservation, Stock, StockMovement, Warehouse
+from catalog.services import inventory
+
+pytestmark = pytest.mark.django_db
+
+
+def _warehouse(code, active=True):
+    return Warehouse.objects.create(
+        code=code, name=f"{code} 仓", province="浙江省", city="杭州市", is_active=active
+    )
+
+
+@pytest.fixture
+def sku(ready_product):
+    return ready_product.skus.get()
+
+
+def _ledger_matches(stock_id):
+    stock = Stock.objects.get(pk=stock_id)
+    sums = StockMovement.objects.filter(stock=stock).aggregate(
+        on_hand=Sum("quantity"), reserved=Sum("reserved_change")
+    )
+    open_units = (
+        Reservation.objects.filter(stock=stock, status="open").aggregate(units=Sum("quantity"))[
+            "units"
+        ]
+        or 0
+    )
+    return sums["on_hand"] == stock.on_hand and sums["reserved"] == stock.reserved == open_units
+
+
+def test_reserve_takes_the_warehouse_with_most_units_and_books_it(sku, operator):
+    small = inventory.receive_stock(sku=sku, warehouse=_warehouse("a"), quantity=2, actor=operator)
+    big = inventory.receive_stock(sku=sku, warehouse=_warehouse("b"), quantity=9, actor=operator)
+    reservation = inventory.reserve(sku=sku, quantity=3, reference="ORDER-1")
+    assert reservation.stock_id == big.pk
+    big.refresh_from_db()
+    assert (big.on_hand, big.reserved) == (9, 3)
+    assert inventory.available_units(sku) == 8
+    assert _ledger_matches(big.pk) and _ledger_matches(small.pk)
+
+
+def test_too_many_units_are_refused_with_what_is_left(sku, operator):
+    inventory.receive_stock(sku=sku, warehouse=_warehouse("a"), quantity=2, actor=operator)
+    inventory.receive_stock(
+        sku=sku, warehouse=_warehouse("off", active=False), quantity=50, actor=operator
+    )
+    with pytest.raises(InsufficientStock) as refused:
+        inventory.reserve(sku=sku, quantity=3)
+    assert refused.value.available == 2
+    assert "Only 2" in str(refused.value)
+    assert not Reservation.objects.exists()
+
+
+def test_release_and_consume_happen_once(sku, operator):
+    stock = inventory.receive_stock(sku=sku, warehouse=_warehouse("a"), quantity=5, actor=operator)
+    kept = inventory.reserve(sku=sku, quantity=2)
+    dropped = inventory.reserve(sku=sku, quantity=1)
+    inventory.release(reservation=dropped, reason="order cancelled")
+    with pytest.raises(ReservationClosed):
+        inventory.release(reservation=dropped)
+    inventory.consume(reservation=kept)
+    with pytest.raises(ReservationClosed):
+        inventory.consume(reservation=kept)
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.reserved) == (3, 0)
+    assert _ledger_matches(stock.pk)
+
+
+def test_expired_reservations_are_released(sku, operator):
+    stock = inventory.receive_stock(sku=sku, warehouse=_warehouse("a"), quantity=4, actor=operator)
+    old = inventory.reserve(sku=sku, quantity=3, ttl=datetime.timedelta(minutes=30))
+    fresh = inventory.reserve(sku=sku, quantity=1, ttl=datetime.timedelta(minutes=30))
+    Reservation.objects.filter(pk=old.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assert inventory.release_expired() == 1
+    assert inventory.release_expired() == 0
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.status, fresh.status) == ("expired", "open")
+    assert _ledger_matches(stock.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_buyers_after_the_last_ten_units_get_exactly_ten(sku, operator):
+    # Two warehouses, 10 units in all; 50 threads each try to reserve one, at once.
+    stocks = [
+        inventory.receive_stock(sku=sku, warehouse=_warehouse(code), quantity=n, actor=operator)
+        for code, n in (("east", 6), ("west", 4))
+    ]
+    barrier = threading.Barrier(50)
+    won, refused, errors = [], [], []
+
+    def buy():
+        try:
+            barrier.wait(timeout=30)
+            won.append(inventory.reserve(sku=sku, quantity=1).pk)
+        except InsufficientStock:
+            refused.append(1)
+        except Exception as error:  # anything else is a bug this test must show
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(won) == 10 and len(refused) == 40
+    for stock in stocks:
+        stock.refresh_from_db()
+        assert stock.reserved == stock.on_hand
+        assert _ledger_matches(stock.pk)
+    assert Reservation.objects.filter(status="open").count() == 10
+
+
+def test_the_scheduled_job_releases_expired_reservations(sku, operator):
+    from catalog.tasks import release_expired_reservations
+
+    stock = inventory.receive_stock(sku=sku, warehouse=_warehouse("a"), quantity=2, actor=operator)
+    reservation = inventory.reserve(sku=sku, quantity=2, ttl=datetime.timedelta(seconds=1))
+    Reservation.objects.filter(pk=reservation.pk).update(expires_at=timezone.now())
+    assert release_expired_reservations.apply().get() == 1
+    stock.refresh_from_db()
+    assert stock.reserved == 0
