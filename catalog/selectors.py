@@ -161,7 +161,8 @@ def _product_price(aggregate, now) -> Subquery:
 
 def _product_available() -> Coalesce:
     stock = (
-        Stock.objects.filter(sku__product=OuterRef("pk"), sku__is_active=True)
+        Stock.objects.sellable()
+        .filter(sku__product=OuterRef("pk"), sku__is_active=True)
         .order_by()
         .values("sku__product")
         .annotate(total=Sum(F("on_hand") - F("reserved")))
@@ -182,7 +183,8 @@ def _sku_price(now) -> Subquery:
 
 def _sku_available() -> Coalesce:
     stock = (
-        Stock.objects.filter(sku=OuterRef("pk"))
+        Stock.objects.sellable()
+        .filter(sku=OuterRef("pk"))
         .order_by()
         .values("sku")
         .annotate(total=Sum(F("on_hand") - F("reserved")))

@@ -26,11 +26,20 @@ class Warehouse(models.Model):
         return self.name
 
 
+class StockQuerySet(models.QuerySet):
+    def sellable(self):
+        """Stock that can be sold: in active warehouses. Pages, the API and reservations
+        all count availability through this, so they never disagree."""
+        return self.filter(warehouse__is_active=True)
+
+
 class Stock(models.Model):
     sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="stocks")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+
+    objects = StockQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stock")

@@ -39,7 +39,8 @@ def receive_stock(
 def available_units(sku: SKU) -> int:
     """Units of ``sku`` that can still be reserved, over active warehouses."""
     total = (
-        Stock.objects.filter(sku=sku, warehouse__is_active=True)
+        Stock.objects.sellable()
+        .filter(sku=sku)
         .aggregate(units=Sum(F("on_hand") - F("reserved")))
         .get("units")
     )
@@ -66,7 +67,8 @@ def reserve(
     if quantity < 1:
         raise CatalogError("Reserve at least one unit.")
     candidates = (
-        Stock.objects.filter(sku=sku, warehouse__is_active=True)
+        Stock.objects.sellable()
+        .filter(sku=sku)
         .annotate(free=F("on_hand") - F("reserved"))
         .filter(free__gte=quantity)
         .order_by("-free", "pk")

@@ -137,3 +137,19 @@ def test_the_scheduled_job_releases_expired_reservations(sku, operator):
     assert release_expired_reservations.apply().get() == 1
     stock.refresh_from_db()
     assert stock.reserved == 0
+
+
+def test_pages_and_reservations_agree_on_what_is_available(sku, operator):
+    from catalog import selectors
+    from catalog.services import admission
+
+    product = sku.product
+    for step in (admission.submit_product, admission.approve_product, admission.list_product):
+        step(product=product, actor=operator)
+    inventory.receive_stock(sku=sku, warehouse=_warehouse("on"), quantity=3, actor=operator)
+    inventory.receive_stock(
+        sku=sku, warehouse=_warehouse("closed", active=False), quantity=40, actor=operator
+    )
+    listed = selectors.listed_products().get(pk=product.pk)
+    detail_sku = selectors.product_detail(product.pk).skus_on_sale[0]
+    assert listed.available == detail_sku.available == inventory.available_units(sku) == 3
