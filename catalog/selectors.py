@@ -39,7 +39,7 @@ from django.db.models.lookups import Regex
 from django.utils import timezone
 
 from .models import PRODUCT_INFO_FIELDS, SKU, Category, Product, ProductImage, SkuPrice, Stock
-from .services.admission import attribute_schema
+from .services.admission import attribute_schema, lineage_in
 
 # At or below this many units a page says "Only N left".
 LOW_STOCK_THRESHOLD = 5
@@ -85,12 +85,9 @@ class CategoryTree:
 
     def lineage(self, category: Category) -> list[Category]:
         """Root first, ending with ``category``."""
-        lineage, current, seen = [], self.by_id.get(category.pk), set()
-        while current is not None and current.pk not in seen:
-            seen.add(current.pk)
-            lineage.append(current)
-            current = self.by_id.get(current.parent_id)
-        return lineage[::-1]
+        if category.pk not in self.by_id:
+            return []
+        return lineage_in(self.by_id, category)[::-1]
 
     def is_visible(self, category: Category) -> bool:
         lineage = self.lineage(category)

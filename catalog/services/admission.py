@@ -45,14 +45,20 @@ from ..models import (
 # --- Category lineage --------------------------------------------------------------------
 
 
-def category_lineage(category: Category) -> list[Category]:
-    """The category and its ancestors, root last. Categories are few: one query."""
-    by_id = {c.pk: c for c in Category.objects.all()}
-    lineage, current = [], by_id.get(category.pk, category)
-    while current is not None and current not in lineage:
+def lineage_in(by_id: dict[int, Category], category: Category) -> list[Category]:
+    """``category`` and its ancestors from ``by_id`` (every category by pk), root last.
+    Stops at a cycle rather than looping."""
+    lineage, seen, current = [], set(), by_id.get(category.pk, category)
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
         lineage.append(current)
         current = by_id.get(current.parent_id)
     return lineage
+
+
+def category_lineage(category: Category) -> list[Category]:
+    """The category and its ancestors, root last. Categories are few: one query."""
+    return lineage_in({c.pk: c for c in Category.objects.all()}, category)
 
 
 def required_document_types(category: Category) -> list[str]:
