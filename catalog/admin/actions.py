@@ -41,7 +41,8 @@ class ServiceAction:
 
 
 def transition_action(machine: Machine, transition: str, **kwargs) -> ServiceAction:
-    return ServiceAction(sources=machine[transition].sources, **kwargs)
+    """An action for one transition: named after it, offered where the machine allows it."""
+    return ServiceAction(name=transition, sources=machine[transition].sources, **kwargs)
 
 
 class ReasonForm(forms.Form):

@@ -165,7 +165,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "start_review",
-        name="start_review",
         label=_("Start the review"),
         done=_("Review started for %(count)d supplier(s)."),
         perform=lambda s, actor, reason: admission.start_supplier_review(supplier=s, actor=actor),
@@ -173,7 +172,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "approve",
-        name="approve",
         label=_("Approve"),
         done=_("%(count)d supplier(s) approved."),
         perform=lambda s, actor, reason: admission.approve_supplier(supplier=s, actor=actor),
@@ -181,7 +179,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "return_for_changes",
-        name="return_for_changes",
         label=_("Return for changes"),
         done=_("%(count)d supplier(s) returned for changes."),
         perform=lambda s, actor, reason: admission.return_supplier_for_changes(
@@ -192,7 +189,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "suspend",
-        name="suspend",
         label=_("Suspend (delists all their goods)"),
         done=_("%(count)d supplier(s) suspended; their goods were delisted."),
         perform=lambda s, actor, reason: admission.suspend_supplier(
@@ -203,7 +199,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "reinstate",
-        name="reinstate",
         label=_("Reinstate"),
         done=_("%(count)d supplier(s) reinstated."),
         perform=lambda s, actor, reason: admission.reinstate_supplier(
@@ -214,7 +209,6 @@ SUPPLIER_ACTIONS = [
     transition_action(
         SUPPLIER_MACHINE,
         "terminate",
-        name="terminate",
         label=_("Terminate (for good; delists all their goods)"),
         done=_("%(count)d supplier(s) terminated."),
         perform=lambda s, actor, reason: admission.terminate_supplier(

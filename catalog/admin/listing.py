@@ -271,7 +271,6 @@ def _goods_action(transition, label, done, service, reason_label=None):
     return transition_action(
         PRODUCT_MACHINE,
         transition,
-        name=transition,
         label=label,
         done=done,
         perform=perform,
