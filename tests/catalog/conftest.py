@@ -1,26 +1,18 @@
 """Catalog fixtures built through the services, so tests exercise the real rules."""
 
 import datetime
-import io
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 
 from catalog.models import Category, CategoryAttribute, QualificationDocument, Supplier
 from catalog.services import admission, listing, pricing
 from catalog.validators import credit_code_check_char
+from tests.catalog.factories import jpeg_upload
 from tests.customers.factories import UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def jpeg_upload(name="photo.jpg", size=(64, 48), color="green"):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 @pytest.fixture

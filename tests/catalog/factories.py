@@ -30,6 +30,9 @@ from catalog.services.inventory import receive_stock
 from catalog.services.listing import add_product_image, build_search_text
 from catalog.validators import credit_code_check_char
 
+# Every status in which goods must not reach a shopper.
+NOT_LISTED = [status for status in Product.Status.values if status != Product.Status.LISTED]
+
 
 def credit_code(n: int) -> str:
     """A valid unified social credit code, unique per ``n``."""
@@ -199,3 +202,19 @@ def make_listed_product(
     if image:
         ProductImageFactory(product=product)
     return product
+
+
+def tea_categories() -> Category:
+    """食品饮料 > 茶叶 > 绿茶, with a filterable choice attribute "grade" on 茶叶."""
+    food = CategoryFactory(name="食品饮料", name_en="Food & drink", slug="food")
+    tea = CategoryFactory(name="茶叶", name_en="Tea", slug="tea", parent=food)
+    CategoryFactory(name="绿茶", name_en="Green tea", slug="green-tea", parent=tea)
+    CategoryAttributeFactory(
+        category=tea,
+        code="grade",
+        name="等级",
+        kind=CategoryAttribute.Kind.CHOICE,
+        choices=["特级", "一级", "二级"],
+        filterable=True,
+    )
+    return tea

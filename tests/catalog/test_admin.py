@@ -26,13 +26,14 @@ from catalog.models import (
     SupplierStatusChange,
 )
 from catalog.services import admission, listing
-from tests.catalog.conftest import PDF, add_document, jpeg_upload, make_ready_product, make_supplier
+from tests.catalog.conftest import PDF, add_document, make_ready_product, make_supplier
 from tests.catalog.factories import (
     CategoryFactory,
     ProductFactory,
     SKUFactory,
     StockFactory,
     SupplierFactory,
+    jpeg_upload,
     make_listed_product,
 )
 from tests.customers.factories import UserFactory

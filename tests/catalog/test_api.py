@@ -6,34 +6,22 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from catalog.models import CategoryAttribute, Product
+from catalog.models import Product
 from catalog.services.pricing import set_price
 from tests.catalog.factories import (
-    CategoryAttributeFactory,
+    NOT_LISTED,
     CategoryFactory,
     ProductImageFactory,
     make_listed_product,
+    tea_categories,
 )
 
 pytestmark = pytest.mark.django_db
 
-NOT_LISTED = ["draft", "submitted", "approved", "rejected", "delisted"]
-
 
 @pytest.fixture
 def tea():
-    food = CategoryFactory(name="食品饮料", name_en="Food & drink", slug="food", position=1)
-    tea = CategoryFactory(name="茶叶", name_en="Tea", slug="tea", parent=food)
-    CategoryFactory(name="绿茶", name_en="Green tea", slug="green-tea", parent=tea)
-    CategoryAttributeFactory(
-        category=tea,
-        code="grade",
-        name="等级",
-        kind=CategoryAttribute.Kind.CHOICE,
-        choices=["特级", "一级"],
-        filterable=True,
-    )
-    return tea
+    return tea_categories()
 
 
 def product_names(response) -> list[str]:

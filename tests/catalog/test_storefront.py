@@ -8,9 +8,10 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from catalog import selectors
-from catalog.models import CategoryAttribute, Product, Stock
+from catalog.models import Product, Stock
 from catalog.services.pricing import set_price
 from tests.catalog.factories import (
+    NOT_LISTED,
     CategoryAttributeFactory,
     CategoryFactory,
     ProductFactory,
@@ -19,27 +20,17 @@ from tests.catalog.factories import (
     SkuPriceFactory,
     StockFactory,
     make_listed_product,
+    tea_categories,
 )
 
 pytestmark = pytest.mark.django_db
-
-NOT_LISTED = ["draft", "submitted", "approved", "rejected", "delisted"]
 
 
 @pytest.fixture
 def tea():
     """食品饮料 > 茶叶 > 绿茶, with filterable attributes on 茶叶."""
-    food = CategoryFactory(name="食品饮料", name_en="Food & drink", slug="food")
-    tea = CategoryFactory(name="茶叶", name_en="Tea", slug="tea", parent=food)
-    CategoryFactory(name="绿茶", name_en="Green tea", slug="green-tea", parent=tea)
-    CategoryAttributeFactory(
-        category=tea,
-        code="grade",
-        name="等级",
-        kind=CategoryAttribute.Kind.CHOICE,
-        choices=["特级", "一级", "二级"],
-        filterable=True,
-    )
+    tea = tea_categories()
+    food = tea.parent
     CategoryAttributeFactory(
         category=tea, code="net_weight", name="净含量(g)", kind="number", filterable=True
     )
