@@ -38,17 +38,44 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
             "spotcheck",
         ),
         *_perms("catalog", "delete", "prohibitedword", "productimage"),
-        # Prices are added (each one ends the last), never edited.
-        *_perms("catalog", "add view", "skuprice"),
-        # Stock changes only through the inventory services; operators look.
-        *_perms("catalog", "view", "warehouse", "stock", "stockmovement"),
+        # Prices change only through requests; a big one needs a second operator.
+        *_perms("catalog", "add view approve", "pricechange"),
+        *_perms("catalog", "view", "skuprice"),
+        # Stock changes only through the inventory services, which write the ledger.
+        *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "reservation"),
+        *_perms("catalog", "adjust transfer", "stock"),
+        "catalog.view_stock_reports",
+        *_perms("catalog", "view change", "stockdiscrepancy"),
+        *_perms("catalog", "add change view approve", "stocktake"),
+        *_perms("catalog", "view change", "stocktakeline"),
+        *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
     },
-    WAREHOUSE: _perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
+    WAREHOUSE: {
+        *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
+        *_perms("catalog", "view", "reservation", "stockdiscrepancy", "stocktake"),
+        "catalog.transfer_stock",
+        # Warehouse staff count (enter quantities) and receive deliveries.
+        *_perms("catalog", "view change", "stocktakeline"),
+        *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
+    },
     SUPPORT_AGENT: set(),
     SUPPORT_SUPERVISOR: set(),
-    ANALYST: _perms(
-        "catalog", "view", "product", "sku", "supplier", "category", "skuprice", "stock"
-    ),
+    ANALYST: {
+        *_perms(
+            "catalog",
+            "view",
+            "product",
+            "sku",
+            "supplier",
+            "category",
+            "skuprice",
+            "pricechange",
+            "stock",
+            "stockmovement",
+            "purchasereceipt",
+        ),
+        "catalog.view_stock_reports",
+    },
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.

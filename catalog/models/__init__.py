@@ -8,7 +8,7 @@ from .admission import (
     SupplierStatusChange,
     SupplierStrike,
 )
-from .inventory import Reservation, Stock, StockMovement, Warehouse
+from .inventory import Reservation, Stock, StockDiscrepancy, StockMovement, Warehouse
 from .listing import (
     PRODUCT_INFO_FIELDS,
     PRODUCT_MACHINE,
@@ -19,26 +19,38 @@ from .listing import (
     ProductImage,
     ProductStatusChange,
 )
-from .pricing import SkuPrice
+from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
+from .purchasing import PurchaseReceipt, PurchaseReceiptLine
+from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
+    "PRICE_CHANGE_MACHINE",
     "PRODUCT_INFO_FIELDS",
     "PRODUCT_MACHINE",
     "SKU",
+    "STOCKTAKE_MACHINE",
     "SUPPLIER_MACHINE",
     "Category",
     "CategoryAttribute",
     "DocumentType",
+    "PriceChange",
+    "PriceChangeRecord",
     "Product",
     "ProductImage",
     "ProductStatusChange",
     "ProhibitedWord",
+    "PurchaseReceipt",
+    "PurchaseReceiptLine",
     "QualificationDocument",
     "Reservation",
     "SkuPrice",
     "SpotCheck",
     "Stock",
+    "StockDiscrepancy",
     "StockMovement",
+    "Stocktake",
+    "StocktakeLine",
+    "StocktakeStatusChange",
     "Supplier",
     "SupplierStatusChange",
     "SupplierStrike",

@@ -52,6 +52,11 @@ class Supplier(models.Model):
     )
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("lead time (days)"),
+        default=7,
+        help_text=_("Days from a purchase order to the goods in our warehouse."),
+    )
     next_review_due = models.DateField(_("next re-review due"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

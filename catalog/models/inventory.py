@@ -29,8 +29,9 @@ class Warehouse(models.Model):
 class StockQuerySet(models.QuerySet):
     def sellable(self):
         """Stock that can be sold: in active warehouses. Pages, the API and reservations
-        all count availability through this, so they never disagree."""
-        return self.filter(warehouse__is_active=True)
+        all count availability through this, so they never disagree. Stock frozen for a
+        stocktake is not sellable until the count ends."""
+        return self.filter(warehouse__is_active=True, frozen=False)
 
 
 class Stock(models.Model):
@@ -38,12 +39,22 @@ class Stock(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    frozen = models.BooleanField(
+        _("frozen for a count"),
+        default=False,
+        help_text=_("Set while a stocktake that freezes sales counts this stock."),
+    )
 
     objects = StockQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stock")
         verbose_name_plural = _("stock")
+        permissions = [
+            ("adjust_stock", "Can adjust stock with a reason"),
+            ("transfer_stock", "Can transfer stock between warehouses"),
+            ("view_stock_reports", "Can view stock reports"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_per_sku_warehouse"),
             models.CheckConstraint(
@@ -143,3 +154,57 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.stock_id} ({self.status})"
+
+
+class StockDiscrepancy(models.Model):
+    """Drift found by the reconciliation job, kept with its figures until a person
+    explains it. The job never corrects stock itself: a wrong ``on_hand`` is a question
+    (a bug, a hand-edited row), not something to overwrite."""
+
+    class Kind(models.TextChoices):
+        ON_HAND = "on_hand", _("Ledger sum differs from on hand")
+        RESERVED_LEDGER = "reserved_ledger", _("Ledger reserved sum differs from reserved")
+        RESERVATIONS = "reservations", _("Open reservations differ from reserved")
+
+    stock = models.ForeignKey(
+        Stock, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="discrepancies"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    expected = models.IntegerField(_("expected (from the records)"))
+    actual = models.IntegerField(_("actual (on the stock row)"))
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        verbose_name = _("stock discrepancy")
+        verbose_name_plural = _("stock discrepancies")
+        ordering = ["-detected_at", "-pk"]
+        constraints = [
+            # One open finding per stock row and kind: a daily job updates it, not repeats it.
+            models.UniqueConstraint(
+                fields=["stock", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="stock_discrepancy_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution=""),
+                name="stock_discrepancy_resolution_explained",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stock}: {self.get_kind_display()} ({self.expected} ≠ {self.actual})"
+
+    @property
+    def difference(self) -> int:
+        return self.actual - self.expected

@@ -191,6 +191,11 @@ class SKU(models.Model):
     weight_grams = models.PositiveIntegerField(_("weight (g)"))
     is_active = models.BooleanField(_("on sale"), default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock"),
+        default=0,
+        help_text=_("Units kept on top of the expected sales during the lead time."),
+    )
 
     class Meta:
         verbose_name = _("SKU")

@@ -1,15 +1,19 @@
-"""Prices: each SKU's price history. The current price is a query over it, never a copy.
+"""Prices: each SKU's price history, and the change requests that write it.
 
-The pricing issue adds change requests, four-eyes approval, scheduling and the honest
-reference-price rule on top of these rows.
+The current price is a query over ``SkuPrice``, never a copy. Every row comes from a
+``PriceChange``: a request with a reason that may need a second operator's approval and
+may be scheduled; its history rows make the audit trail of who asked, who approved, when
+it applied.
 """
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mall.statemachine import Machine, Transition, TransitionRecord
 
 
 class TsTzRange(Func):
@@ -21,15 +25,38 @@ class SkuPrice(models.Model):
     """The price of a SKU over ``[valid_from, valid_to)``; ``valid_to`` empty = until changed.
 
     An exclusion constraint keeps one SKU's intervals from overlapping, so "the price at
-    time t" always has at most one answer.
+    time t" always has at most one answer. ``reference_amount`` is the crossed-out "was"
+    price shown beside a reduced price; the honest-price rule bounds it (see
+    ``catalog.services.pricing``).
     """
 
     sku = models.ForeignKey("catalog.SKU", on_delete=models.CASCADE, related_name="prices")
     amount = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    reference_amount = models.DecimalField(
+        _("was price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Shown crossed out beside a reduced price."),
+    )
     valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
     set_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    change = models.OneToOneField(
+        "catalog.PriceChange",
+        verbose_name=_("price change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="price",
     )
     reason = models.CharField(_("reason"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -41,6 +68,10 @@ class SkuPrice(models.Model):
         indexes = [models.Index(fields=["sku", "-valid_from"], name="sku_price_lookup_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="sku_price_positive"),
+            models.CheckConstraint(
+                condition=Q(reference_amount__isnull=True) | Q(reference_amount__gt=F("amount")),
+                name="sku_price_reference_above_price",
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
                 name="sku_price_interval_order",
@@ -56,3 +87,98 @@ class SkuPrice(models.Model):
 
     def __str__(self):
         return f"{self.sku_id}: {self.amount}"
+
+
+class PriceChange(models.Model):
+    """A request to change a SKU's price, with its reason.
+
+    A change beyond the configured share (``MALL_PRICE_APPROVAL_SHARE``) waits for a
+    second operator (``pending``); others are ``scheduled`` at once. A scheduled change
+    applies at ``effective_at`` (now when empty) and becomes a ``SkuPrice`` row.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        SCHEDULED = "scheduled", _("Scheduled")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="price_changes"
+    )
+    amount = models.DecimalField(_("new price"), max_digits=12, decimal_places=2)
+    reference_amount = models.DecimalField(
+        _("was price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    previous_amount = models.DecimalField(
+        _("price when requested"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    effective_at = models.DateTimeField(
+        _("effective at"), null=True, blank=True, help_text=_("Empty: as soon as approved.")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    needs_approval = models.BooleanField(_("needs a second approval"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("approve_pricechange", "Can approve another operator's price change")]
+        indexes = [
+            models.Index(
+                fields=["effective_at"],
+                condition=Q(status="scheduled"),
+                name="price_change_due_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="price_change_positive"),
+            models.CheckConstraint(
+                condition=Q(reference_amount__isnull=True) | Q(reference_amount__gt=F("amount")),
+                name="price_change_reference_above_price",
+            ),
+            # Four eyes, kept by the database too: nobody approves their own request.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("requested_by")),
+                name="price_change_four_eyes",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku_id} → {self.amount} ({self.get_status_display()})"
+
+
+PRICE_CHANGE_MACHINE = Machine(
+    Transition("approve", sources={"pending"}, target="scheduled", label=_("approve")),
+    Transition("reject", sources={"pending"}, target="rejected", label=_("reject")),
+    Transition("apply", sources={"scheduled"}, target="applied", label=_("apply")),
+    Transition("cancel", sources={"pending", "scheduled"}, target="cancelled", label=_("cancel")),
+)
+
+
+class PriceChangeRecord(TransitionRecord):
+    subject = models.ForeignKey(PriceChange, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("price change history")
+        verbose_name_plural = _("price change history")
