@@ -1,3 +1,11 @@
 """The operators' back office for the catalog. Importing the modules registers the admins."""
 
-from . import admission, inventory, listing  # noqa: F401
+from . import (  # noqa: F401
+    admission,
+    inventory,
+    listing,
+    pricing,
+    purchasing,
+    reports,
+    stocktake,
+)

@@ -12,8 +12,47 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from ..exceptions import CatalogError, InsufficientStock, ReservationClosed
+from ..exceptions import CatalogError, InsufficientStock, ReasonRequired, ReservationClosed
 from ..models import SKU, Reservation, Stock, StockMovement, Warehouse
+
+
+@transaction.atomic
+def book_movement(
+    *,
+    stock: Stock,
+    kind: str,
+    quantity: int,
+    actor,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Change ``on_hand`` of ``stock`` by ``quantity`` (signed, not zero) and write the
+    movement of ``kind``, in one transaction: the one way stock levels change besides
+    reservations.
+
+    A decrease is a conditional UPDATE that never takes ``on_hand`` below ``reserved``
+    (units held for orders cannot vanish); it raises ``InsufficientStock`` with the units
+    free when it would. Raises ``CatalogError`` for a zero quantity and ``ReasonRequired``
+    for a manual adjustment without a reason.
+    """
+    if quantity == 0:
+        raise CatalogError("A movement must change the stock.")
+    if kind == StockMovement.Kind.ADJUSTMENT and not reason.strip():
+        raise ReasonRequired()
+    rows = Stock.objects.filter(pk=stock.pk)
+    if quantity < 0:
+        rows = rows.filter(on_hand__gte=F("reserved") - quantity)
+    if not rows.update(on_hand=F("on_hand") + quantity):
+        stock.refresh_from_db()
+        raise InsufficientStock(stock.sku, -quantity, max(stock.on_hand - stock.reserved, 0))
+    return StockMovement.objects.create(
+        stock=stock,
+        kind=kind,
+        quantity=quantity,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -24,13 +63,12 @@ def receive_stock(
     if quantity <= 0:
         raise CatalogError("A receipt must add at least one unit.")
     stock, _ = Stock.objects.get_or_create(sku=sku, warehouse=warehouse)
-    Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantity)
-    StockMovement.objects.create(
+    book_movement(
         stock=stock,
         kind=StockMovement.Kind.RECEIPT,
         quantity=quantity,
-        reference=reference,
         actor=actor,
+        reference=reference,
     )
     stock.refresh_from_db()
     return stock

@@ -38,8 +38,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Regex
 from django.utils import timezone
 
-from .models import PRODUCT_INFO_FIELDS, SKU, Category, Product, ProductImage, SkuPrice, Stock
-from .services.admission import attribute_schema, lineage_in
+from ..models import PRODUCT_INFO_FIELDS, SKU, Category, Product, ProductImage, SkuPrice, Stock
+from ..services.admission import attribute_schema, lineage_in
 
 # At or below this many units a page says "Only N left".
 LOW_STOCK_THRESHOLD = 5

@@ -1,0 +1,1 @@
+"""Admin for pricing (being built)."""

@@ -1,0 +1,1 @@
+"""Admin for purchasing (being built)."""
