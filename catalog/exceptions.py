@@ -68,3 +68,14 @@ class ReservationClosed(CatalogError):
             _("This reservation is already “%(status)s”.")
             % {"status": reservation.get_status_display()}
         )
+
+
+class ReceiptRefused(CatalogError):
+    """A purchase receipt cannot be booked; ``problems`` lists every reason at once, so
+    the person entering the delivery can fix them all before trying again."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            _("The receipt cannot be booked: %(problems)s") % {"problems": "; ".join(problems)}
+        )
