@@ -1,5 +1,20 @@
+from dataclasses import dataclass
+
 from django.contrib import admin
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    """A back-office page that is not a model's (a report), see ``register_page``."""
+
+    route: str
+    view: object
+    name: str
+    label: str
+    section: str
+    permission: str
 
 
 class MallAdminSite(admin.AdminSite):
@@ -12,6 +27,51 @@ class MallAdminSite(admin.AdminSite):
     site_header = _("mall back office")
     site_title = _("mall back office")
     index_title = _("Operations")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[AdminPage] = []
+
+    def register_page(self, *, route, view, name, label, section, permission) -> None:
+        """Serve ``view`` at /admin/``route`` as ``admin:<name>`` (behind the admin's own
+        login check) and list it on the index under ``section`` for users holding
+        ``permission``. The view checks ``permission`` itself too."""
+        self._pages.append(AdminPage(route, view, name, label, section, permission))
+
+    def get_urls(self):
+        pages = [path(p.route, self.admin_view(p.view), name=p.name) for p in self._pages]
+        return pages + super().get_urls()
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list
+        sections: dict[str, list[AdminPage]] = {}
+        for page in self._pages:
+            if request.user.has_perm(page.permission):
+                sections.setdefault(str(page.section), []).append(page)
+        for section, pages in sections.items():
+            links = [
+                {
+                    "name": page.label,
+                    "object_name": page.name,
+                    "admin_url": reverse(f"{self.name}:{page.name}"),
+                    "add_url": None,
+                    "view_only": True,
+                    "perms": {"view": True},
+                }
+                for page in pages
+            ]
+            app_list.append(
+                {
+                    "name": section,
+                    "app_label": pages[0].name,
+                    "app_url": links[0]["admin_url"],
+                    "has_module_perms": True,
+                    "models": links,
+                }
+            )
+        return app_list
 
     def has_permission(self, request):
         from customers.roles import is_back_office

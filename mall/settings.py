@@ -291,3 +291,9 @@ MALL_SPOT_CHECK_STRIKE_LIMIT = env.int("MALL_SPOT_CHECK_STRIKE_LIMIT", default=3
 MALL_MAX_IMAGE_BYTES = env.int("MALL_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 MALL_MAX_DOCUMENT_BYTES = env.int("MALL_MAX_DOCUMENT_BYTES", default=10 * 1024 * 1024)
 MALL_MAX_VIDEO_BYTES = env.int("MALL_MAX_VIDEO_BYTES", default=100 * 1024 * 1024)
+
+# --- Inventory -----------------------------------------------------------------------------
+
+# Replenishment suggests buying enough to cover this many days of sales beyond the
+# reorder point (catalog.selectors.stock.replenishment_list).
+MALL_REPLENISH_COVER_DAYS = env.int("MALL_REPLENISH_COVER_DAYS", default=14)
