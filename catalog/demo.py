@@ -1,5 +1,7 @@
 """Demo catalog: a category tree with its rules, qualified suppliers, a few hundred listed
 goods with prices, stock and pictures, and goods waiting in (or refused by) review.
+Stock arrives on purchase receipts (one per supplier and warehouse, at 55-70 % of the
+price) and some of it sells over the last two months, so the stock reports have figures.
 
 ``seed()`` works as an operator would, through the services, so the demo obeys the
 shop's own rules; running it again adds nothing. ``seed_bulk(size=N)`` tops the catalog
@@ -16,7 +18,8 @@ import io
 import itertools
 import random
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -25,6 +28,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
+
+from mall.money import to_money
 
 from .demo_data import (
     AFTER_SALES,
@@ -47,6 +52,7 @@ from .demo_data import (
     Attr,
     Goods,
 )
+from .exceptions import CatalogError
 from .models import (
     SKU,
     Category,
@@ -55,7 +61,10 @@ from .models import (
     ProductImage,
     ProductStatusChange,
     ProhibitedWord,
+    PurchaseReceipt,
+    PurchaseReceiptLine,
     QualificationDocument,
+    Reservation,
     SkuPrice,
     SpotCheck,
     Stock,
@@ -63,7 +72,7 @@ from .models import (
     Supplier,
     Warehouse,
 )
-from .services import admission, inventory, listing, pricing
+from .services import admission, inventory, listing, pricing, purchasing
 from .services.media import process_document_scan, process_product_image
 from .validators import credit_code_check_char
 
@@ -436,6 +445,10 @@ class Context:
     categories: dict[str, Category]
     suppliers: dict[str, Supplier]  # approved suppliers by top-level category slug
     warehouses: list[Warehouse]
+    # Deliveries of the goods made in this run, booked as receipts at the end:
+    # (supplier, warehouse) -> [(sku, quantity, unit cost)].
+    deliveries: dict = field(default_factory=lambda: defaultdict(list))
+    sold: list = field(default_factory=list)  # SKUs of goods made in this run that sell
 
 
 def _context() -> Context:
@@ -473,6 +486,57 @@ def seed() -> None:
     this_month = timezone.localdate().replace(day=1)
     if not SpotCheck.objects.filter(period=this_month).exists():
         admission.sample_spot_checks(period=this_month)
+    _book_deliveries(context)
+    _sell_a_little(context)
+
+
+# Demo stock arrived this long ago, and sells over the last SALES_DAYS days, so that the
+# stock reports (turnover, slow movers, replenishment) have figures to show.
+DELIVERED_DAYS_AGO = 90
+SALES_DAYS = 60
+
+
+def _unit_cost(rng: random.Random, price: Decimal) -> Decimal:
+    """What the shop paid: 55 to 70 % of the selling price."""
+    return to_money(price * rng.randint(55, 70) / 100)
+
+
+def _book_deliveries(context: Context) -> None:
+    """One purchase receipt per supplier and warehouse for the goods made in this run,
+    dated ``DELIVERED_DAYS_AGO`` days back (their RECEIPT movements too)."""
+    delivered_at = timezone.now() - datetime.timedelta(days=DELIVERED_DAYS_AGO)
+    for (supplier, warehouse), lines in context.deliveries.items():
+        receipt = purchasing.book_purchase_receipt(
+            supplier=supplier,
+            warehouse=warehouse,
+            lines=lines,
+            actor=context.operator,
+            delivery_note=f"DN-DEMO-{supplier.pk}-{warehouse.code}",
+        )
+        # Demo history only: a real receipt is dated when it is booked.
+        PurchaseReceipt.objects.filter(pk=receipt.pk).update(received_at=delivered_at)
+        StockMovement.objects.filter(reference=f"receipt {receipt.pk}").update(at=delivered_at)
+
+
+def _sell_a_little(context: Context) -> None:
+    """A few orders of the SKUs in ``context.sold``, each reserved and shipped through
+    the inventory services (so the ledger adds up), dated over the last ``SALES_DAYS``."""
+    now = timezone.now()
+    for sku in context.sold:
+        rng = random.Random(f"demo-sales-{sku.code}")  # noqa: S311
+        for order in range(rng.randint(1, 4)):
+            reference = f"DEMO-ORDER-{sku.code}-{order + 1}"
+            try:
+                reservation = inventory.reserve(
+                    sku=sku, quantity=rng.randint(1, 5), reference=reference
+                )
+            except CatalogError:
+                break  # sold out
+            inventory.consume(reservation=reservation, actor=None)
+            at = now - datetime.timedelta(days=rng.randint(1, SALES_DAYS), hours=rng.randint(0, 23))
+            # Demo history only: orders placed (and shipped) at their day in the past.
+            StockMovement.objects.filter(reference=reference).update(at=at)
+            Reservation.objects.filter(pk=reservation.pk).update(created_at=at, closed_at=at)
 
 
 def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, pool):
@@ -505,6 +569,7 @@ def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, poo
             listing.add_product_image(product=product, upload=upload, alt=fields["name"][:120])
     for sku, (_, _, price, _) in zip(sku_rows, skus, strict=True):
         pricing.set_price(sku=sku, amount=price, actor=operator, reason="演示数据：初始定价")
+    costs = random.Random(f"demo-costs-{serial}")  # noqa: S311  (apart: keeps `rng`'s draws)
     if state in ("draft", "prohibited"):
         return
     admission.submit_product(product=product, actor=operator)
@@ -517,17 +582,21 @@ def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, poo
         return
     admission.approve_product(product=product, actor=operator)
     admission.list_product(product=product, actor=operator)
-    for position, sku in enumerate(sku_rows):
+    supplier = context.suppliers[leaf.top]
+    for position, (sku, (_, _, price, _)) in enumerate(zip(sku_rows, skus, strict=True)):
         if position and rng.random() < 0.1:
             continue  # now and then a variant is out of stock
+        cost = _unit_cost(costs, price)
+        sells = state == "listed" and costs.random() < 0.35
+        # A few selling SKUs got only a small delivery: the replenishment report lists them.
+        scarce = sells and costs.random() < 0.3
         for warehouse in context.warehouses:
-            inventory.receive_stock(
-                sku=sku,
-                warehouse=warehouse,
-                quantity=rng.randint(20, 300),
-                actor=operator,
-                reference=f"PO-DEMO-{serial:04d}",
-            )
+            quantity = rng.randint(20, 300)
+            if scarce:
+                quantity = costs.randint(3, 8)
+            context.deliveries[supplier, warehouse].append((sku, quantity, cost))
+        if sells:
+            context.sold.append(sku)
     if state == "delisted":
         admission.delist_product(
             product=product, actor=operator, reason=DELISTINGS[serial % len(DELISTINGS)]
@@ -586,7 +655,16 @@ def seed_bulk(*, size: int, batch_size: int = 5000, progress=None) -> int:
         # Fresh statistics, so that the planner sees the new size of the catalog at once
         # rather than after autovacuum gets round to it.
         with connection.cursor() as cursor:
-            for model in (Product, ProductImage, ProductStatusChange, SKU, SkuPrice, Stock):
+            for model in (
+                Product,
+                ProductImage,
+                ProductStatusChange,
+                SKU,
+                SkuPrice,
+                Stock,
+                StockMovement,
+                PurchaseReceiptLine,
+            ):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
     return max(0, size - start)
 
@@ -663,8 +741,10 @@ def _bulk_batch(serials: range, leaves: list[Leaf], context: Context, pictures) 
     ProductImage.objects.bulk_create(images)
     SKU.objects.bulk_create([row[0] for row in sku_rows])
 
-    prices, stocks = [], []
+    prices, stocks, costs = [], [], {}
+    cost_rng = random.Random(f"bulk-costs-{serials.start}")  # noqa: S311
     for sku, price, listed_at in sku_rows:
+        costs[sku.pk] = _unit_cost(cost_rng, price)
         prices.append(
             SkuPrice(
                 sku=sku,
@@ -680,12 +760,38 @@ def _bulk_batch(serials: range, leaves: list[Leaf], context: Context, pictures) 
             )
     SkuPrice.objects.bulk_create(prices)
     Stock.objects.bulk_create(stocks)
+    # What book_purchase_receipt would have written: a receipt per supplier and warehouse,
+    # a line per SKU with its cost, and the RECEIPT movement that explains the stock.
+    supplier_of = {sku.pk: sku.product.supplier_id for sku, _, _ in sku_rows}
+    receipts = {
+        key: PurchaseReceipt(
+            supplier_id=key[0],
+            warehouse_id=key[1],
+            delivery_note=f"DN-BULK-{serials.start}",
+            received_by=operator,
+            received_at=now,
+        )
+        for key in sorted({(supplier_of[s.sku_id], s.warehouse_id) for s in stocks})
+    }
+    PurchaseReceipt.objects.bulk_create(receipts.values())
+    receipt_of = {
+        stock.pk: receipts[supplier_of[stock.sku_id], stock.warehouse_id] for stock in stocks
+    }
+    PurchaseReceiptLine.objects.bulk_create(
+        PurchaseReceiptLine(
+            receipt=receipt_of[stock.pk],
+            sku_id=stock.sku_id,
+            quantity=stock.on_hand,
+            unit_cost=costs[stock.sku_id],
+        )
+        for stock in stocks
+    )
     StockMovement.objects.bulk_create(
         StockMovement(
             stock=stock,
             kind=StockMovement.Kind.RECEIPT,
             quantity=stock.on_hand,
-            reference="PO-BULK-SEED",
+            reference=f"receipt {receipt_of[stock.pk].pk}",
             actor=operator,
             at=now,
         )
