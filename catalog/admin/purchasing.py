@@ -6,8 +6,10 @@ no row itself, and a refusal writes nothing. Receipts are read-only afterwards (
 changed or deleted; a correction is a stock adjustment with a reason).
 
 The add form can be pre-filled from the replenishment report:
-``?supplier=<id>&warehouse=<id>&lines=<sku id>:<quantity>,...``.
+``?supplier=<id>&warehouse=<id>&lines=<sku id>:<quantity>[:<unit cost>],...``.
 """
+
+from decimal import InvalidOperation
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -19,18 +21,27 @@ from django.utils.translation import gettext_lazy as _
 from catalog.exceptions import ReceiptRefused
 from catalog.models import PurchaseReceipt, PurchaseReceiptLine, Supplier, Warehouse
 from catalog.services.purchasing import book_purchase_receipt, receipt_problems
+from mall.money import to_money
 
 MAX_PREFILLED_LINES = 200
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
 def prefilled_lines(request) -> list[dict]:
-    """Initial lines from ``?lines=<sku id>:<quantity>,...`` (bad pairs are skipped)."""
+    """Initial lines from ``?lines=<sku id>:<quantity>[:<unit cost>],...`` (the last
+    cost paid, as a suggestion); malformed entries are skipped."""
     lines = []
-    for pair in request.GET.get("lines", "").split(",")[:MAX_PREFILLED_LINES]:
-        sku, _sep, quantity = pair.partition(":")
-        if sku.isdigit() and quantity.isdigit():
-            lines.append({"sku": int(sku), "quantity": int(quantity)})
+    for entry in request.GET.get("lines", "").split(",")[:MAX_PREFILLED_LINES]:
+        sku, _sep, rest = entry.partition(":")
+        quantity, _sep, cost = rest.partition(":")
+        if not (sku.isdigit() and quantity.isdigit()):
+            continue
+        line = {"sku": int(sku), "quantity": int(quantity)}
+        try:
+            line["unit_cost"] = to_money(cost) if cost else None
+        except (InvalidOperation, ValueError):
+            line["unit_cost"] = None
+        lines.append({k: v for k, v in line.items() if v is not None})
     return lines
 
 

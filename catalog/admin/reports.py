@@ -173,7 +173,8 @@ def _build_slow_movers(request, *, days, warehouse):
 
 
 def _receipt_url(supplier_id, warehouse, lines) -> str:
-    params = {"supplier": supplier_id, "lines": ",".join(f"{sku}:{n}" for sku, n in lines)}
+    entries = (":".join(str(part) for part in line if part is not None) for line in lines)
+    params = {"supplier": supplier_id, "lines": ",".join(entries)}
     if warehouse is not None:
         params["warehouse"] = warehouse.pk
     return reverse("admin:catalog_purchasereceipt_add") + "?" + urlencode(params)
@@ -189,7 +190,8 @@ def _build_replenishment(request, *, low_only, supplier, warehouse):
     if supplier is not None and _can_receive(request):
         # One receipt for everything suggested from this supplier (one more query).
         wanted = [
-            (sku, n) for sku, n in rows.filter(suggested__gt=0).values_list("pk", "suggested")
+            tuple(line)
+            for line in rows.filter(suggested__gt=0).values_list("pk", "suggested", "unit_cost")
         ][:200]
         if wanted:
             data.extra_links.append(
@@ -205,7 +207,8 @@ def _receive_link(row, request, params):
     qualified = row.product.supplier.status == Supplier.Status.APPROVED
     if row.suggested <= 0 or not qualified or not _can_receive(request):
         return None
-    return _receipt_url(row.product.supplier_id, params.get("warehouse"), [(row.pk, row.suggested)])
+    line = (row.pk, row.suggested, row.unit_cost)  # the last cost paid, as a suggestion
+    return _receipt_url(row.product.supplier_id, params.get("warehouse"), [line])
 
 
 REPORTS = [

@@ -308,7 +308,8 @@ def replenishment_list(*, low_only: bool = False, supplier=None, now=None) -> Qu
     - ``low`` when available ≤ reorder_point;
     - ``suggested`` = max(0, ⌈reorder_point + avg_daily × MALL_REPLENISH_COVER_DAYS⌉
       − available) = max(0, reorder_point + ⌈sold × cover / 28⌉ − available);
-    - ``days_of_supply`` = available / avg_daily, None when nothing was sold.
+    - ``days_of_supply`` = available / avg_daily, None when nothing was sold;
+    - ``unit_cost``: the last cost paid (None: never received), to pre-fill a receipt.
 
     Every step is exact integer arithmetic: ⌈a / 28⌉ is computed as (a + 27) / 28 in
     integer division, which is exact for a ≥ 0. Sorted by days of supply (the SKUs
@@ -331,6 +332,7 @@ def replenishment_list(*, low_only: bool = False, supplier=None, now=None) -> Qu
             ),
             sold=Greatest(units_sold(since=since), Value(0), output_field=_INT),
             lead_time=F("product__supplier__lead_time_days"),
+            unit_cost=unit_cost(),
         )
         .annotate(
             reorder_point=ExpressionWrapper(

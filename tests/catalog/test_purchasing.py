@@ -276,6 +276,7 @@ def test_the_add_form_can_be_prefilled_from_replenishment(client, storekeeper, g
     formset = response.context["inline_admin_formsets"][0].formset
     initial = [form.initial for form in formset.forms if form.initial]
     assert [(row["sku"], row["quantity"]) for row in initial] == [(first.pk, 12), (second.pk, 3)]
+    assert initial[0].get("unit_cost") is None  # no cost given: none suggested
     assert response.context["adminform"].form.initial["supplier"] == str(first.product.supplier_id)
 
 
@@ -295,3 +296,15 @@ def test_receipts_are_never_changed_or_deleted(client, goods, warehouse, operato
     receipt.refresh_from_db()
     assert receipt.supplier == goods[0].product.supplier
     assert PurchaseReceipt.objects.count() == 1
+
+
+def test_a_malformed_prefill_is_ignored(client, storekeeper, goods):
+    sku = goods[0].pk
+    response = client.get(add_url(lines=f"x:1,{sku},{sku}:-2,{sku}:4:abc,{sku}:5:2.5"))
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    initial = [form.initial for form in formset.forms if form.initial]
+    assert initial == [
+        {"sku": sku, "quantity": 4},
+        {"sku": sku, "quantity": 5, "unit_cost": Decimal("2.50")},
+    ]

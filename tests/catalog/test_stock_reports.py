@@ -424,12 +424,18 @@ def test_replenishment_rows_link_to_a_prefilled_receipt(client, demand):
     supplier = s5.product.supplier_id
     assert links == [
         reverse("admin:catalog_purchasereceipt_add")
-        + f"?supplier={supplier}&lines={s5.pk}%3A7&warehouse={a.pk}"
+        + f"?supplier={supplier}&lines={s5.pk}%3A7%3A1.00&warehouse={a.pk}"
     ]
     prefilled = client.get(links[0])
     assert prefilled.status_code == 200
     formset = prefilled.context["inline_admin_formsets"][0].formset
-    assert formset.forms[0].initial == {"sku": s5.pk, "quantity": 7}
+    # the suggested quantity, and the last cost paid as a suggestion
+    assert formset.forms[0].initial == {"sku": s5.pk, "quantity": 7, "unit_cost": Decimal("1.00")}
+
+    # Filtered to one supplier: one link receives everything suggested from it.
+    response = client.get(url, {"filtered": 1, "supplier": supplier, "warehouse": a.pk})
+    ((_label, everything),) = response.context["extra_links"]
+    assert everything == links[0]
 
     # Analysts read the report but do not receive goods: no links for them.
     login(client, "analyst")
