@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("mall.storefront_urls")),
     path("", include("catalog.urls")),
     path("accounts/", include("customers.urls")),
+    path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "admin/documents/<int:pk>/scan/",

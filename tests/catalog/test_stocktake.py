@@ -6,8 +6,11 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import Sum
+from django.urls import reverse
 
 from catalog.exceptions import InsufficientStock
 from catalog.models import (
@@ -561,3 +564,344 @@ def test_reading_a_count_takes_the_same_queries_for_3_or_30_lines(
     big = _open(warehouse, operator)
     _count_all(big, counter, {s: 1 for s in stocks})
     read(big)
+
+
+# --- Admin ---------------------------------------------------------------------------------
+
+
+def admin_url(name, *args):
+    return reverse(f"admin:catalog_stocktake_{name}", args=args)
+
+
+def messages_of(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def test_an_operator_opens_a_count_through_the_admin(operator_client, operator, warehouse):
+    tea = tea_categories()
+    counted = make_listed_product(category=tea, warehouse=warehouse).skus.get().stocks.get()
+    make_listed_product(category=CategoryFactory(), warehouse=warehouse)
+    assert operator_client.get(admin_url("add")).status_code == 200
+
+    response = operator_client.post(
+        admin_url("add"),
+        {
+            "warehouse": warehouse.pk,
+            "scope": CATEGORY,
+            "category": tea.pk,
+            "sample_size": "5",  # left over from another choice: ignored, not an error
+            "freeze": "on",
+            "note": "茶叶月度盘点",
+        },
+    )
+
+    stocktake = Stocktake.objects.get()
+    assert response.status_code == 302 and response.url == admin_url("change", stocktake.pk)
+    assert (stocktake.scope, stocktake.category, stocktake.sample_size) == (CATEGORY, tea, None)
+    assert stocktake.freeze and stocktake.opened_by == operator
+    assert stocktake.lines.get().stock_id == counted.pk
+    counted.refresh_from_db()
+    assert counted.frozen
+    assert "1 line(s) to count" in messages_of(response)[-1]
+
+
+def test_a_refused_opening_shows_the_reason_on_the_form(operator_client, operator, warehouse):
+    _stock(warehouse, 3)
+    _open(warehouse, operator)
+    response = operator_client.post(admin_url("add"), {"warehouse": warehouse.pk, "scope": ALL})
+    assert response.status_code == 200
+    assert "already has a count in progress" in response.content.decode()
+    assert Stocktake.objects.count() == 1
+
+
+def test_the_change_page_enters_counts_and_shows_variances_with_their_value(
+    operator_client, operator, warehouse
+):
+    gained, lost = _stock(warehouse, 10, code="A-1"), _stock(warehouse, 10, code="B-2")
+    _cost(gained.sku, "4.00", warehouse)
+    _cost(lost.sku, "2.50", warehouse)
+    stocktake = _open(warehouse, operator)
+    a, b = _line(stocktake, gained), _line(stocktake, lost)
+
+    response = operator_client.post(
+        admin_url("change", stocktake.pk),
+        {f"count-{a.pk}": "13", f"count-{b.pk}": "x", "save_counts": "1"},
+    )
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "B-2: “x” is not a whole number 0 or more.",
+        "1 count(s) saved.",
+    ]
+    operator_client.post(admin_url("change", stocktake.pk), {f"count-{b.pk}": "6"})
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.counted, a.counted_by, b.counted) == (13, operator, 6)
+
+    page = operator_client.get(admin_url("change", stocktake.pk))
+    assert page.status_code == 200
+    totals = page.context["totals"]
+    assert (totals.gain_value, totals.loss_value, totals.net_value) == (
+        Decimal("12.00"),
+        Decimal("10.00"),
+        Decimal("2.00"),
+    )
+    html = page.content.decode()
+    assert "+3" in html and "-4" in html and "12.00" in html
+    assert [t.name for t in page.context["transitions"]] == ["submit", "cancel"]
+    assert 'name="count-' in html
+
+
+def test_the_buttons_move_the_count_and_report_refusals(operator_client, operator, warehouse):
+    stock = _stock(warehouse, 10)
+    stocktake = _open(warehouse, operator)
+    change = admin_url("change", stocktake.pk)
+
+    response = operator_client.post(change, {"transition": "submit"})
+    assert messages_of(response) == ["1 line(s) of this count have no counted quantity yet."]
+
+    stocktakes.record_count(line=_line(stocktake, stock), counted=8, actor=operator)
+    operator_client.post(change, {"transition": "submit"})
+    response = operator_client.post(change, {"transition": "approve"})
+    assert "another manager must approve" in messages_of(response)[-1]
+    response = operator_client.post(change, {"transition": "recount", "reason": ""})
+    assert "Give a reason" in messages_of(response)[-1]
+    operator_client.post(change, {"transition": "recount", "reason": "count aisle 3 again"})
+    stocktake.refresh_from_db()
+    assert stocktake.status == "counting"
+    assert stocktake.history.last().reason == "count aisle 3 again"
+    page = operator_client.get(change)
+    assert "count aisle 3 again" in page.content.decode()
+
+
+def test_a_manager_approves_through_the_changelist_action(
+    client, operator, manager, counter, warehouse
+):
+    stock = _stock(warehouse, 10)
+    stocktake = _open(warehouse, operator)
+    stocktakes.record_count(line=_line(stocktake, stock), counted=7, actor=counter)
+    stocktakes.submit_stocktake(stocktake=stocktake, actor=counter)
+    client.force_login(manager)
+
+    response = client.post(
+        admin_url("changelist"), {"action": "approve", ACTION_CHECKBOX_NAME: [stocktake.pk]}
+    )
+
+    assert response.status_code == 302
+    assert messages_of(response) == ["1 count(s) approved; their variances were posted."]
+    stock.refresh_from_db()
+    assert stock.on_hand == 7 and _ledger_matches(stock.pk)
+
+
+def test_counters_count_blind_in_the_admin_and_cannot_approve(client, counter, operator, warehouse):
+    stock = _stock(warehouse, 10)
+    stocktake = _open(warehouse, operator)
+    client.force_login(counter)
+    change = admin_url("change", stocktake.pk)
+
+    line = _line(stocktake, stock)
+    client.post(change, {f"count-{line.pk}": "9"})
+    page = client.get(change)
+    html = page.content.decode()
+    assert page.status_code == 200 and not page.context["book_figures"]
+    assert 'class="numeric expected"' not in html and "book quantity</th>" not in html
+    assert [t.name for t in page.context["transitions"]] == ["submit"]
+
+    client.post(change, {"transition": "submit"})
+    assert client.post(change, {"transition": "approve"}).status_code == 403
+    stocktake.refresh_from_db()
+    assert stocktake.status == "submitted"
+    line.refresh_from_db()
+    assert (line.counted, line.counted_by) == (9, counter)
+
+
+def test_the_stocktake_changelist_and_page_take_bounded_queries(
+    operator_client, operator, counter, warehouse, django_assert_max_num_queries
+):
+    stocks = [_stock(warehouse, 5) for _ in range(30)]
+    for stock in stocks:
+        _cost(stock.sku, "1.00", warehouse)
+    small = _open(warehouse, operator, SAMPLE, sample_size=3)
+    _count_all(small, counter, {s: 4 for s in stocks})
+    with django_assert_max_num_queries(12):
+        small_list = operator_client.get(admin_url("changelist"))
+    with django_assert_max_num_queries(12):
+        operator_client.get(admin_url("change", small.pk))
+    stocktakes.cancel_stocktake(stocktake=small, actor=operator, reason="test")
+    big = _open(warehouse, operator)
+    _count_all(big, counter, {s: 4 for s in stocks})
+    with django_assert_max_num_queries(12):
+        big_list = operator_client.get(admin_url("changelist"))
+    with django_assert_max_num_queries(12):
+        page = operator_client.get(admin_url("change", big.pk))
+    assert "3/3" in small_list.content.decode() and "30/30" in big_list.content.decode()
+    assert page.context["totals"].net_value == Decimal("-30.00")
+    assert len(page.context["page"].object_list) == 30
+
+
+# --- The phone counting page ---------------------------------------------------------------
+
+
+@pytest.fixture
+def counter_client(client, counter):
+    client.force_login(counter)
+    return client
+
+
+def count_url(stocktake):
+    return reverse("stocktake:count", args=[stocktake.pk])
+
+
+@pytest.mark.parametrize("role", [None, "analyst", "support_agent"])
+def test_only_counters_reach_the_counting_pages(client, warehouse, operator, role):
+    _stock(warehouse, 3)
+    stocktake = _open(warehouse, operator)
+    client.force_login(UserFactory(roles=[role] if role else None))
+    for url in (reverse("stocktake:list"), count_url(stocktake)):
+        assert client.get(url).status_code == 403
+    assert client.post(count_url(stocktake), {"line": "1", "counted": "1"}).status_code == 403
+    post = client.post(reverse("stocktake:submit", args=[stocktake.pk]))
+    assert post.status_code == 403
+    assert not StocktakeLine.objects.filter(counted__isnull=False).exists()
+
+
+def test_a_visitor_is_sent_to_log_in(client):
+    response = client.get(reverse("stocktake:list"))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_the_list_shows_counts_in_progress_with_their_progress(
+    counter_client, operator, counter, warehouse
+):
+    first = _stock(warehouse, 3)
+    _stock(warehouse, 3)
+    stocktake = _open(warehouse, operator)
+    stocktakes.record_count(line=_line(stocktake, first), counted=3, actor=counter)
+    other = WarehouseFactory(code="sz", name="深圳仓")
+    _stock(other, 2)
+    finished = _open(other, operator)
+    stocktakes.cancel_stocktake(stocktake=finished, actor=operator, reason="test")
+
+    html = counter_client.get(reverse("stocktake:list")).content.decode()
+
+    assert "杭州仓" in html and "1 of 2 counted" in html
+    assert "深圳仓" not in html
+
+
+def test_the_counting_page_is_blind_and_puts_uncounted_lines_first(
+    counter_client, operator, counter, warehouse
+):
+    done = _stock(warehouse, 77, code="AAA-1")
+    todo = _stock(warehouse, 88, code="ZZZ-9", barcode="6901234567892")
+    stocktake = _open(warehouse, operator)
+    stocktakes.record_count(line=_line(stocktake, done), counted=76, actor=counter)
+
+    response = counter_client.get(count_url(stocktake))
+    html = response.content.decode()
+
+    assert '<meta name="viewport"' in html
+    assert [line.stock_id for line in response.context["page"]] == [todo.pk, done.pk]
+    assert "6901234567892" in html and "76" in html
+    assert "77" not in html and "88" not in html  # the book quantities never show
+
+
+@pytest.mark.parametrize("typed", ["6901234567892", "zzz-9", " ZZZ-9 "])
+def test_finding_a_line_by_barcode_or_code(counter_client, operator, warehouse, typed):
+    _stock(warehouse, 5, code="AAA-1")
+    wanted = _stock(warehouse, 5, code="ZZZ-9", barcode="6901234567892")
+    stocktake = _open(warehouse, operator)
+
+    response = counter_client.get(count_url(stocktake), {"find": typed})
+
+    assert [line.stock_id for line in response.context["page"]] == [wanted.pk]
+    missing = counter_client.get(count_url(stocktake), {"find": "nothing-here"})
+    assert list(missing.context["page"]) == []
+    assert "No line of this count has the code or barcode" in missing.content.decode()
+
+
+def test_saving_a_count_redirects_with_a_message(counter_client, operator, counter, warehouse):
+    stock = _stock(warehouse, 5, code="TEA-250")
+    stocktake = _open(warehouse, operator)
+    line = _line(stocktake, stock)
+
+    response = counter_client.post(count_url(stocktake), {"line": line.pk, "counted": "4"})
+
+    assert response.status_code == 302 and response.url == count_url(stocktake)
+    assert messages_of(response) == ["TEA-250: 4 counted."]
+    line.refresh_from_db()
+    assert (line.counted, line.counted_by, line.expected) == (4, counter, 5)
+
+    bad = counter_client.post(count_url(stocktake), {"line": line.pk, "counted": "-2"})
+    assert bad.status_code == 302 and "find=TEA-250" in bad.url
+    assert "whole number" in messages_of(bad)[-1]
+    line.refresh_from_db()
+    assert line.counted == 4
+
+    other = _stock(WarehouseFactory(code="bj"), 5)
+    foreign = _open(other.warehouse, operator).lines.get()
+    wrong = counter_client.post(count_url(stocktake), {"line": foreign.pk, "counted": "1"})
+    assert wrong.status_code == 404  # a line of another count, posted to this one
+
+
+def test_the_counting_page_is_csrf_protected(operator, counter, warehouse):
+    from django.test import Client
+
+    stock = _stock(warehouse, 5)
+    stocktake = _open(warehouse, operator)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(counter)
+    line = _line(stocktake, stock)
+    assert client.post(count_url(stocktake), {"line": line.pk, "counted": "1"}).status_code == 403
+    line.refresh_from_db()
+    assert line.counted is None
+
+
+def test_counts_and_submission_only_while_counting(counter_client, operator, counter, warehouse):
+    stock = _stock(warehouse, 5)
+    stocktake = _open(warehouse, operator)
+    line = _line(stocktake, stock)
+    submit = reverse("stocktake:submit", args=[stocktake.pk])
+
+    refused = counter_client.post(submit)
+    assert refused.url == count_url(stocktake)
+    assert messages_of(refused) == ["1 line(s) of this count have no counted quantity yet."]
+
+    counter_client.post(count_url(stocktake), {"line": line.pk, "counted": "5"})
+    submitted = counter_client.post(submit)
+    assert submitted.url == reverse("stocktake:list")
+    stocktake.refresh_from_db()
+    assert stocktake.status == "submitted"
+    assert stocktake.history.last().actor == counter
+
+    late = counter_client.post(count_url(stocktake), {"line": line.pk, "counted": "1"})
+    assert "only be entered while counting" in messages_of(late)[-1]
+    page = counter_client.get(count_url(stocktake)).content.decode()
+    assert 'name="counted"' not in page and "no longer open for counting" in page
+    assert counter_client.get(submit).status_code == 405
+
+
+def test_the_counting_pages_take_the_same_queries_for_3_or_30_lines(
+    counter_client, operator, counter, warehouse, django_assert_max_num_queries
+):
+    stocks = [_stock(warehouse, 5) for _ in range(30)]
+    for size in (3, 30):
+        stocktake = _open(warehouse, operator, SAMPLE, sample_size=size)
+        stocktakes.record_count(line=stocktake.lines.first(), counted=1, actor=counter)
+        with django_assert_max_num_queries(8):
+            listed = counter_client.get(reverse("stocktake:list"))
+        with django_assert_max_num_queries(8):
+            page = counter_client.get(count_url(stocktake))
+        last = stocktake.lines.last()
+        with django_assert_max_num_queries(10):
+            counter_client.post(count_url(stocktake), {"line": last.pk, "counted": "2"})
+        last.refresh_from_db()
+        assert last.counted == 2
+        assert f"1 of {size} counted" in listed.content.decode()
+        assert len(page.context["page"].object_list) == size
+        stocktakes.cancel_stocktake(stocktake=stocktake, actor=operator, reason="test")
+    assert len(stocks) == 30
