@@ -142,7 +142,7 @@ class StocktakeAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "warehouse",
         "scope_label",
         "status",
-        "freeze",
+        "frozen",
         "opened_at",
         "opened_by",
         "progress",
@@ -172,6 +172,10 @@ class StocktakeAdmin(ServiceActionsMixin, admin.ModelAdmin):
         if obj.scope == Stocktake.Scope.SAMPLE:
             return f"{obj.get_scope_display()} ({obj.sample_size})"
         return obj.get_scope_display()
+
+    @admin.display(description=_("sales frozen"), boolean=True, ordering="freeze")
+    def frozen(self, obj):
+        return obj.freeze
 
     @admin.display(description=_("counted"))
     def progress(self, obj):
@@ -254,7 +258,6 @@ class StocktakeAdmin(ServiceActionsMixin, admin.ModelAdmin):
         return {
             **self.admin_site.each_context(request),
             "title": str(stocktake),
-            "subtitle": stocktake.get_status_display(),
             "opts": self.opts,
             "original": stocktake,
             "stocktake": stocktake,
