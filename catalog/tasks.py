@@ -51,3 +51,11 @@ def release_expired_reservations() -> int:
     """Every few minutes: give back the stock of reservations whose time ran out (an
     order never paid). Each reservation is closed once, however often this runs."""
     return inventory.release_expired()
+
+
+@shared_task(**RETRY_POLICY)
+def reconcile_stock() -> dict[str, int]:
+    """Hourly: release expired reservations, then check that every stock row agrees with
+    its ledger and its open reservations, recording any drift for operators. It never
+    changes stock, and an open finding is updated rather than repeated: safe to rerun."""
+    return inventory.reconcile_stock()

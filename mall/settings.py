@@ -250,6 +250,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 300},
     },
+    # Drift between stock rows, their ledger and their reservations, recorded for operators.
+    "catalog-reconcile-stock": {
+        "task": "catalog.tasks.reconcile_stock",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
