@@ -70,6 +70,57 @@ class ReservationClosed(CatalogError):
         )
 
 
+class PriceRefused(CatalogError):
+    """A price change that cannot be made as asked; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(str(problem) for problem in problems))
+
+
+class DishonestReferencePrice(CatalogError):
+    """A crossed-out "was" price above the lowest price of the 7 days before the reduced
+    price began (China's rule on clearly marked prices). Carries the figures."""
+
+    def __init__(self, sku, *, reference, lowest, since, until):
+        self.sku = sku
+        self.reference = reference
+        self.lowest = lowest
+        self.since = since
+        self.until = until
+        if lowest is None:
+            message = _(
+                "“%(sku)s” had no price between %(since)s and %(until)s, so no “was” price "
+                "can be shown."
+            )
+        else:
+            message = _(
+                "The “was” price %(reference)s of “%(sku)s” is above %(lowest)s, its lowest "
+                "price between %(since)s and %(until)s."
+            )
+        super().__init__(
+            message
+            % {
+                "sku": sku,
+                "reference": reference,
+                "lowest": lowest,
+                "since": _format_time(since),
+                "until": _format_time(until),
+            }
+        )
+
+
+class FourEyesRequired(CatalogError):
+    def __init__(self):
+        super().__init__(_("A second operator must approve this change, not the one who asked."))
+
+
+def _format_time(moment) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 class ReceiptRefused(CatalogError):
     """A purchase receipt cannot be booked; ``problems`` lists every reason at once, so
     the person entering the delivery can fix them all before trying again."""

@@ -292,6 +292,10 @@ MALL_NAME = _("mall")
 
 MALL_SUPPLIER_REREVIEW_MONTHS = env.int("MALL_SUPPLIER_REREVIEW_MONTHS", default=12)
 MALL_DOCUMENT_EXPIRY_WARNING_DAYS = env.int("MALL_DOCUMENT_EXPIRY_WARNING_DAYS", default=30)
+# Pricing: a change larger than this share of the current price needs a second operator;
+# a "was" price may not exceed the lowest price of this many days before the reduction.
+MALL_PRICE_APPROVAL_SHARE = env.str("MALL_PRICE_APPROVAL_SHARE", default="0.30")
+MALL_REFERENCE_PRICE_DAYS = env.int("MALL_REFERENCE_PRICE_DAYS", default=7)
 MALL_SPOT_CHECK_SHARE = env.float("MALL_SPOT_CHECK_SHARE", default=0.05)
 MALL_SPOT_CHECK_STRIKE_LIMIT = env.int("MALL_SPOT_CHECK_STRIKE_LIMIT", default=3)
 MALL_MAX_IMAGE_BYTES = env.int("MALL_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)

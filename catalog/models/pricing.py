@@ -126,8 +126,11 @@ class PriceChange(models.Model):
     requested_by = models.ForeignKey(
         "customers.User",
         verbose_name=_("requested by"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        help_text=_("Empty when the system set it (demo data, imports)."),
     )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     approved_by = models.ForeignKey(
