@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .services import admission, inventory
+from .services import admission, inventory, pricing
 
 RETRY_POLICY = {
     "acks_late": True,  # a worker killed mid-run leaves the message for another worker
@@ -59,3 +59,10 @@ def reconcile_stock() -> dict[str, int]:
     its ledger and its open reservations, recording any drift for operators. It never
     changes stock, and an open finding is updated rather than repeated: safe to rerun."""
     return inventory.reconcile_stock()
+
+
+@shared_task(**RETRY_POLICY)
+def apply_scheduled_price_changes() -> dict[str, int]:
+    """Every minute: apply the approved price changes whose time has come. A change whose
+    "was" price no longer passes the honest-price rule is cancelled with its figures."""
+    return pricing.apply_due_price_changes()

@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.sample_monthly_spot_checks",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),
     },
+    "catalog-apply-scheduled-price-changes": {
+        "task": "catalog.tasks.apply_scheduled_price_changes",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
     "catalog-release-expired-reservations": {
         "task": "catalog.tasks.release_expired_reservations",
         "schedule": 300,

@@ -33,7 +33,7 @@ from catalog.models import (
     ProductStatusChange,
     SkuPrice,
 )
-from catalog.services import admission, listing, pricing
+from catalog.services import admission, listing
 from catalog.services.media import check_video, process_product_image
 
 from .actions import ServiceActionsMixin, make_admin_action, transition_action
@@ -479,49 +479,3 @@ class SKUAdmin(admin.ModelAdmin):
     @admin.display(description=_("specification"))
     def spec_label(self, obj):
         return obj.spec_label
-
-
-# --- Prices (the pricing issue replaces this) ------------------------------------------------
-
-
-class SkuPriceForm(forms.ModelForm):
-    class Meta:
-        model = SkuPrice
-        fields = ("sku", "amount", "reason")
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount <= 0:
-            raise ValidationError(_("A price must be above zero."))
-        return amount
-
-
-@admin.register(SkuPrice)
-class SkuPriceAdmin(admin.ModelAdmin):
-    """A new price starts now and ends the current one (``pricing.set_price``); the
-    history is never edited."""
-
-    form = SkuPriceForm
-    list_display = ("sku", "amount", "valid_from", "valid_to", "set_by", "reason")
-    list_select_related = ("sku__product", "set_by")
-    search_fields = ("sku__code", "sku__product__name")
-    autocomplete_fields = ("sku",)
-    date_hierarchy = "valid_from"
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("sku", "amount", "reason")
-        return ("sku", "amount", "valid_from", "valid_to", "set_by", "reason", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        price = pricing.set_price(
-            sku=obj.sku, amount=obj.amount, actor=request.user, reason=obj.reason
-        )
-        obj.pk = price.pk
-        obj.refresh_from_db()
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -74,12 +74,29 @@ class SkuSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True, read_only=True
     )
+    was_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        read_only=True,
+        default=None,
+        help_text="Crossed-out reference price; only when the honest-price rule holds.",
+    )
     available = serializers.IntegerField(read_only=True)
     stock_status = serializers.SerializerMethodField()
 
     class Meta:
         model = SKU
-        fields = ["id", "code", "spec", "spec_label", "price", "available", "stock_status"]
+        fields = [
+            "id",
+            "code",
+            "spec",
+            "spec_label",
+            "price",
+            "was_price",
+            "available",
+            "stock_status",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=STOCK_STATUSES))
@@ -176,3 +193,23 @@ class ProductDetailSerializer(serializers.ModelSerializer):
     def get_info(self, product):
         """Product information (ingredients, shelf life, warranty, ...), labelled."""
         return SpecificationSerializer(self.context["information"], many=True).data
+
+
+class PriceChangeNoticeSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    effective_at = serializers.DateTimeField()
+
+
+class SkuPriceSerializer(serializers.Serializer):
+    """The price of one SKU now, how long it is known to hold, and the announced change."""
+
+    sku = serializers.IntegerField(source="pk")
+    code = serializers.CharField()
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, source="price")
+    was_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    valid_from = serializers.DateTimeField(source="price_from")
+    valid_until = serializers.DateTimeField(
+        allow_null=True, help_text="When the next announced change applies; null: until changed."
+    )
+    next_change = PriceChangeNoticeSerializer(allow_null=True)

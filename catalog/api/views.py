@@ -1,14 +1,22 @@
 """The public, read-only catalog API: categories, listed goods and one product."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .. import selectors
-from ..models import Product
+from ..models import SKU, Product
 from .filters import ProductListParams
-from .serializers import CategorySerializer, ProductDetailSerializer, ProductListSerializer
+from .serializers import (
+    CategorySerializer,
+    ProductDetailSerializer,
+    ProductListSerializer,
+    SkuPriceSerializer,
+)
 
 
 @extend_schema(tags=["catalog"])
@@ -69,3 +77,23 @@ class ProductDetail(generics.RetrieveAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **getattr(self, "extra_context", {})}
+
+
+@extend_schema(tags=["catalog"], responses=SkuPriceSerializer)
+class SkuPriceView(APIView):
+    """The current price of one SKU on sale: amount, honest "was" price (only when the
+    reference-price rule holds), since when it applies, and until when: the time of the
+    next announced (approved) change, or null while no change is announced."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk):
+        try:
+            sku = selectors.sku_price(pk)
+        except SKU.DoesNotExist:
+            raise NotFound() from None
+        upcoming = sku.upcoming_prices[0] if sku.upcoming_prices else None
+        sku.currency = settings.MALL_CURRENCY
+        sku.valid_until = upcoming.effective_at if upcoming else None
+        sku.next_change = upcoming
+        return Response(SkuPriceSerializer(sku).data)

@@ -9,14 +9,18 @@ a fixed number of queries whatever the number of goods:
 - ``thumb``: the storage path of the first image's small thumbnail (or ``None``).
 """
 
+import datetime
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
     Case,
+    DateTimeField,
     DecimalField,
     F,
     Func,
@@ -38,8 +42,20 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Regex
 from django.utils import timezone
 
-from ..models import PRODUCT_INFO_FIELDS, SKU, Category, Product, ProductImage, SkuPrice, Stock
+from ..models import (
+    PRODUCT_INFO_FIELDS,
+    SKU,
+    Category,
+    PriceChange,
+    Product,
+    ProductImage,
+    SkuPrice,
+    Stock,
+)
+from ..services import pricing
 from ..services.admission import attribute_schema, lineage_in
+
+logger = logging.getLogger("catalog.pricing")
 
 # At or below this many units a page says "Only N left".
 LOW_STOCK_THRESHOLD = 5
@@ -176,6 +192,56 @@ def _product_thumb() -> Subquery:
 def _sku_price(now) -> Subquery:
     price = SkuPrice.objects.filter(_current(now), sku=OuterRef("pk")).order_by("-valid_from")
     return Subquery(price.values("amount")[:1], output_field=_MONEY)
+
+
+def _price_row(now, field: str, output_field) -> Subquery:
+    price = SkuPrice.objects.filter(_current(now), sku=OuterRef("pk")).order_by("-valid_from")
+    return Subquery(price.values(field)[:1], output_field=output_field)
+
+
+def _lowest_price_before_current() -> Subquery:
+    """The lowest price offered in the reference window before the current price began
+    (``price_from`` annotated on the outer SKU), for the honest "was" price rule."""
+    window_start = OuterRef("price_from") - datetime.timedelta(
+        days=settings.MALL_REFERENCE_PRICE_DAYS
+    )
+    earlier = (
+        SkuPrice.objects.filter(sku=OuterRef("pk"), valid_from__lt=OuterRef("price_from"))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=window_start))
+        .order_by()
+        .values("sku")
+        .annotate(lowest=Min("amount"))
+        .values("lowest")
+    )
+    return Subquery(earlier, output_field=_MONEY)
+
+
+def with_honest_was_prices(skus) -> None:
+    """Set ``was_price`` on SKUs annotated by :func:`product_detail`: their current
+    price's "was" price when the rule still holds at render time, else ``None``.
+
+    The offered prices come with the SKUs (SQL); sold prices from the orders hook, in one
+    call for all SKUs. A "was" price that breaks the rule is not shown, and is logged with
+    its figures so an operator can act.
+    """
+    windows = [
+        (sku.pk, *pricing.reference_window(sku.price_from))
+        for sku in skus
+        if getattr(sku, "price_reference", None) is not None
+    ]
+    sold = pricing.lowest_sold_prices(windows) if windows else {}
+    for sku in skus:
+        sku.was_price = None
+        if getattr(sku, "price_reference", None) is None:
+            continue
+        floors = [x for x in (sku.price_lowest_before, sold.get(sku.pk)) if x is not None]
+        if floors and sku.price_reference <= min(floors):
+            sku.was_price = sku.price_reference
+        else:
+            logger.warning(
+                "was-price hidden: above the lowest earlier price",
+                extra={"sku": sku.pk, "was": str(sku.price_reference), "lowest": str(floors)},
+            )
 
 
 def _sku_available() -> Coalesce:
@@ -325,21 +391,50 @@ def newest_products(*, limit: int = 12) -> QuerySet[Product]:
 # --- One product -------------------------------------------------------------------------
 
 
+def _priced_skus(now) -> QuerySet:
+    """SKUs on sale with their current price, its "was" price and start, the lowest
+    earlier price (for the honest-price check), availability and announced changes."""
+    upcoming = PriceChange.objects.filter(
+        status=PriceChange.Status.SCHEDULED, effective_at__gt=now
+    ).order_by("effective_at", "pk")
+    return (
+        SKU.objects.filter(is_active=True)
+        .annotate(
+            price=_sku_price(now),
+            price_reference=_price_row(now, "reference_amount", _MONEY),
+            price_from=_price_row(now, "valid_from", DateTimeField()),
+            available=_sku_available(),
+        )
+        .annotate(price_lowest_before=_lowest_price_before_current())
+        .prefetch_related(Prefetch("price_changes", queryset=upcoming, to_attr="upcoming_prices"))
+        .order_by("position", "pk")
+    )
+
+
+def sku_price(pk: int, *, now=None) -> SKU:
+    """One SKU on sale of a listed product, priced as on the product page (two queries),
+    with ``was_price`` and ``upcoming_prices``. Raises ``SKU.DoesNotExist`` otherwise,
+    or when it has no price in force."""
+    now = now or timezone.now()
+    sku = _priced_skus(now).get(pk=pk, product__status=Product.Status.LISTED, price__isnull=False)
+    with_honest_was_prices([sku])
+    return sku
+
+
 def product_detail(pk: int, *, now=None) -> Product:
-    """A listed product with its category and supplier, its SKUs on sale (each annotated
-    with ``price`` and ``available``) as ``skus_on_sale``, and its images as
-    ``gallery``: three queries.
+    """A listed product with its category and supplier, its SKUs on sale as
+    ``skus_on_sale`` and its images as ``gallery``: four queries.
+
+    Each SKU carries ``price`` and ``available``, ``was_price`` (an honest crossed-out
+    price, or ``None``) and ``upcoming_prices`` (approved changes not yet in force, for
+    the public notice), soonest first.
 
     Raises ``Product.DoesNotExist`` unless the product exists and is listed.
     """
     now = now or timezone.now()
-    skus = (
-        SKU.objects.filter(is_active=True)
-        .annotate(price=_sku_price(now), available=_sku_available())
-        .order_by("position", "pk")
-    )
+    skus = _priced_skus(now)
     images = ProductImage.objects.order_by("position", "pk")
-    return (
+    product = (
         Product.objects.filter(status=Product.Status.LISTED)
         .select_related("category", "supplier")
         .prefetch_related(
@@ -348,6 +443,8 @@ def product_detail(pk: int, *, now=None) -> Product:
         )
         .get(pk=pk)
     )
+    with_honest_was_prices(product.skus_on_sale)
+    return product
 
 
 class Specification(NamedTuple):

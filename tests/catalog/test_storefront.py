@@ -432,7 +432,7 @@ PAGES = [
         5,
     ),
     ("search", "/search/?q=绿茶&sort=-price&in_stock=on", 2),
-    ("product", "PRODUCT", 6),
+    ("product", "PRODUCT", 7),  # + the announced price changes
 ]
 
 
