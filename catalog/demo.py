@@ -57,6 +57,7 @@ from .models import (
     SKU,
     Category,
     CategoryAttribute,
+    PriceChange,
     Product,
     ProductImage,
     ProductStatusChange,
@@ -488,6 +489,7 @@ def seed() -> None:
         admission.sample_spot_checks(period=this_month)
     _book_deliveries(context)
     _sell_a_little(context)
+    _price_changes(context)
 
 
 # Demo stock arrived this long ago, and sells over the last SALES_DAYS days, so that the
@@ -537,6 +539,55 @@ def _sell_a_little(context: Context) -> None:
             # Demo history only: orders placed (and shipped) at their day in the past.
             StockMovement.objects.filter(reference=reference).update(at=at)
             Reservation.objects.filter(pk=reservation.pk).update(created_at=at, closed_at=at)
+
+
+DEMO_PROMOTION = "演示数据：双十二预热促销"
+
+
+def _price_changes(context: Context) -> None:
+    """Price changes of every kind, once: honest reductions with a "was" price (applied),
+    announced increases (scheduled in three days) and a deep cut that waits for a second
+    operator (the demo admin may approve it)."""
+    if PriceChange.objects.filter(reason=DEMO_PROMOTION).exists():
+        return
+    skus = list(
+        SKU.objects.filter(
+            code__startswith=DEMO_SKU_PREFIX,
+            position=0,
+            is_active=True,
+            product__status=Product.Status.LISTED,
+        ).order_by("code")[:6]
+    )
+    operator = context.operator
+    starts = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    starts += datetime.timedelta(days=3)
+    for index, sku in enumerate(skus):
+        price = pricing.current_price(sku)
+        if price is None:
+            continue
+        if index < 3:
+            pricing.request_price_change(
+                sku=sku,
+                amount=to_money(price.amount * Decimal("0.85")),
+                reference_amount=price.amount,
+                actor=operator,
+                reason=DEMO_PROMOTION,
+            )
+        elif index < 5:
+            pricing.request_price_change(
+                sku=sku,
+                amount=to_money(price.amount * Decimal("1.08")),
+                effective_at=starts,
+                actor=operator,
+                reason="演示数据：原料成本上涨，提前公示",
+            )
+        else:
+            pricing.request_price_change(
+                sku=sku,
+                amount=to_money(price.amount * Decimal("0.6")),
+                actor=operator,
+                reason="演示数据：临期清仓，需第二位运营人员审批",
+            )
 
 
 def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, pool):

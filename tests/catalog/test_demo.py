@@ -21,6 +21,7 @@ from catalog.models import (
     SKU,
     Category,
     CategoryAttribute,
+    PriceChange,
     Product,
     ProductImage,
     ProductStatusChange,
@@ -54,6 +55,7 @@ MODELS = (
     ProductImage,
     SKU,
     SkuPrice,
+    PriceChange,
     Stock,
     StockMovement,
     SpotCheck,
@@ -259,3 +261,16 @@ def test_catalog_size_adds_that_many_listed_goods_once(seeded):
     call_command("seed_demo", "--catalog-size", "300", "--allow-production", verbosity=0)
     call_command("seed_demo", "--catalog-size", "120", "--allow-production", verbosity=0)
     assert counts() == before
+
+
+def test_the_demo_shows_every_kind_of_price_change(seeded, client):
+    statuses = dict(PriceChange.objects.values_list("status").annotate(n=Count("pk")))
+    assert statuses.get("pending") == 1 and statuses.get("scheduled") == 2
+    honest = PriceChange.objects.filter(status="applied", reference_amount__isnull=False)
+    assert honest.count() == 3
+    page = client.get(f"/product/{honest.first().sku.product_id}/").content.decode()
+    assert 'id="was-price"' in page
+    announced = PriceChange.objects.filter(status="scheduled").first()
+    assert (
+        'id="price-notice"' in client.get(f"/product/{announced.sku.product_id}/").content.decode()
+    )
