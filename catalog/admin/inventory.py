@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.exceptions import CatalogError, InsufficientStock
 from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement, Warehouse
@@ -297,7 +298,7 @@ class ResolvedFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("open", _("Open")), ("resolved", _("Resolved"))]
+        return [("open", pgettext_lazy("discrepancy", "Open")), ("resolved", _("Resolved"))]
 
     def queryset(self, request, queryset):
         if self.value() == "open":

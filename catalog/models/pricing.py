@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -100,7 +101,7 @@ class PriceChange(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting approval")
         SCHEDULED = "scheduled", _("Scheduled")
-        APPLIED = "applied", _("Applied")
+        APPLIED = "applied", pgettext_lazy("price change", "Applied")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -172,7 +173,12 @@ class PriceChange(models.Model):
 
 
 PRICE_CHANGE_MACHINE = Machine(
-    Transition("approve", sources={"pending"}, target="scheduled", label=_("approve")),
+    Transition(
+        "approve",
+        sources={"pending"},
+        target="scheduled",
+        label=pgettext_lazy("price change", "approve"),
+    ),
     Transition("reject", sources={"pending"}, target="rejected", label=_("reject")),
     Transition("apply", sources={"scheduled"}, target="applied", label=_("apply")),
     Transition("cancel", sources={"pending", "scheduled"}, target="cancelled", label=_("cancel")),
