@@ -99,6 +99,15 @@ PRICE_ACTIONS = (
 )
 
 
+STEP_LABELS = {
+    "request": _("requested"),
+    "approve": _("approved"),
+    "reject": _("rejected"),
+    "apply": _("took effect"),
+    "cancel": _("cancelled"),
+}
+
+
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     title = _("approval")
     parameter_name = "approval"
@@ -250,6 +259,10 @@ class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
             .select_related("requested_by", "approved_by")
             .prefetch_related(Prefetch("history", queryset=history, to_attr="steps"))
         )
+        changes = list(changes)
+        for change in changes:
+            for step in change.steps:
+                step.label = STEP_LABELS.get(step.transition, step.transition)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Price audit trail of %(sku)s") % {"sku": sku},

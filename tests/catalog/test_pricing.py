@@ -440,7 +440,7 @@ def test_the_audit_trail_page_shows_every_row_and_step(
         page = client.get(reverse("admin:catalog_pricechange_audit", args=[sku.pk]))
     text = page.content.decode()
     assert text.count("<tr><td>") >= 3  # three price rows: 100, 105, 110
-    assert "不同意" in text and "reject" in text
+    assert "不同意" in text and "rejected" in text
 
 
 def test_price_rows_cannot_be_added_or_edited_in_the_admin(client, sku, operator):
