@@ -198,7 +198,7 @@ def request_price_change(
     )
     _record(change, "request", actor=actor, reason=change.reason)
     if not needs_approval and starts_at <= now:
-        apply_price_change(change=change)
+        apply_price_change(change=change, actor=actor)
     return change
 
 
@@ -224,7 +224,7 @@ def approve_price_change(*, change: PriceChange, actor, reason: str = "") -> Pri
         update_fields=["approved_by"],
     )
     if change.effective_at is None or change.effective_at <= timezone.now():
-        apply_price_change(change=change)
+        apply_price_change(change=change, actor=actor)
     return change
 
 
@@ -259,7 +259,7 @@ def cancel_price_change(*, change: PriceChange, actor, reason: str) -> PriceChan
 
 
 @transaction.atomic
-def apply_price_change(*, change: PriceChange, now=None) -> SkuPrice:
+def apply_price_change(*, change: PriceChange, now=None, actor=None) -> SkuPrice:
     """Make a scheduled change the SKU's price from ``now``: the price in force ends, the
     new row begins, both stay in the history.
 
@@ -267,7 +267,8 @@ def apply_price_change(*, change: PriceChange, now=None) -> SkuPrice:
     request and it no longer holds, ``DishonestReferencePrice`` is raised and nothing
     changes (the scheduled job then cancels the change with those figures). Raises
     ``IllegalTransition`` unless the change is scheduled, so it applies once however
-    often it is called.
+    often it is called. ``actor`` is whoever made it apply now (the requester or the
+    approver); the scheduled job applies as the system.
     """
     now = now or timezone.now()
     SKU.objects.select_for_update().get(pk=change.sku_id)
@@ -287,7 +288,7 @@ def apply_price_change(*, change: PriceChange, now=None) -> SkuPrice:
         change=change,
         reason=change.reason,
     )
-    transition(change, PRICE_CHANGE_MACHINE, "apply", history=PriceChangeRecord)
+    transition(change, PRICE_CHANGE_MACHINE, "apply", history=PriceChangeRecord, actor=actor)
     return price
 
 

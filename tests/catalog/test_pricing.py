@@ -100,6 +100,12 @@ def test_a_change_beyond_the_share_waits_for_a_second_operator(sku, operator, se
     pricing.approve_price_change(change=change, actor=second_operator, reason="同意清仓")
     change.refresh_from_db()
     assert (change.status, change.approved_by) == (PriceChange.Status.APPLIED, second_operator)
+    steps = change.history.order_by("pk").values_list("transition", "actor")
+    assert list(steps) == [
+        ("request", operator.pk),
+        ("approve", second_operator.pk),
+        ("apply", second_operator.pk),
+    ]
     assert pricing.current_price(sku).amount == Decimal("69.00")
 
 
