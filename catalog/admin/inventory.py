@@ -317,6 +317,14 @@ class ResolveDiscrepancyForm(forms.Form):
             "the stock). Resolving changes no stock."
         ),
     )
+    book_difference = forms.BooleanField(
+        label=_("book the difference in the ledger"),
+        required=False,
+        help_text=_(
+            "Tick when the stock row is right and a change went unrecorded: the missing "
+            "movement is written so the ledger adds up again. Stock levels do not change."
+        ),
+    )
 
 
 @admin.register(StockDiscrepancy)
@@ -424,7 +432,10 @@ class StockDiscrepancyAdmin(ReadOnlyAdmin):
 
         def resolve(data):
             inventory.resolve_discrepancy(
-                discrepancy=discrepancy, actor=request.user, resolution=data["resolution"]
+                discrepancy=discrepancy,
+                actor=request.user,
+                resolution=data["resolution"],
+                book_difference=data["book_difference"],
             )
 
         if _run_service(request, form, resolve):

@@ -452,14 +452,23 @@ def reconcile_stock(*, now=None) -> dict[str, int]:
 
 @transaction.atomic
 def resolve_discrepancy(
-    *, discrepancy: StockDiscrepancy, actor, resolution: str
+    *, discrepancy: StockDiscrepancy, actor, resolution: str, book_difference: bool = False
 ) -> StockDiscrepancy:
     """Close a discrepancy with the explanation a person found (``resolution``, required).
-    The row stays for history. It changes no stock: a wrong ``on_hand`` is corrected with
-    ``adjust_stock``, whose movement the resolution may mention. A later run does not
-    reopen the same difference; a different one is a new finding.
+    The row stays for history. A later run does not reopen the same difference; a
+    different one is a new finding.
 
-    Raises ``CatalogError`` without a resolution or when it is already resolved.
+    Without ``book_difference`` no stock or ledger changes: a wrong ``on_hand`` is
+    corrected with ``adjust_stock``, whose movement the resolution may mention. With it,
+    the person states that the stock row is right and a change went unrecorded: the
+    missing ledger row is written (an adjustment of the difference still open, with the
+    resolution as its reason) so that the ledger adds up again. This is the one place a
+    movement is written without changing the stock row, because the row already holds
+    the change. Only for ledger findings: reservations that disagree with ``reserved``
+    are not a ledger matter.
+
+    Raises ``CatalogError`` without a resolution, when it is already resolved, when the
+    difference cannot be booked or when the ledger already adds up.
     """
     resolution = resolution.strip()
     if not resolution:
@@ -470,4 +479,32 @@ def resolve_discrepancy(
     discrepancy.refresh_from_db()
     if not done:
         raise CatalogError(_("This discrepancy is already resolved."))
+    if book_difference:
+        _book_unrecorded_change(discrepancy, actor=actor, reason=resolution)
     return discrepancy
+
+
+def _book_unrecorded_change(discrepancy: StockDiscrepancy, *, actor, reason: str) -> None:
+    if discrepancy.kind == StockDiscrepancy.Kind.RESERVATIONS:
+        raise CatalogError(
+            _("Only a ledger difference can be booked; open reservations are checked by hand.")
+        )
+    stock = Stock.objects.select_for_update().get(pk=discrepancy.stock_id)
+    sums = StockMovement.objects.filter(stock=stock).aggregate(
+        on_hand=Sum("quantity"), reserved=Sum("reserved_change")
+    )
+    if discrepancy.kind == StockDiscrepancy.Kind.ON_HAND:
+        quantity, reserved_change = stock.on_hand - (sums["on_hand"] or 0), 0
+    else:
+        quantity, reserved_change = 0, stock.reserved - (sums["reserved"] or 0)
+    if quantity == 0 and reserved_change == 0:
+        raise CatalogError(_("The ledger already adds up: there is no difference to book."))
+    StockMovement.objects.create(
+        stock=stock,
+        kind=StockMovement.Kind.ADJUSTMENT,
+        quantity=quantity,
+        reserved_change=reserved_change,
+        reason=reason[:200],
+        reference=f"discrepancy {discrepancy.pk}",
+        actor=actor,
+    )

@@ -283,6 +283,29 @@ def test_an_operator_resolves_a_discrepancy_with_an_explanation(
     assert "This discrepancy is already resolved." in again.content.decode()
 
 
+def test_the_resolve_form_can_book_the_missing_movement(operator_client, operator, findings):
+    finding = findings.get(kind="on_hand")
+    done = operator_client.post(
+        url("stockdiscrepancy_resolve", finding.pk),
+        {"resolution": "盘点确认 12 件，入库漏记 2 件", "book_difference": "on"},
+    )
+    assert done.status_code == 302
+    booked = StockMovement.objects.get(reference=f"discrepancy {finding.pk}")
+    assert (booked.quantity, booked.actor, booked.reason) == (
+        2,
+        operator,
+        "盘点确认 12 件，入库漏记 2 件",
+    )
+    assert Stock.objects.get(pk=finding.stock_id).on_hand == 12
+    reservations = findings.get(kind="reservations")
+    refused = operator_client.post(
+        url("stockdiscrepancy_resolve", reservations.pk),
+        {"resolution": "x", "book_difference": "on"},
+    )
+    assert refused.status_code == 200
+    assert "Only a ledger difference can be booked" in refused.content.decode()
+
+
 def test_a_warehouse_clerk_sees_discrepancies_but_may_not_resolve(clerk_client, findings):
     finding = findings.first()
     listed = clerk_client.get(url("stockdiscrepancy_changelist"))

@@ -7,12 +7,13 @@ import logging
 import pytest
 from celery.schedules import crontab
 from django.db import OperationalError, connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog import tasks
 from catalog.exceptions import CatalogError
-from catalog.models import Reservation, Stock, StockDiscrepancy
+from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement
 from catalog.services import inventory
 from tests.catalog.factories import SKUFactory, WarehouseFactory
 from tests.catalog.test_tasks import _staff_groups, worker  # noqa: F401  (fixtures)
@@ -171,6 +172,48 @@ def _queries_of_a_run():
     with CaptureQueriesContext(connection) as captured:
         inventory.reconcile_stock()
     return len(captured.captured_queries)
+
+
+def test_booking_the_difference_makes_the_ledger_add_up_without_moving_stock(stock, operator):
+    _raw(
+        "UPDATE catalog_stock SET on_hand = on_hand + 4, reserved = reserved + 1 WHERE id = %s",
+        stock.pk,
+    )
+    inventory.reconcile_stock()
+    on_hand = StockDiscrepancy.objects.get(kind=KIND.ON_HAND)
+    reserved = StockDiscrepancy.objects.get(kind=KIND.RESERVED_LEDGER)
+    by_hand = StockDiscrepancy.objects.get(kind=KIND.RESERVATIONS)
+
+    inventory.resolve_discrepancy(
+        discrepancy=on_hand,
+        actor=operator,
+        resolution="盘点确认多 4 件，入库漏记",
+        book_difference=True,
+    )
+    inventory.resolve_discrepancy(
+        discrepancy=reserved, actor=operator, resolution="预留漏记流水", book_difference=True
+    )
+    with pytest.raises(CatalogError, match="Only a ledger difference"):
+        inventory.resolve_discrepancy(
+            discrepancy=by_hand, actor=operator, resolution="x", book_difference=True
+        )
+    by_hand.refresh_from_db()
+    assert by_hand.resolved_at is None  # the refusal rolled the resolution back
+
+    row = Stock.objects.get(pk=stock.pk)
+    assert (row.on_hand, row.reserved) == (14, 4)  # the stock row stays as it was
+    sums = StockMovement.objects.filter(stock=row).aggregate(
+        q=Sum("quantity"), r=Sum("reserved_change")
+    )
+    assert (sums["q"], sums["r"]) == (14, 4)
+    booked = StockMovement.objects.get(reference=f"discrepancy {on_hand.pk}")
+    assert (booked.kind, booked.quantity, booked.actor) == ("adjustment", 4, operator)
+    assert booked.reason == "盘点确认多 4 件，入库漏记"
+    assert _open() == {(stock.pk, KIND.RESERVATIONS): (3, 4)}
+    with pytest.raises(CatalogError):
+        inventory.resolve_discrepancy(
+            discrepancy=on_hand, actor=operator, resolution="again", book_difference=True
+        )
 
 
 def test_the_number_of_queries_does_not_grow_with_the_stock(
