@@ -36,3 +36,16 @@ def _test_settings(settings, _media_root):
     settings.LANGUAGE_CODE = "en"
     # Uploaded files of tests land in a throwaway folder, not the project's media/.
     settings.MEDIA_ROOT = str(_media_root)
+
+
+@pytest.fixture
+def _staff_groups(transactional_db):
+    """Transactional tests empty every table between tests, the data migration's staff
+    groups included; a test with role users puts them back with this fixture (a
+    serialized rollback would clash with the content types Django recreates after each
+    flush)."""
+    from django.apps import apps
+
+    from customers.roles import sync_role_groups
+
+    sync_role_groups(apps)

@@ -23,7 +23,7 @@ from catalog.models import PriceChange, PriceChangeRecord, SkuPrice
 from catalog.services import pricing
 from mall.statemachine import IllegalTransition
 from tests.catalog.factories import SkuPriceFactory, make_listed_product, tea_categories
-from tests.catalog.test_tasks import _staff_groups, worker  # noqa: F401  (fixtures)
+from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
 from tests.customers.factories import UserFactory
 
 DAY = datetime.timedelta(days=1)

@@ -16,7 +16,7 @@ from catalog.exceptions import CatalogError
 from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement
 from catalog.services import inventory
 from tests.catalog.factories import SKUFactory, WarehouseFactory
-from tests.catalog.test_tasks import _staff_groups, worker  # noqa: F401  (fixtures)
+from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 

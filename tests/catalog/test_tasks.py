@@ -108,18 +108,6 @@ def worker(settings):
         broker.close()
 
 
-@pytest.fixture
-def _staff_groups(transactional_db):
-    """Transactional tests empty every table between tests, the data migration's staff
-    groups included; put them back (a serialized rollback would clash with the content
-    types that Django recreates after each flush)."""
-    from django.apps import apps
-
-    from customers.roles import sync_role_groups
-
-    sync_role_groups(apps)
-
-
 worker_db = pytest.mark.usefixtures("_staff_groups")
 
 

@@ -18,16 +18,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def _staff_groups(transactional_db):
-    """Transactional tests empty the staff groups with every table; put them back."""
-    from django.apps import apps
-
-    from customers.roles import sync_role_groups
-
-    sync_role_groups(apps)
-
-
-@pytest.fixture
 def sku(_staff_groups):
     product = make_listed_product(name="明前龙井", category=tea_categories(), prices=("100.00",))
     return product.skus.get()

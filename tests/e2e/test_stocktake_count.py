@@ -28,17 +28,6 @@ def phone(browser, live_server):
 
 
 @pytest.fixture
-def _staff_groups(transactional_db):
-    """Transactional tests empty every table between tests, the data migration's staff
-    groups included; put them back (as tests/catalog/test_tasks.py does)."""
-    from django.apps import apps
-
-    from customers.roles import sync_role_groups
-
-    sync_role_groups(apps)
-
-
-@pytest.fixture
 def count(_staff_groups):
     warehouse = WarehouseFactory(code="hz", name="杭州一号仓")
     skus = [
