@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "add change view approve", "stocktake"),
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
+        # Orders are read here; they change through their services only.
+        *_perms("orders", "view", "order", "orderline"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Warehouse staff count (enter quantities) and receive deliveries.
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
+        *_perms("orders", "view", "order", "orderline"),
     },
     SUPPORT_AGENT: set(),
     SUPPORT_SUPERVISOR: set(),
@@ -75,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
             "purchasereceipt",
         ),
         "catalog.view_stock_reports",
+        *_perms("orders", "view", "order", "orderline"),
     },
 }
 

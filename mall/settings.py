@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 60},
     },
+    "orders-cancel-unpaid": {
+        "task": "orders.tasks.cancel_unpaid_orders",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
     "catalog-release-expired-reservations": {
         "task": "catalog.tasks.release_expired_reservations",
         "schedule": 300,
@@ -301,6 +306,15 @@ MALL_DOCUMENT_EXPIRY_WARNING_DAYS = env.int("MALL_DOCUMENT_EXPIRY_WARNING_DAYS",
 # a "was" price may not exceed the lowest price of this many days before the reduction.
 MALL_PRICE_APPROVAL_SHARE = env.str("MALL_PRICE_APPROVAL_SHARE", default="0.30")
 MALL_REFERENCE_PRICE_DAYS = env.int("MALL_REFERENCE_PRICE_DAYS", default=7)
+# Orders: unpaid orders are cancelled after this many minutes; shipping fee rules.
+MALL_PAYMENT_TIMEOUT_MINUTES = env.int("MALL_PAYMENT_TIMEOUT_MINUTES", default=30)
+MALL_SHIPPING_FEE = env.str("MALL_SHIPPING_FEE", default="10.00")
+MALL_FREE_SHIPPING_OVER = env.str("MALL_FREE_SHIPPING_OVER", default="99.00")
+MALL_EXPRESS_FEE = env.str("MALL_EXPRESS_FEE", default="20.00")
+MALL_REMOTE_SURCHARGE = env.str("MALL_REMOTE_SURCHARGE", default="15.00")
+MALL_REMOTE_PROVINCES = env.list(
+    "MALL_REMOTE_PROVINCES", default=["新疆维吾尔自治区", "西藏自治区", "青海省"]
+)
 MALL_SPOT_CHECK_SHARE = env.float("MALL_SPOT_CHECK_SHARE", default=0.05)
 MALL_SPOT_CHECK_STRIKE_LIMIT = env.int("MALL_SPOT_CHECK_STRIKE_LIMIT", default=3)
 MALL_MAX_IMAGE_BYTES = env.int("MALL_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        # Registers the prices goods were sold at with the catalog's honest-price rule.
+        from .services import ordering  # noqa: F401

@@ -184,6 +184,11 @@ def _product_available() -> Coalesce:
     return Coalesce(Subquery(stock, output_field=IntegerField()), Value(0))
 
 
+def _product_thumb_of_sku() -> Subquery:
+    first = ProductImage.objects.filter(product=OuterRef("product_id")).order_by("position", "pk")
+    return Subquery(first.values("thumb_small")[:1], output_field=TextField())
+
+
 def _product_thumb() -> Subquery:
     first = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "pk")
     return Subquery(first.values("thumb_small")[:1], output_field=TextField())
@@ -409,6 +414,27 @@ def _priced_skus(now) -> QuerySet:
         .prefetch_related(Prefetch("price_changes", queryset=upcoming, to_attr="upcoming_prices"))
         .order_by("position", "pk")
     )
+
+
+def skus_to_order(sku_ids, *, now=None) -> dict[int, SKU]:
+    """The SKUs an order or a cart is about, by id, in one query: each with ``price``
+    (current, or ``None``), ``available`` units, ``on_sale`` (active SKU of a listed
+    product) and ``thumb`` (the product's first small picture), product joined."""
+    now = now or timezone.now()
+    skus = (
+        SKU.objects.filter(pk__in=list(sku_ids))
+        .select_related("product")
+        .annotate(
+            price=_sku_price(now),
+            available=_sku_available(),
+            thumb=_product_thumb_of_sku(),
+        )
+    )
+    found = {}
+    for sku in skus:
+        sku.on_sale = sku.is_active and sku.product.status == Product.Status.LISTED
+        found[sku.pk] = sku
+    return found
 
 
 def sku_price(pk: int, *, now=None) -> SKU:

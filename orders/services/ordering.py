@@ -1,0 +1,253 @@
+"""Placing, cancelling and timing out orders.
+
+``place_order`` is atomic and idempotent: one ``idempotency_key`` per shopper gives one
+order however often the submit arrives (double click, network retry, the API's
+``Idempotency-Key`` header), and a refusal writes nothing. Stock is held through
+``catalog.services.inventory.reserve`` (which cannot oversell) and given back through
+``release`` when an order is cancelled or never paid.
+"""
+
+import datetime
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.exceptions import CatalogError, InsufficientStock, ReservationClosed
+from catalog.services import inventory, pricing
+from mall.statemachine import IllegalTransition, transition
+
+from ..exceptions import OrderRefused, TotalChanged
+from ..models import ORDER_MACHINE, CartLine, Order, OrderLine, OrderStatusChange
+from .checkout import SHIPPING_METHODS, compute_totals, price_lines
+
+SOLD = [
+    Order.Status.PAID,
+    Order.Status.IN_FULFILMENT,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+    Order.Status.COMPLETED,
+]
+
+
+def _new_number() -> str:
+    # Date for people, random digits so numbers say nothing about order volumes.
+    return timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
+
+
+def place_order(
+    *,
+    user,
+    address,
+    items: list[tuple[int, int]],
+    shipping_method: str,
+    idempotency_key: str,
+    invoice_title: str = "",
+    tax_number: str = "",
+    expected_total: Decimal | None = None,
+    cart=None,
+) -> Order:
+    """Place an order for ``items`` (``(sku_id, quantity)``) to ``address``.
+
+    Re-checks listing, price and stock now; reserves every line's units (in SKU order, so
+    two orders never wait on each other crosswise); snapshots name, SKU, price and picture
+    into the lines; writes the first timeline entry; removes the ordered SKUs from
+    ``cart``. A repeated ``idempotency_key`` of the same shopper returns the first order
+    and does nothing else.
+
+    Raises ``OrderRefused`` listing every problem (an address not the shopper's, an
+    unknown shipping method, nothing to order, goods gone, stock short) and
+    ``TotalChanged`` when ``expected_total`` (what the shopper saw) differs from the
+    total now. Nothing is written when it raises.
+    """
+    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    try:
+        return _place(
+            user=user,
+            address=address,
+            items=items,
+            shipping_method=shipping_method,
+            idempotency_key=idempotency_key,
+            invoice_title=invoice_title,
+            tax_number=tax_number,
+            expected_total=expected_total,
+            cart=cart,
+        )
+    except IntegrityError:
+        # The same submit won a race against this one: its order is the answer.
+        existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _place(
+    *,
+    user,
+    address,
+    items,
+    shipping_method,
+    idempotency_key,
+    invoice_title,
+    tax_number,
+    expected_total,
+    cart,
+) -> Order:
+    problems = []
+    if address is None or address.user_id != user.pk:
+        problems.append(_("Choose one of your own addresses."))
+    if shipping_method not in SHIPPING_METHODS:
+        problems.append(_("Choose a shipping method."))
+    if not idempotency_key or len(idempotency_key) > 64:
+        problems.append(_("The order form has expired: please submit it again."))
+    merged: dict[int, int] = {}
+    for sku_id, quantity in items:
+        if int(quantity) < 1:
+            problems.append(_("Order at least one of each item."))
+        merged[int(sku_id)] = merged.get(int(sku_id), 0) + int(quantity)
+    if not merged:
+        problems.append(_("There is nothing to order."))
+    if problems:
+        raise OrderRefused(problems)
+    lines, problems = price_lines(sorted(merged.items()))
+    if problems:
+        raise OrderRefused(problems)
+    totals = compute_totals(
+        lines=lines, province=address.province, method=shipping_method, user=user
+    )
+    if expected_total is not None and Decimal(expected_total) != totals.total:
+        raise TotalChanged(Decimal(expected_total), totals.total)
+    now = timezone.now()
+    pay_by = now + datetime.timedelta(minutes=settings.MALL_PAYMENT_TIMEOUT_MINUTES)
+    order = Order.objects.create(
+        number=_new_number(),
+        user=user,
+        recipient=address.recipient,
+        mobile=address.mobile,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        street=address.street,
+        postal_code=address.postal_code,
+        shipping_method=shipping_method,
+        goods_total=totals.goods_total,
+        shipping_fee=totals.shipping_fee,
+        discount_total=totals.discount_total,
+        total=totals.total,
+        invoice_title=invoice_title.strip(),
+        tax_number=tax_number.strip(),
+        idempotency_key=idempotency_key,
+        placed_at=now,
+        pay_by=pay_by,
+    )
+    for line in lines:  # sorted by SKU id above
+        try:
+            reservation = inventory.reserve(
+                sku=line.sku,
+                quantity=line.quantity,
+                reference=order.number,
+                actor=user,
+                # A safety net: the unpaid-order job releases first, with the order.
+                ttl=pay_by - now + datetime.timedelta(minutes=10),
+            )
+        except InsufficientStock as error:
+            raise OrderRefused([str(error)]) from error
+        OrderLine.objects.create(
+            order=order,
+            sku=line.sku,
+            product_name=line.sku.product.name,
+            sku_code=line.sku.code,
+            sku_label=line.sku.spec_label,
+            image=line.sku.thumb or "",
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            line_total=line.line_total,
+            reservation=reservation,
+        )
+    OrderStatusChange.objects.create(
+        subject=order, transition="place", from_state="", to_state=order.status, actor=user
+    )
+    if cart is not None:
+        CartLine.objects.filter(cart=cart, sku_id__in=merged).delete()
+    return order
+
+
+def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -> None:
+    for line in order.lines.select_related("reservation").order_by("sku_id"):
+        try:
+            inventory.release(
+                reservation=line.reservation, actor=actor, reason=reason, expired=expired
+            )
+        except ReservationClosed:
+            continue  # its own expiry released it already
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, actor, reason: str) -> Order:
+    """Cancel an unpaid order and give its stock back. Only its shopper or an operator
+    acts (the caller checks who); a reason is recorded on the timeline.
+
+    Raises ``OrderRefused`` without a reason and ``IllegalTransition`` unless the order
+    awaits payment (a paid order is cancelled with its refund, by the payments work).
+    """
+    if not reason.strip():
+        raise OrderRefused([_("Say why the order is cancelled.")])
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise IllegalTransition(
+            order, ORDER_MACHINE["cancel"], order.status, ORDER_MACHINE.allowed_from(order.status)
+        )
+    transition(
+        order, ORDER_MACHINE, "cancel", history=OrderStatusChange, actor=actor, reason=reason
+    )
+    _release_lines(order, actor=actor, reason=reason)
+    return order
+
+
+def cancel_unpaid_orders(*, now=None) -> int:
+    """Cancel every order still unpaid after its ``pay_by`` and release its stock;
+    returns how many. Each order in its own transaction; safe to run twice or at once."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=Order.Status.PENDING_PAYMENT, pay_by__lte=now).values_list(
+        "pk", flat=True
+    )
+    cancelled = 0
+    for pk in list(due):
+        try:
+            with transaction.atomic():
+                order = Order.objects.get(pk=pk)
+                transition(
+                    order,
+                    ORDER_MACHINE,
+                    "expire",
+                    history=OrderStatusChange,
+                    reason=_("not paid in time"),
+                )
+                _release_lines(order, actor=None, reason="unpaid", expired=True)
+        except (IllegalTransition, CatalogError):
+            continue  # paid or cancelled meanwhile
+        cancelled += 1
+    return cancelled
+
+
+@pricing.register_sold_price_source
+def lowest_prices_sold(windows) -> dict[int, Decimal]:
+    """The lowest unit price each SKU was sold at (paid orders) in its window, in one
+    query, for the honest "was" price rule of ``catalog.services.pricing``."""
+    condition = Q()
+    for sku_id, since, until in windows:
+        condition |= Q(sku_id=sku_id, order__placed_at__gte=since, order__placed_at__lt=until)
+    if not condition:
+        return {}
+    rows = (
+        OrderLine.objects.filter(condition, order__status__in=SOLD)
+        .values("sku_id")
+        .annotate(lowest=Min("unit_price"))
+    )
+    return {row["sku_id"]: row["lowest"] for row in rows}
