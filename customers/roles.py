@@ -50,7 +50,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
         # Orders are read here; they change through their services only.
-        *_perms("orders", "view", "order", "orderline"),
+        *_perms("orders", "view", "order", "orderline", "payment", "paymentnotification"),
+        *_perms("orders", "view", "refund"),
+        *_perms("orders", "add change view", "flashsale"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),

@@ -1,4 +1,18 @@
 from .cart import Cart, CartLine
+from .flashsale import FlashSale, FlashSaleClaim
 from .order import ORDER_MACHINE, Order, OrderLine, OrderStatusChange
+from .payment import Payment, PaymentNotification, Refund
 
-__all__ = ["ORDER_MACHINE", "Cart", "CartLine", "Order", "OrderLine", "OrderStatusChange"]
+__all__ = [
+    "ORDER_MACHINE",
+    "Cart",
+    "CartLine",
+    "FlashSale",
+    "FlashSaleClaim",
+    "Order",
+    "OrderLine",
+    "OrderStatusChange",
+    "Payment",
+    "PaymentNotification",
+    "Refund",
+]

@@ -53,6 +53,17 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=64)
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     pay_by = models.DateTimeField(_("pay by"))
+    # Risk review: an order that looks risky waits for an operator before fulfilment.
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_reasons = models.JSONField(_("review reasons"), default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -89,8 +100,10 @@ ORDER_MACHINE = Machine(
     Transition("ship", sources={"in_fulfilment"}, target="shipped", label=_("ship")),
     Transition("deliver", sources={"shipped"}, target="delivered", label=_("confirm delivery")),
     Transition("complete", sources={"delivered"}, target="completed", label=_("complete")),
-    # A paid order is cancelled with its refund: the payments work adds "paid" here.
-    Transition("cancel", sources={"pending_payment"}, target="cancelled", label=_("cancel")),
+    # A paid order is cancelled with its refund (the payments service does both).
+    Transition(
+        "cancel", sources={"pending_payment", "paid"}, target="cancelled", label=_("cancel")
+    ),
     Transition(
         "expire",
         sources={"pending_payment"},

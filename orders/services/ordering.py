@@ -199,6 +199,10 @@ def cancel_order(*, order: Order, actor, reason: str) -> Order:
     """
     if not reason.strip():
         raise OrderRefused([_("Say why the order is cancelled.")])
+    # Locked first: a payment arriving now must not be cancelled without its refund.
+    order.status = (
+        Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
+    )
     if order.status != Order.Status.PENDING_PAYMENT:
         raise IllegalTransition(
             order, ORDER_MACHINE["cancel"], order.status, ORDER_MACHINE.allowed_from(order.status)

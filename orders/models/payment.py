@@ -1,0 +1,123 @@
+"""Payments through a provider (Alipay, WeChat Pay, or the sandbox shipped with the
+shop), every notification the provider sent us, and refunds.
+
+``Payment.refunded_amount`` is raised only by a conditional UPDATE that keeps it within
+the amount paid (and a CHECK says so too), so concurrent or repeated refunds pay once.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", _("Awaiting the shopper")
+        SUCCEEDED = "succeeded", _("Paid")
+        FAILED = "failed", _("Failed")
+        CLOSED = "closed", _("Closed")
+
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    out_trade_no = models.CharField(_("payment number"), max_length=32, unique=True)
+    provider_trade_no = models.CharField(_("provider's number"), max_length=64, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payment_refunds_within_amount",
+            ),
+            # One successful payment per order: a second success is refunded, not kept.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="succeeded"), name="payment_one_success"
+            ),
+        ]
+
+    def __str__(self):
+        return self.out_trade_no
+
+
+class PaymentNotification(models.Model):
+    """Every asynchronous notification received, kept whether accepted or not."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        DUPLICATE = "duplicate", _("Duplicate (nothing changed)")
+        BAD_SIGNATURE = "bad_signature", _("Rejected: bad signature")
+        WRONG_AMOUNT = "wrong_amount", _("Rejected: wrong amount")
+        UNKNOWN = "unknown", _("Rejected: unknown payment")
+        LATE = "late", _("Paid after cancellation: refunded")
+        FAILED = "failed", _("Payment failed")
+
+    payment = models.ForeignKey(
+        Payment,
+        verbose_name=_("payment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    body = models.JSONField(_("body"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("payment notification")
+        verbose_name_plural = _("payment notifications")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.provider} {self.get_outcome_display()}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    refund_no = models.CharField(_("refund number"), max_length=32, unique=True)
+    provider_refund_no = models.CharField(_("provider's number"), max_length=64, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    # What asked for it: "late payment", an after-sales case, ... One refund per key.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    requested_by = models.ForeignKey(
+        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.refund_no
