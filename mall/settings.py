@@ -315,6 +315,12 @@ MALL_REMOTE_SURCHARGE = env.str("MALL_REMOTE_SURCHARGE", default="15.00")
 MALL_REMOTE_PROVINCES = env.list(
     "MALL_REMOTE_PROVINCES", default=["新疆维吾尔自治区", "西藏自治区", "青海省"]
 )
+# Risk review: orders above these wait for an operator before fulfilment
+# (orders.services.review).
+MALL_REVIEW_MAX_QUANTITY = env.int("MALL_REVIEW_MAX_QUANTITY", default=20)
+MALL_REVIEW_FIRST_ORDER_TOTAL = env.str("MALL_REVIEW_FIRST_ORDER_TOTAL", default="5000.00")
+MALL_REVIEW_TOTAL_FACTOR = env.str("MALL_REVIEW_TOTAL_FACTOR", default="5")
+MALL_REVIEW_MIN_TOTAL = env.str("MALL_REVIEW_MIN_TOTAL", default="1000.00")
 MALL_SPOT_CHECK_SHARE = env.float("MALL_SPOT_CHECK_SHARE", default=0.05)
 MALL_SPOT_CHECK_STRIKE_LIMIT = env.int("MALL_SPOT_CHECK_STRIKE_LIMIT", default=3)
 MALL_MAX_IMAGE_BYTES = env.int("MALL_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
@@ -326,3 +332,9 @@ MALL_MAX_VIDEO_BYTES = env.int("MALL_MAX_VIDEO_BYTES", default=100 * 1024 * 1024
 # Replenishment suggests buying enough to cover this many days of sales beyond the
 # reorder point (catalog.selectors.stock.replenishment_list).
 MALL_REPLENISH_COVER_DAYS = env.int("MALL_REPLENISH_COVER_DAYS", default=14)
+
+# --- Payments ------------------------------------------------------------------------------
+# (filled by the payments work: provider list, sandbox secret, notification retries)
+
+# --- Flash sales ---------------------------------------------------------------------------
+# (filled by the flash-sale work: the Redis gate switch, reconciliation interval)

@@ -10,6 +10,9 @@ from . import views
 urlpatterns = [
     path("", include("mall.storefront_urls")),
     path("", include("catalog.urls")),
+    path("", include("orders.urls")),
+    path("payments/", include("orders.payment_urls")),
+    path("flash-sales/", include("orders.flashsale_urls")),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -20,6 +23,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api.urls")),
+    path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ops.urls")),

@@ -1,7 +1,8 @@
 """Carts: a guest's (by session) or a signed-in shopper's, merged on login.
 
 A cart holds only what the shopper chose (SKU and quantity). Prices and availability are
-never stored here: they are read fresh every time the cart is shown or ordered.
+read fresh every time the cart is shown or ordered; the price last shown is kept only to
+tell the shopper that it changed.
 """
 
 from django.db import models
@@ -35,6 +36,11 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     sku = models.ForeignKey("catalog.SKU", verbose_name=_("SKU"), on_delete=models.CASCADE)
     quantity = models.PositiveIntegerField(_("quantity"))
+    # The price the shopper last saw for this line: only to tell them when it changed.
+    # What they pay is always read fresh from the price history.
+    price_seen = models.DecimalField(
+        _("price last shown"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

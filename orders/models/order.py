@@ -64,6 +64,7 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")

@@ -23,7 +23,8 @@ from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import ORDER_MACHINE, CartLine, Order, OrderLine, OrderStatusChange
-from .checkout import SHIPPING_METHODS, compute_totals, price_lines
+from . import flashsale, payments, review
+from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
 
 SOLD = [
     Order.Status.PAID,
@@ -50,14 +51,17 @@ def place_order(
     tax_number: str = "",
     expected_total: Decimal | None = None,
     cart=None,
+    unit_prices: dict[int, Decimal] | None = None,
 ) -> Order:
     """Place an order for ``items`` (``(sku_id, quantity)``) to ``address``.
 
     Re-checks listing, price and stock now; reserves every line's units (in SKU order, so
     two orders never wait on each other crosswise); snapshots name, SKU, price and picture
-    into the lines; writes the first timeline entry; removes the ordered SKUs from
-    ``cart``. A repeated ``idempotency_key`` of the same shopper returns the first order
-    and does nothing else.
+    into the lines; flags it for an operator's review when it looks risky; writes the
+    first timeline entry; removes the ordered SKUs from ``cart``. ``unit_prices``
+    (SKU id -> price) replaces the list price of those SKUs: a flash sale's price, which
+    its own service has checked. A repeated ``idempotency_key`` of the same shopper
+    returns the first order and does nothing else.
 
     Raises ``OrderRefused`` listing every problem (an address not the shopper's, an
     unknown shipping method, nothing to order, goods gone, stock short) and
@@ -78,6 +82,7 @@ def place_order(
             tax_number=tax_number,
             expected_total=expected_total,
             cart=cart,
+            unit_prices=unit_prices or {},
         )
     except IntegrityError:
         # The same submit won a race against this one: its order is the answer.
@@ -99,6 +104,7 @@ def _place(
     tax_number,
     expected_total,
     cart,
+    unit_prices,
 ) -> Order:
     problems = []
     if address is None or address.user_id != user.pk:
@@ -119,6 +125,12 @@ def _place(
     lines, problems = price_lines(sorted(merged.items()))
     if problems:
         raise OrderRefused(problems)
+    lines = [
+        PricedLine(line.sku, line.quantity, unit_prices[line.sku.pk])
+        if line.sku.pk in unit_prices
+        else line
+        for line in lines
+    ]
     totals = compute_totals(
         lines=lines, province=address.province, method=shipping_method, user=user
     )
@@ -174,6 +186,7 @@ def _place(
     OrderStatusChange.objects.create(
         subject=order, transition="place", from_state="", to_state=order.status, actor=user
     )
+    review.flag_if_risky(order=order)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=merged).delete()
     return order
@@ -189,28 +202,39 @@ def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -
             continue  # its own expiry released it already
 
 
+def _after_cancel(order: Order, *, actor, reason: str, expired: bool = False) -> None:
+    """What every cancellation does besides the transition, in its transaction: the
+    stock goes back, open payments close, a flash-sale claim returns its units."""
+    _release_lines(order, actor=actor, reason=reason, expired=expired)
+    payments.close_open_payments(order=order, reason=reason)
+    flashsale.release_claim(order=order)
+
+
 @transaction.atomic
 def cancel_order(*, order: Order, actor, reason: str) -> Order:
-    """Cancel an unpaid order and give its stock back. Only its shopper or an operator
-    acts (the caller checks who); a reason is recorded on the timeline.
+    """Cancel an order before fulfilment and give its stock back; a paid order is
+    refunded in full through its payment provider. Only its shopper or an operator acts
+    (the caller checks who); the reason is recorded on the timeline.
 
     Raises ``OrderRefused`` without a reason and ``IllegalTransition`` unless the order
-    awaits payment (a paid order is cancelled with its refund, by the payments work).
+    awaits payment or is paid and not yet in fulfilment.
     """
     if not reason.strip():
         raise OrderRefused([_("Say why the order is cancelled.")])
-    # Locked first: a payment arriving now must not be cancelled without its refund.
+    # Locked first: a payment arriving now waits, then finds the order cancelled and is
+    # refunded by the notification handler.
     order.status = (
         Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
     )
-    if order.status != Order.Status.PENDING_PAYMENT:
-        raise IllegalTransition(
-            order, ORDER_MACHINE["cancel"], order.status, ORDER_MACHINE.allowed_from(order.status)
-        )
+    was_paid = order.status == Order.Status.PAID
     transition(
         order, ORDER_MACHINE, "cancel", history=OrderStatusChange, actor=actor, reason=reason
     )
-    _release_lines(order, actor=actor, reason=reason)
+    _after_cancel(order, actor=actor, reason=reason)
+    if was_paid:
+        payments.refund_order(
+            order=order, actor=actor, reason=reason, idempotency_key=f"cancel-{order.number}"
+        )
     return order
 
 
@@ -233,7 +257,7 @@ def cancel_unpaid_orders(*, now=None) -> int:
                     history=OrderStatusChange,
                     reason=_("not paid in time"),
                 )
-                _release_lines(order, actor=None, reason="unpaid", expired=True)
+                _after_cancel(order, actor=None, reason="unpaid", expired=True)
         except (IllegalTransition, CatalogError):
             continue  # paid or cancelled meanwhile
         cancelled += 1

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.admin.history import TransitionHistoryInline
 
-from .models import Order, OrderLine, OrderStatusChange
+from ..models import Order, OrderLine, OrderStatusChange
 
 
 class OrderLineInline(admin.TabularInline):

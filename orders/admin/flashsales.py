@@ -1,0 +1,1 @@
+"""Flash sales in the admin: operators schedule them; claims are read-only."""

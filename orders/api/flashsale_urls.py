@@ -1,0 +1,3 @@
+"""Flash-sale API endpoints (under /api/v1/)."""
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Flash-sale pages of the storefront."""
+
+app_name = "flashsales"
+
+urlpatterns = []
