@@ -49,8 +49,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "add change view approve", "stocktake"),
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
-        # Orders are read here; they change through their services only.
+        # Orders are read here; they change through their services only: risk review
+        # and cancellation (with its refund) are the operators' actions.
         *_perms("orders", "view", "order", "orderline", "payment", "paymentnotification"),
+        *_perms("orders", "review cancel", "order"),
+        *_perms("orders", "add change view delete", "blockedcontact"),
         *_perms("orders", "view", "refund"),
         *_perms("orders", "add change view", "flashsale"),
     },

@@ -70,6 +70,10 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-pk"]
+        permissions = [
+            ("review_order", "Can release risky orders to fulfilment"),
+            ("cancel_order", "Can cancel orders for shoppers"),
+        ]
         indexes = [
             models.Index(
                 fields=["pay_by"],
