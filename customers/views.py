@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -93,6 +94,15 @@ def address_list(request):
     return render(request, "customers/address_list.html", {"addresses": addresses})
 
 
+def _next_in_shop(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 def _own_address(request, pk) -> Address:
     # Someone else's address is "not found", never "forbidden": its existence is private.
     return get_object_or_404(Address, pk=pk, user=request.user)
@@ -105,8 +115,10 @@ def address_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         services.save_address(user=request.user, address=form.instance)
         messages.success(request, _("The address was saved."))
-        return redirect("customers:address_list")
-    return render(request, "customers/address_form.html", {"form": form, "address": address})
+        # Back to where the shopper came from (the checkout, say) when that is in the shop.
+        return redirect(_next_in_shop(request) or "customers:address_list")
+    context = {"form": form, "address": address, "next": _next_in_shop(request)}
+    return render(request, "customers/address_form.html", context)
 
 
 @login_required

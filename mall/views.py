@@ -1,24 +1,19 @@
-"""The storefront's frame: the cart page and public media.
+"""The storefront's frame: public media.
 
-Home and search are goods pages: ``catalog.views`` serves them under this namespace.
-The order issue fills the cart with lines; until then it shows the honest empty state.
+Home and search are goods pages: ``catalog.views`` serves them under the storefront
+namespace; the cart is the orders app's (``orders.views.cart``).
 """
 
 import posixpath
 
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.static import serve
 
 # Uploaded files that anyone may see. Everything else in MEDIA_ROOT (suppliers'
 # qualification scans) is private and reached only through staff views.
 PUBLIC_MEDIA_PREFIXES = ("products/",)
-
-
-def cart(request):
-    return render(request, "storefront/cart.html", {"lines": []})
 
 
 @cache_control(public=True, max_age=31536000, immutable=True)

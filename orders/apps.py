@@ -7,5 +7,7 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        # Registers the prices goods were sold at with the catalog's honest-price rule.
+        # Registers the prices goods were sold at with the catalog's honest-price rule,
+        # and merges a guest's cart into theirs when they sign in.
+        from . import signals  # noqa: F401
         from .services import ordering  # noqa: F401

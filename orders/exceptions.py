@@ -7,6 +7,10 @@ class OrderError(Exception):
     """Base: ``str(error)`` is a message fit for a shopper or an operator."""
 
 
+class CartError(OrderError):
+    """A cart change that cannot be made (not on sale, quantity out of range, ...)."""
+
+
 class OrderRefused(OrderError):
     """The order cannot be placed as asked; ``problems`` lists every reason."""
 
@@ -25,3 +29,17 @@ class TotalChanged(OrderError):
             _("The total is now %(actual)s instead of %(expected)s: please check the order.")
             % {"actual": actual, "expected": expected}
         )
+
+
+class PaymentRefused(OrderError):
+    """A payment cannot start: the order is paid, cancelled or past its deadline, or the
+    payment method is not available. The message says which, for the shopper."""
+
+
+class RefundRefused(OrderError):
+    """A refund cannot be made as asked (more than is left of the payment, nothing was
+    paid, a key reused for another refund); ``refundable`` is what is left."""
+
+    def __init__(self, message, *, refundable=None):
+        self.refundable = refundable
+        super().__init__(message)

@@ -38,6 +38,11 @@ class ServiceAction:
     sources: frozenset[str] | None = None
     reason_label: str | None = None
     reason_required: bool = True
+    # The admin permission the action needs ("change", or a custom one such as "review",
+    # checked by the ModelAdmin's ``has_review_permission``), and the domain errors of
+    # other apps that are refusals to report rather than failures.
+    permission: str = "change"
+    refusals: tuple[type[Exception], ...] = ()
 
 
 def transition_action(machine: Machine, transition: str, **kwargs) -> ServiceAction:
@@ -59,13 +64,13 @@ def _describe(obj, error) -> str:
     return message if str(obj) in message else f"{obj}: {message}"
 
 
-def perform_each(modeladmin, request, queryset, perform, *, done: str) -> int:
+def perform_each(modeladmin, request, queryset, perform, *, done: str, refusals=()) -> int:
     """Call ``perform(obj)`` for every selected object and report; returns how many worked."""
     succeeded = 0
     for obj in queryset.order_by("pk"):
         try:
             perform(obj)
-        except REFUSALS as error:
+        except (*REFUSALS, *refusals) as error:
             modeladmin.message_user(request, _describe(obj, error), messages.ERROR)
         else:
             succeeded += 1
@@ -80,7 +85,9 @@ def make_admin_action(spec: ServiceAction):
             return spec.perform(obj, request.user, reason)
 
         if spec.reason_label is None:
-            perform_each(modeladmin, request, queryset, perform, done=spec.done)
+            perform_each(
+                modeladmin, request, queryset, perform, done=spec.done, refusals=spec.refusals
+            )
             return None
         form_kwargs = {"label": spec.reason_label, "required": spec.reason_required}
         if "apply" in request.POST:
@@ -93,6 +100,7 @@ def make_admin_action(spec: ServiceAction):
                     queryset,
                     lambda obj: perform(obj, reason),
                     done=spec.done,
+                    refusals=spec.refusals,
                 )
                 return None  # back to the changelist, with the messages
         else:
@@ -112,7 +120,7 @@ def make_admin_action(spec: ServiceAction):
         return TemplateResponse(request, "admin/catalog/action_reason.html", context)
 
     action.__name__ = spec.name
-    return admin.action(description=spec.label, permissions=["change"])(action)
+    return admin.action(description=spec.label, permissions=[spec.permission])(action)
 
 
 class ServiceActionsMixin:

@@ -58,6 +58,58 @@ def register_discount_source(source: DiscountSource) -> DiscountSource:
     return source
 
 
+@dataclass(frozen=True)
+class CheckedItem:
+    """One wanted ``(sku_id, quantity)`` as the goods are now: ``sku`` (or ``None`` when
+    gone), its current ``unit_price``, the units ``available`` and the ``problem`` that
+    stops it from being ordered (``None`` when it can be)."""
+
+    sku_id: int
+    quantity: int
+    sku: object | None
+    unit_price: Decimal | None
+    available: int
+    problem: str | None
+
+    @property
+    def line_total(self) -> Decimal | None:
+        if self.unit_price is None:
+            return None
+        return to_money(self.unit_price * self.quantity)
+
+
+def check_items(items: list[tuple[int, int]]) -> list[CheckedItem]:
+    """Check ``(sku_id, quantity)`` items against the goods as they are now (listing,
+    price, stock), in one query, keeping their order; a cart shows every line's problem."""
+    items = list(items)
+    skus = selectors.skus_to_order(sku_id for sku_id, _quantity in items)
+    checked = []
+    for sku_id, quantity in items:
+        sku = skus.get(sku_id)
+        problem = None
+        if sku is None or not sku.on_sale or sku.price is None:
+            name = sku or _("an item")
+            problem = _("“%(sku)s” is no longer on sale.") % {"sku": name}
+        elif sku.available <= 0:
+            problem = _("“%(sku)s” is out of stock.") % {"sku": sku}
+        elif quantity > sku.available:
+            problem = _("Only %(available)s of “%(sku)s” left.") % {
+                "available": sku.available,
+                "sku": sku,
+            }
+        checked.append(
+            CheckedItem(
+                sku_id=sku_id,
+                quantity=quantity,
+                sku=sku,
+                unit_price=sku.price if sku is not None and sku.on_sale else None,
+                available=max(sku.available, 0) if sku is not None else 0,
+                problem=problem,
+            )
+        )
+    return checked
+
+
 def price_lines(items: list[tuple[int, int]]) -> tuple[list[PricedLine], list[str]]:
     """Price ``(sku_id, quantity)`` items as the goods are now, in one query.
 
@@ -65,24 +117,14 @@ def price_lines(items: list[tuple[int, int]]) -> tuple[list[PricedLine], list[st
     that cannot (gone, no longer on sale, without a price, short of stock), so a cart
     page or a refused order can say everything at once.
     """
-    skus = selectors.skus_to_order(sku_id for sku_id, _quantity in items)
     lines, problems = [], []
-    for sku_id, quantity in items:
-        sku = skus.get(sku_id)
-        if sku is None or not sku.on_sale or sku.price is None:
-            name = sku or _("an item")
-            problems.append(_("“%(sku)s” is no longer on sale.") % {"sku": name})
-            continue
-        if quantity > sku.available:
-            if sku.available <= 0:
-                problems.append(_("“%(sku)s” is out of stock.") % {"sku": sku})
-            else:
-                problems.append(
-                    _("Only %(available)s of “%(sku)s” left.")
-                    % {"available": sku.available, "sku": sku}
-                )
-            continue
-        lines.append(PricedLine(sku=sku, quantity=quantity, unit_price=sku.price))
+    for item in check_items(items):
+        if item.problem:
+            problems.append(item.problem)
+        else:
+            lines.append(
+                PricedLine(sku=item.sku, quantity=item.quantity, unit_price=item.unit_price)
+            )
     return lines, problems
 
 

@@ -362,7 +362,9 @@ def test_product_page_shows_gallery_price_stock_specs_and_after_sales(client, lo
         assert f'<th scope="row">{label}</th><td>{value}</td>' in specs, label
     assert "质量问题 48 小时内联系客服" in page
     assert "7-day no-reason return" in page and "Not eligible" not in page
-    assert "disabled" in page.split("Add to cart")[0].rsplit("<button", 1)[1]
+    # The SKU in stock can be put in the cart or bought at once.
+    form = page.split('class="add-to-cart"')[1].split("</form>")[0]
+    assert 'name="sku"' in form and 'id="add-to-cart"' in form and 'name="buy_now"' in form
 
 
 def test_choosing_a_sku_changes_price_and_stock_state_server_side(client, longjing):

@@ -1,0 +1,199 @@
+"""Serializers of the cart, checkout and order endpoints."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from customers.models import Address
+
+from ..forms import _TAX_NUMBER
+from ..models import Order, OrderLine, Payment, Refund
+from ..services.cart import MAX_QUANTITY
+from ..services.checkout import SHIPPING_METHODS
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class CartLineSerializer(serializers.Serializer):
+    sku = serializers.IntegerField(source="sku_id")
+    product = serializers.CharField(source="sku.product.name", default=None)
+    product_id = serializers.IntegerField(source="sku.product_id", default=None)
+    spec = serializers.CharField(source="sku.spec_label", default="")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(**MONEY, allow_null=True)
+    line_total = serializers.DecimalField(**MONEY, allow_null=True)
+    available = serializers.IntegerField()
+    problem = serializers.CharField(allow_null=True, help_text="Why the line cannot be ordered.")
+    price_changed = serializers.BooleanField()
+    price_seen = serializers.DecimalField(**MONEY, allow_null=True)
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    problems = serializers.ListField(child=serializers.CharField())
+    goods_total = serializers.DecimalField(**MONEY, source="totals.goods_total", default=None)
+
+
+class CartLineInput(serializers.Serializer):
+    sku = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
+
+
+class CartQuantityInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+class OwnAddressField(serializers.PrimaryKeyRelatedField):
+    """An address of the requesting shopper; anyone else's is "does not exist"."""
+
+    def get_queryset(self):
+        return Address.objects.filter(user=self.context["request"].user)
+
+
+class CheckoutInput(serializers.Serializer):
+    address = OwnAddressField()
+    shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS), default="standard")
+
+
+class PlaceOrderInput(CheckoutInput):
+    invoice_title = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
+    tax_number = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+    expected_total = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The total the shopper saw; the order is refused (409) if it moved.",
+    )
+
+    def validate_tax_number(self, value):
+        value = value.strip().upper().replace(" ", "")
+        if value and not _TAX_NUMBER.match(value):
+            raise serializers.ValidationError(
+                _("A taxpayer ID has 15, 18 or 20 digits and capital letters.")
+            )
+        return value
+
+    def validate(self, data):
+        if data.get("tax_number") and not data.get("invoice_title", "").strip():
+            raise serializers.ValidationError(
+                {"invoice_title": _("A company invoice needs the company's name.")}
+            )
+        return data
+
+
+class TotalsLineSerializer(serializers.Serializer):
+    sku = serializers.IntegerField(source="sku.pk")
+    product = serializers.CharField(source="sku.product.name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(**MONEY)
+    line_total = serializers.DecimalField(**MONEY)
+
+
+class DiscountSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+
+    def to_representation(self, instance):
+        label, amount = instance
+        return super().to_representation({"label": label, "amount": amount})
+
+
+class TotalsSerializer(serializers.Serializer):
+    lines = TotalsLineSerializer(many=True)
+    goods_total = serializers.DecimalField(**MONEY)
+    shipping_fee = serializers.DecimalField(**MONEY)
+    discounts = DiscountSerializer(many=True)
+    discount_total = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "sku",
+            "product_name",
+            "sku_code",
+            "sku_label",
+            "unit_price",
+            "quantity",
+            "line_total",
+        ]
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    transition = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ["refund_no", "amount", "status", "reason", "created_at", "completed_at"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    refunds = RefundSerializer(many=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "out_trade_no",
+            "provider",
+            "amount",
+            "status",
+            "refunded_amount",
+            "paid_at",
+            "refunds",
+        ]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "placed_at",
+            "pay_by",
+            "goods_total",
+            "shipping_fee",
+            "discount_total",
+            "total",
+            "shipping_method",
+            "recipient",
+            "mobile",
+            "province",
+            "city",
+            "district",
+            "street",
+            "postal_code",
+            "invoice_title",
+            "tax_number",
+            "lines",
+        ]
+
+
+class OrderDetailSerializer(OrderSerializer):
+    timeline = TimelineEntrySerializer(many=True)
+    payments = PaymentSerializer(many=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "timeline", "payments"]
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class PaymentStartSerializer(serializers.Serializer):
+    out_trade_no = serializers.CharField(source="payment.out_trade_no")
+    amount = serializers.DecimalField(**MONEY, source="payment.amount")
+    redirect_url = serializers.URLField(help_text="Send the shopper here to pay.")

@@ -1,0 +1,149 @@
+"""Carts: a guest's (found through the session) or a signed-in shopper's, merged when the
+guest signs in. A cart keeps only SKUs and quantities; what a line costs and whether it
+can be ordered is read fresh every time (``orders.selectors.cart_view``).
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import CartError
+from ..models import Cart, CartLine
+from .checkout import check_items
+
+# Enough for any household; more is a wholesale order (and would trip the risk review).
+MAX_QUANTITY = 99
+
+
+def cart_of(*, user=None, cart_id=None) -> Cart | None:
+    """The signed-in shopper's cart, else the guest cart ``cart_id`` (kept in the
+    session, which only the server can write), else ``None``."""
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(user=user).first()
+    if cart_id:
+        return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+    return None
+
+
+def open_cart(*, user=None, session_key: str | None = None) -> Cart:
+    """The shopper's cart, created on first use. A guest cart is tied to the session
+    key it was made in (for cleaning up abandoned carts); the caller keeps its id."""
+    if user is not None and user.is_authenticated:
+        try:
+            with transaction.atomic():
+                cart, _created = Cart.objects.get_or_create(user=user)
+        except IntegrityError:  # two first adds at once: the other one made it
+            cart = Cart.objects.get(user=user)
+        return cart
+    if not session_key:
+        raise CartError(_("Your session has expired: reload the page and try again."))
+    cart, _created = Cart.objects.get_or_create(session_key=session_key, user=None)
+    return cart
+
+
+def _check_quantity(quantity) -> int:
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        raise CartError(
+            _("Enter a quantity between 1 and %(max)s.") % {"max": MAX_QUANTITY}
+        ) from None
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CartError(_("Enter a quantity between 1 and %(max)s.") % {"max": MAX_QUANTITY})
+    return quantity
+
+
+def _check_orderable(sku_id: int, quantity: int):
+    [item] = check_items([(sku_id, quantity)])
+    if item.problem:
+        raise CartError(item.problem)
+    return item
+
+
+@transaction.atomic
+def add_to_cart(*, cart: Cart, sku_id: int, quantity: int = 1) -> CartLine:
+    """Add ``quantity`` of a SKU on sale to ``cart`` (added to a line already there).
+
+    Raises ``CartError`` with the reason when the SKU is not on sale, the quantity is out
+    of range, or the line would ask for more than is available; nothing changes then.
+    """
+    quantity = _check_quantity(quantity)
+    line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
+    wanted = quantity + (line.quantity if line else 0)
+    if wanted > MAX_QUANTITY:
+        raise CartError(_("At most %(max)s of one item per order.") % {"max": MAX_QUANTITY})
+    item = _check_orderable(sku_id, wanted)
+    if line is None:
+        line = CartLine.objects.create(
+            cart=cart, sku_id=sku_id, quantity=wanted, price_seen=item.unit_price
+        )
+    else:
+        line.quantity = wanted
+        line.price_seen = item.unit_price
+        line.save(update_fields=["quantity", "price_seen"])
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    return line
+
+
+@transaction.atomic
+def set_quantity(*, cart: Cart, sku_id: int, quantity) -> CartLine | None:
+    """Set a line's quantity; 0 removes it (and returns ``None``). Raises ``CartError``
+    for a line not in the cart, a quantity out of range or beyond what is available."""
+    try:
+        if int(quantity) == 0:
+            remove_from_cart(cart=cart, sku_id=sku_id)
+            return None
+    except (TypeError, ValueError):
+        pass
+    quantity = _check_quantity(quantity)
+    line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
+    if line is None:
+        raise CartError(_("This item is no longer in your cart."))
+    item = _check_orderable(sku_id, quantity)
+    line.quantity = quantity
+    line.price_seen = item.unit_price
+    line.save(update_fields=["quantity", "price_seen"])
+    return line
+
+
+def remove_from_cart(*, cart: Cart, sku_id: int) -> bool:
+    """Remove a line; returns whether there was one."""
+    deleted, _rows = CartLine.objects.filter(cart=cart, sku_id=sku_id).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def merge_carts(*, guest_cart: Cart | None, user) -> Cart | None:
+    """A guest signs in: their guest cart's lines move into their own cart (quantities of
+    the same SKU add up, capped at ``MAX_QUANTITY``) and the guest cart is deleted.
+    Returns the shopper's cart (``None`` when neither existed)."""
+    if guest_cart is None or guest_cart.user_id is not None:
+        return cart_of(user=user)
+    cart = open_cart(user=user)
+    mine = {line.sku_id: line for line in CartLine.objects.select_for_update().filter(cart=cart)}
+    for line in guest_cart.lines.all():
+        if line.sku_id in mine:
+            CartLine.objects.filter(pk=mine[line.sku_id].pk).update(
+                quantity=Least(F("quantity") + line.quantity, Value(MAX_QUANTITY))
+            )
+        else:
+            CartLine.objects.create(
+                cart=cart, sku_id=line.sku_id, quantity=line.quantity, price_seen=line.price_seen
+            )
+    guest_cart.delete()
+    return cart
+
+
+def note_prices_shown(view) -> None:
+    """Remember the prices a cart page showed, so that a change is announced once."""
+    changed = [
+        line
+        for line in view.lines
+        if line.unit_price is not None and line.price_seen != line.unit_price
+    ]
+    for line in changed:
+        CartLine.objects.filter(cart=view.cart, sku_id=line.sku_id).update(
+            price_seen=line.unit_price
+        )

@@ -1,0 +1,104 @@
+"""The shopper's orders: the list, one order with its timeline, cancel, pay (again).
+
+A shopper reaches only their own orders: anyone else's order is "not found", never
+"forbidden", so order numbers reveal nothing.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
+
+from mall.statemachine import IllegalTransition
+
+from .. import selectors
+from ..exceptions import OrderError
+from ..forms import CancelOrderForm
+from ..models import ORDER_MACHINE, Order
+from ..services import ordering, payments, review
+from ..services.checkout import SHIPPING_METHODS
+
+PAGE_SIZE = 10
+# Timeline entries that are not transitions of the machine.
+TIMELINE_LABELS = {"place": _l("order placed"), "approve_review": _l("order checked")}
+
+
+def _own_order(request, number) -> Order:
+    try:
+        return selectors.order_detail(number=number, user=request.user)
+    except Order.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def order_list(request):
+    page = Paginator(selectors.orders_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"page_obj": page})
+
+
+def timeline_of(order: Order) -> list[dict]:
+    """The order's timeline as people read it: what happened, when, and why. Who acted is
+    not shown to the shopper (staff names are private)."""
+    labels = {name: step.label for name, step in ORDER_MACHINE.transitions.items()}
+    labels.update(TIMELINE_LABELS)
+    return [
+        {
+            "at": entry.at,
+            "label": labels.get(entry.transition, entry.transition),
+            "reason": entry.reason,
+        }
+        for entry in order.timeline.all()
+    ]
+
+
+@login_required
+def order_detail(request, number):
+    order = _own_order(request, number)
+    context = {
+        "order": order,
+        "timeline": timeline_of(order),
+        "shipping_method": SHIPPING_METHODS.get(order.shipping_method, order.shipping_method),
+        "awaiting_review": review.awaiting_review(order),
+        "can_pay": order.status == Order.Status.PENDING_PAYMENT,
+        "can_cancel": ORDER_MACHINE.can(order, "cancel"),
+        "cancel_form": CancelOrderForm(),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_cancel(request, number):
+    order = _own_order(request, number)
+    form = CancelOrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the order is cancelled."))
+        return redirect("orders:order_detail", number)
+    try:
+        ordering.cancel_order(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+    except (OrderError, IllegalTransition) as error:
+        messages.error(request, str(error))
+    else:
+        if order.payments.exists():
+            messages.success(
+                request, _("The order is cancelled. Any payment is refunded to where it came from.")
+            )
+        else:
+            messages.success(request, _("The order is cancelled."))
+    return redirect("orders:order_detail", number)
+
+
+@login_required
+@require_POST
+def order_pay(request, number):
+    order = _own_order(request, number)
+    try:
+        started = payments.start_payment(order=order, actor=request.user, request=request)
+    except OrderError as error:
+        messages.error(request, str(error))
+        return redirect("orders:order_detail", number)
+    return redirect(started.redirect_url)
