@@ -214,6 +214,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; each gets its own enum name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "PaymentStatusEnum": "orders.models.Payment.Status",
+        "RefundStatusEnum": "orders.models.Refund.Status",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Serializers of the cart, checkout and order endpoints."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Address
@@ -42,6 +44,7 @@ class CartQuantityInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class OwnAddressField(serializers.PrimaryKeyRelatedField):
     """An address of the requesting shopper; anyone else's is "does not exist"."""
 
