@@ -36,6 +36,9 @@ def _test_settings(settings, _media_root):
     settings.LANGUAGE_CODE = "en"
     # Uploaded files of tests land in a throwaway folder, not the project's media/.
     settings.MEDIA_ROOT = str(_media_root)
+    # Hashing a test user's password the production way costs a third of a second, and
+    # the suite makes thousands of users; what is tested is the login, not PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
