@@ -340,7 +340,42 @@ MALL_MAX_VIDEO_BYTES = env.int("MALL_MAX_VIDEO_BYTES", default=100 * 1024 * 1024
 MALL_REPLENISH_COVER_DAYS = env.int("MALL_REPLENISH_COVER_DAYS", default=14)
 
 # --- Payments ------------------------------------------------------------------------------
-# (filled by the payments work: provider list, sandbox secret, notification retries)
+
+# Providers shoppers may pay with (orders.providers). The sandbox takes pretend money, so it
+# is on by default only while DEBUG; turning it on with DEBUG off needs its own secret.
+MALL_PAYMENT_PROVIDERS = env.list("MALL_PAYMENT_PROVIDERS", default=["sandbox"] if DEBUG else [])
+_DEV_SANDBOX_SECRET = "dev-only-sandbox-pay-secret"  # noqa: S105
+MALL_SANDBOX_PAY_SECRET = env.str(
+    "MALL_SANDBOX_PAY_SECRET", default=_DEV_SANDBOX_SECRET if DEBUG else ""
+)
+if "sandbox" in MALL_PAYMENT_PROVIDERS and not MALL_SANDBOX_PAY_SECRET:
+    raise environ.ImproperlyConfigured(
+        "MALL_SANDBOX_PAY_SECRET must be set when DEBUG is off and the sandbox is enabled."
+    )
+# The sandbox delivers its notifications only to these hosts (the shop on this machine),
+# retrying after each of these delays (seconds) until the shop answers "success".
+MALL_SANDBOX_NOTIFY_HOSTS = env.list(
+    "MALL_SANDBOX_NOTIFY_HOSTS", default=["127.0.0.1", "localhost", "::1"]
+)
+MALL_SANDBOX_NOTIFY_RETRY_DELAYS = [
+    int(delay)
+    for delay in env.list("MALL_SANDBOX_NOTIFY_RETRY_DELAYS", default=["15", "60", "300", "1800"])
+]
+MALL_SANDBOX_NOTIFY_TIMEOUT = env.int("MALL_SANDBOX_NOTIFY_TIMEOUT", default=10)
+# Safety nets: payments still open this long are confirmed by asking the provider
+# (a notification may be late or lost), refunds still pending are submitted again.
+MALL_PAYMENT_CONFIRM_AFTER_SECONDS = env.int("MALL_PAYMENT_CONFIRM_AFTER_SECONDS", default=120)
+MALL_REFUND_RESUBMIT_AFTER_SECONDS = env.int("MALL_REFUND_RESUBMIT_AFTER_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["orders-confirm-open-payments"] = {
+    "task": "orders.tasks.confirm_open_payments",
+    "schedule": 120,
+    "options": {"expires": 120},
+}
+CELERY_BEAT_SCHEDULE["orders-resubmit-pending-refunds"] = {
+    "task": "orders.tasks.resubmit_pending_refunds",
+    "schedule": 300,
+    "options": {"expires": 300},
+}
 
 # --- Flash sales ---------------------------------------------------------------------------
 # (filled by the flash-sale work: the Redis gate switch, reconciliation interval)

@@ -204,6 +204,16 @@ def consume(*, reservation: Reservation, actor=None) -> None:
     )
 
 
+def hold_until_shipped(*, reservations) -> int:
+    """The order these open reservations belong to is paid: they no longer expire and
+    stay until shipment consumes them (or a cancellation releases them). Returns how
+    many were changed."""
+    return Reservation.objects.filter(
+        pk__in=[reservation.pk for reservation in reservations],
+        status=Reservation.Status.OPEN,
+    ).update(expires_at=None)
+
+
 def release_expired(*, now=None) -> int:
     """Release every open reservation past its expiry; returns how many. Safe to run
     concurrently: each reservation is closed once."""

@@ -1,2 +1,110 @@
 """Payments, provider notifications and refunds in the admin (read-only: they change
-through ``orders.services.payments`` only)."""
+through ``orders.services.payments`` only). The sandbox provider's books are shown to
+superusers, as a developer would look into the provider's merchant portal."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Payment, PaymentNotification, Refund, SandboxRefund, SandboxTrade
+
+
+class ReadOnlyMixin:
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NotificationInline(ReadOnlyMixin, admin.TabularInline):
+    model = PaymentNotification
+    fields = ("received_at", "outcome", "message", "body")
+    extra = 0
+    ordering = ("-received_at", "-pk")
+    verbose_name_plural = _("notifications received")
+
+
+class RefundInline(ReadOnlyMixin, admin.TabularInline):
+    model = Refund
+    fields = ("refund_no", "amount", "status", "reason", "attempts", "last_error", "created_at")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "out_trade_no",
+        "order",
+        "provider",
+        "amount",
+        "status",
+        "refunded_amount",
+        "created_at",
+        "paid_at",
+    )
+    list_filter = ("status", "provider", "created_at")
+    list_select_related = ("order",)
+    search_fields = ("=out_trade_no", "=provider_trade_no", "=order__number")
+    date_hierarchy = "created_at"
+    inlines = [NotificationInline, RefundInline]
+
+
+@admin.register(PaymentNotification)
+class PaymentNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("received_at", "provider", "outcome", "payment", "message")
+    list_filter = ("outcome", "provider", "received_at")
+    list_select_related = ("payment",)
+    search_fields = ("=payment__out_trade_no",)
+    date_hierarchy = "received_at"
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "refund_no",
+        "payment",
+        "order_number",
+        "amount",
+        "status",
+        "attempts",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "created_at")
+    list_select_related = ("payment__order",)
+    search_fields = ("=refund_no", "=payment__out_trade_no", "=payment__order__number")
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("order"), ordering="payment__order__number")
+    def order_number(self, refund):
+        return refund.payment.order.number
+
+
+class SandboxRefundInline(ReadOnlyMixin, admin.TabularInline):
+    model = SandboxRefund
+    fields = ("refund_no", "out_request_no", "amount", "reason", "created_at")
+    extra = 0
+
+
+@admin.register(SandboxTrade)
+class SandboxTradeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "trade_no",
+        "out_trade_no",
+        "amount",
+        "refunded_amount",
+        "status",
+        "created_at",
+        "notified_at",
+        "notify_attempts",
+    )
+    list_filter = ("status",)
+    search_fields = ("=trade_no", "=out_trade_no")
+    inlines = [SandboxRefundInline]

@@ -16,6 +16,7 @@ from ..models import Order
 from ..services import cart as carts
 from ..services import ordering, payments
 from ..services.checkout import compute_totals
+from ..views.payments import payment_urls
 from . import serializers as s
 
 
@@ -229,7 +230,9 @@ class OrderPay(APIView):
         """Start a payment (or pay again after a failure) and get the provider's page."""
         order = _own_order(request, number)
         try:
-            started = payments.start_payment(order=order, actor=request.user, request=request)
+            started = payments.start_payment(
+                order=order, actor=request.user, **payment_urls(request)
+            )
         except OrderError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(s.PaymentStartSerializer(started).data, status=status.HTTP_201_CREATED)

@@ -3,6 +3,7 @@ from .flashsale import FlashSale, FlashSaleClaim
 from .order import ORDER_MACHINE, Order, OrderLine, OrderStatusChange
 from .payment import Payment, PaymentNotification, Refund
 from .review import BlockedContact
+from .sandbox import SandboxRefund, SandboxTrade
 
 __all__ = [
     "ORDER_MACHINE",
@@ -17,4 +18,6 @@ __all__ = [
     "Payment",
     "PaymentNotification",
     "Refund",
+    "SandboxRefund",
+    "SandboxTrade",
 ]

@@ -30,6 +30,8 @@ class Payment(models.Model):
     )
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Set once, when the provider confirms the money arrived: also on a payment that could
+    # not be kept (the order was cancelled or paid already), closed and refunded instead.
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     class Meta:
@@ -62,6 +64,7 @@ class PaymentNotification(models.Model):
         WRONG_AMOUNT = "wrong_amount", _("Rejected: wrong amount")
         UNKNOWN = "unknown", _("Rejected: unknown payment")
         LATE = "late", _("Paid after cancellation: refunded")
+        DOUBLE = "double", _("Order paid already: refunded")
         FAILED = "failed", _("Payment failed")
 
     payment = models.ForeignKey(
@@ -108,6 +111,10 @@ class Refund(models.Model):
     requested_by = models.ForeignKey(
         "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Submissions to the provider so far and the last error: a pending refund is being
+    # retried, a failed one was refused by the provider and waits for a person.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

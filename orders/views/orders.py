@@ -21,6 +21,7 @@ from ..forms import CancelOrderForm
 from ..models import ORDER_MACHINE, Order
 from ..services import ordering, payments, review
 from ..services.checkout import SHIPPING_METHODS
+from .payments import payment_urls
 
 PAGE_SIZE = 10
 # Timeline entries that are not transitions of the machine.
@@ -97,7 +98,7 @@ def order_cancel(request, number):
 def order_pay(request, number):
     order = _own_order(request, number)
     try:
-        started = payments.start_payment(order=order, actor=request.user, request=request)
+        started = payments.start_payment(order=order, actor=request.user, **payment_urls(request))
     except OrderError as error:
         messages.error(request, str(error))
         return redirect("orders:order_detail", number)

@@ -1,0 +1,163 @@
+"""Payment pages: the providers' notification endpoint, the shopper's return page, and
+the sandbox provider's hosted pay page (standing in for Alipay's or WeChat Pay's).
+
+The return page and the pay page belong to the order's shopper alone: anyone else gets
+"not found", so payment numbers reveal nothing.
+"""
+
+import logging
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..models import Order, Payment, PaymentNotification, SandboxTrade
+from ..providers import UnknownProvider, enabled_names, get_provider, sandbox_gateway
+from ..providers.base import BadSignature, ProviderRefused
+from ..services import payments
+
+logger = logging.getLogger("orders.payments")
+
+REJECTED = {
+    PaymentNotification.Outcome.BAD_SIGNATURE,
+    PaymentNotification.Outcome.WRONG_AMOUNT,
+    PaymentNotification.Outcome.UNKNOWN,
+}
+
+
+def payment_urls(request, provider: str = "sandbox") -> dict[str, str]:
+    """The keyword arguments ``start_payment`` needs from a request: ``provider``, its
+    absolute ``notify_url``, and the absolute ``return_url`` template (with
+    ``{out_trade_no}`` in place of the payment number)::
+
+        start = payments.start_payment(order=order, actor=request.user, **payment_urls(request))
+    """
+    placeholder = payments.OUT_TRADE_NO
+    return_url = request.build_absolute_uri(reverse("payments:return", args=[placeholder]))
+    return {
+        "provider": provider,
+        "notify_url": request.build_absolute_uri(reverse("payments:notify", args=[provider])),
+        "return_url": return_url.replace(quote(placeholder), placeholder),
+    }
+
+
+@csrf_exempt
+@require_POST
+def notify(request, provider):
+    """The provider's asynchronous notification. Answers ``success`` when the shop has
+    taken note (a provider stops retrying), ``fail`` when it rejected it."""
+    try:
+        record = payments.handle_notification(provider=provider, params=request.POST.dict())
+    except UnknownProvider:
+        raise Http404 from None
+    answer = "fail" if record.outcome in REJECTED else "success"
+    return HttpResponse(answer, content_type="text/plain; charset=utf-8")
+
+
+def _own_payment(request, out_trade_no, **filters) -> Payment:
+    return get_object_or_404(
+        Payment.objects.select_related("order"),
+        out_trade_no=out_trade_no,
+        order__user=request.user,
+        **filters,
+    )
+
+
+def _tell(request, payment: Payment, order: Order) -> None:
+    if payment.status == Payment.Status.SUCCEEDED and order.status != Order.Status.CANCELLED:
+        messages.success(
+            request,
+            _("Thank you: your payment of %(amount)s was received.") % {"amount": payment.amount},
+        )
+    elif payment.paid_at is not None:
+        messages.warning(
+            request,
+            _(
+                "Your payment arrived after the order was cancelled or paid: it is refunded "
+                "to where it came from."
+            ),
+        )
+    elif payment.status == Payment.Status.FAILED:
+        messages.error(request, _("The payment did not go through. You can try again."))
+    elif payment.status == Payment.Status.CLOSED:
+        messages.info(request, _("This payment was closed without taking any money."))
+    else:
+        messages.info(
+            request,
+            _("The payment service has not confirmed your payment yet. This page will show it."),
+        )
+
+
+@login_required
+@require_GET
+def payment_return(request, out_trade_no):
+    """Where the provider's page sends the shopper back. The signed parameters are
+    checked, but only the provider's own answer (a notification, or a query now) counts;
+    then the shopper sees the order."""
+    payment = _own_payment(request, out_trade_no)
+    order = payment.order
+    try:
+        notice = get_provider(payment.provider).parse_return(request.GET.dict())
+        verified = notice.out_trade_no == payment.out_trade_no
+    except (UnknownProvider, BadSignature):
+        verified = False
+    if not verified:
+        logger.warning(
+            "payment return rejected: bad signature",
+            extra={"out_trade_no": payment.out_trade_no, "provider": payment.provider},
+        )
+        messages.warning(
+            request,
+            _(
+                "We could not check the payment service's answer. If you paid, your order "
+                "will show it shortly."
+            ),
+        )
+        return redirect("orders:order_detail", order.number)
+    if payment.status == Payment.Status.CREATED:
+        payment = payments.confirm_by_query(payment=payment)
+        order.refresh_from_db(fields=["status"])
+    _tell(request, payment, order)
+    return redirect("orders:order_detail", order.number)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_pay(request, out_trade_no):
+    """The sandbox's hosted pay page: the order's subject and amount, and two buttons,
+    "Pay" and "Simulate a failure". A choice settles the trade in the sandbox's books,
+    schedules its signed notification and sends the browser back to the shop. Only the
+    order's shopper opens it (as a real provider's page asks its payer to sign in)."""
+    if "sandbox" not in enabled_names():
+        raise Http404
+    _own_payment(request, out_trade_no, provider="sandbox")
+    trade = get_object_or_404(SandboxTrade, out_trade_no=out_trade_no)
+    status = 200
+    if request.method == "POST":
+        choice = request.POST.get("outcome")
+        if choice in ("pay", "fail"):
+            try:
+                trade = sandbox_gateway.settle(out_trade_no=out_trade_no, succeed=choice == "pay")
+            except ProviderRefused:
+                trade.refresh_from_db()
+                status = 409
+            else:
+                return redirect(sandbox_gateway.return_url(trade))
+        else:
+            status = 400
+    payable = sandbox_gateway.is_payable(trade)
+    context = {
+        "trade": trade,
+        "merchant": settings.MALL_NAME,
+        "payable": payable,
+        "back_url": sandbox_gateway.return_url(trade) if not payable else "",
+        "choice_missing": status == 400,
+    }
+    return render(request, "orders/payments/sandbox_pay.html", context, status=status)
