@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "add change view delete", "blockedcontact"),
         *_perms("orders", "view", "refund"),
         *_perms("orders", "add change view", "flashsale"),
+        *_perms("orders", "view", "flashsaleclaim"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),

@@ -378,4 +378,22 @@ CELERY_BEAT_SCHEDULE["orders-resubmit-pending-refunds"] = {
 }
 
 # --- Flash sales ---------------------------------------------------------------------------
-# (filled by the flash-sale work: the Redis gate switch, reconciliation interval)
+
+# Buy attempts pass an atomic gate in Redis before PostgreSQL ("redis"), or go straight to
+# PostgreSQL ("off", for comparison: the database alone still never oversells).
+MALL_FLASH_SALE_GATE = env.str("MALL_FLASH_SALE_GATE", default="redis")
+if MALL_FLASH_SALE_GATE not in ("redis", "off"):
+    raise environ.ImproperlyConfigured("MALL_FLASH_SALE_GATE must be 'redis' or 'off'.")
+# Seconds the gate waits for Redis before answering from the database instead.
+MALL_FLASH_SALE_REDIS_TIMEOUT = env.float("MALL_FLASH_SALE_REDIS_TIMEOUT", default=2.0)
+# Seconds a web process keeps a sale's row for buy attempts (the database step checks the
+# times and units again), so that a crowd's refusals never reach PostgreSQL.
+MALL_FLASH_SALE_CACHE_SECONDS = env.float("MALL_FLASH_SALE_CACHE_SECONDS", default=1.0)
+# How often the gate counters are recomputed from the database (a crash between the gate
+# and the database, a Redis that lost its data).
+MALL_FLASH_SALE_RECONCILE_SECONDS = env.int("MALL_FLASH_SALE_RECONCILE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["orders-reconcile-flash-sales"] = {
+    "task": "orders.tasks.reconcile_flash_sales",
+    "schedule": MALL_FLASH_SALE_RECONCILE_SECONDS,
+    "options": {"expires": MALL_FLASH_SALE_RECONCILE_SECONDS},
+}

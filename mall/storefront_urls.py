@@ -2,7 +2,6 @@ from django.urls import path
 
 from catalog import views as catalog_views
 
-
 app_name = "storefront"
 
 urlpatterns = [

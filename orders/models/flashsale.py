@@ -1,12 +1,17 @@
 """Flash sales (秒杀): one SKU at a price, a number of units and a per-shopper limit,
 between two times. A Redis gate answers the crowd; these rows are the final guard:
 ``sold`` can never pass ``quantity`` (a CHECK, raised by conditional UPDATE), and a
-shopper holds at most one live claim per sale."""
+shopper holds at most one live claim per sale; one SKU has at most one sale at a time (an
+exclusion constraint)."""
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from catalog.models.pricing import TsTzRange
 
 
 class FlashSale(models.Model):
@@ -39,6 +44,14 @@ class FlashSale(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(sold__lte=F("quantity")), name="flash_sale_never_oversold"
+            ),
+            # Two operators scheduling the same SKU at once: the second one is refused.
+            ExclusionConstraint(
+                name="flash_sale_no_overlap",
+                expressions=[
+                    ("sku", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
             ),
         ]
 

@@ -434,7 +434,8 @@ PAGES = [
         5,
     ),
     ("search", "/search/?q=绿茶&sort=-price&in_stock=on", 2),
-    ("product", "PRODUCT", 7),  # + the announced price changes
+    # + the announced price changes; + the flash-sale banner's sale of the SKU (one query)
+    ("product", "PRODUCT", 8),
 ]
 
 
