@@ -1,5 +1,6 @@
 """The demo catalog: complete, obedient to the shop's own rules, and idempotent; the bulk
-option adds listed goods that keep every database rule and the stock ledger.
+option adds listed goods that keep every database rule and the stock ledger. The demo
+orders are made on it (they need its goods), so they are checked here too.
 
 Seeding the demo takes a while (a few hundred goods through the services), so it is done
 once for the module, inside a transaction that is rolled back at the end; each test runs
@@ -38,7 +39,10 @@ from catalog.models import (
 from catalog.services.admission import prohibited_words_in, submission_problems
 from catalog.services.listing import build_search_text
 from catalog.validators import validate_credit_code
+from customers import demo as customers_demo
 from customers.models import User
+from orders import demo as orders_demo
+from orders.models import FlashSale, Order, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +86,9 @@ def seeded(django_db_setup, django_db_blocker, _media_root):
         outer = transaction.atomic()
         outer.__enter__()
         try:
+            customers_demo.seed()
             demo.seed()
+            orders_demo.seed()
             yield
         finally:
             transaction.set_rollback(True)
@@ -274,3 +280,26 @@ def test_the_demo_shows_every_kind_of_price_change(seeded, client):
     assert (
         'id="price-notice"' in client.get(f"/product/{announced.sku.product_id}/").content.decode()
     )
+
+
+def test_the_demo_orders_show_each_state_and_add_up(seeded):
+    states = dict(Order.objects.values_list("idempotency_key", "status"))
+    assert states == {
+        "demo-paid": "paid",
+        "demo-unpaid": "pending_payment",
+        "demo-cancelled": "cancelled",
+        "demo-review": "paid",
+    }
+    flagged = Order.objects.get(idempotency_key="demo-review")
+    assert flagged.needs_review and flagged.reviewed_at is None
+    assert Payment.objects.filter(status="succeeded").count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute(LEDGER_DRIFT)
+        assert cursor.fetchall() == []
+    now = timezone.now()
+    assert FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now).count() == 1
+    assert FlashSale.objects.filter(starts_at__gt=now).count() == 1
+
+    before = (Order.objects.count(), Payment.objects.count(), FlashSale.objects.count())
+    orders_demo.seed()
+    assert (Order.objects.count(), Payment.objects.count(), FlashSale.objects.count()) == before

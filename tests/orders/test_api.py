@@ -1,7 +1,6 @@
 """The cart, checkout and order API: validation with field errors, an idempotent order
 per Idempotency-Key, 404 for anyone else's order, bounded queries, and the schema."""
 
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -40,7 +39,11 @@ def test_the_cart_api_adds_changes_and_removes_lines(api, tea):
 
     pricing.set_price(sku=tea, amount="49.00", actor=None, reason="调价")
     line = api.get("/api/v1/cart/").json()["lines"][0]
-    assert (line["price_changed"], line["price_seen"], line["unit_price"]) == (True, "45.00", "49.00")
+    assert (line["price_changed"], line["price_seen"], line["unit_price"]) == (
+        True,
+        "45.00",
+        "49.00",
+    )
     assert api.get("/api/v1/cart/").json()["lines"][0]["price_changed"] is False
 
     assert api.delete(f"/api/v1/cart/lines/{tea.pk}/").status_code == 204
@@ -61,9 +64,15 @@ def test_checkout_quote_and_an_idempotent_order(api, shopper, tea):
     address = AddressFactory(user=shopper, province="青海省")
     api.post("/api/v1/cart/lines/", {"sku": tea.pk, "quantity": 2}, format="json")
     quote = api.post(
-        "/api/v1/checkout/quote/", {"address": address.pk, "shipping_method": "standard"}, format="json"
+        "/api/v1/checkout/quote/",
+        {"address": address.pk, "shipping_method": "standard"},
+        format="json",
     ).json()
-    assert (quote["goods_total"], quote["shipping_fee"], quote["total"]) == ("90.00", "25.00", "115.00")
+    assert (quote["goods_total"], quote["shipping_fee"], quote["total"]) == (
+        "90.00",
+        "25.00",
+        "115.00",
+    )
 
     body = {"address": address.pk, "expected_total": quote["total"]}
     missing_key = api.post("/api/v1/orders/", body, format="json")
@@ -88,7 +97,10 @@ def test_placing_refuses_moved_totals_strangers_addresses_and_an_empty_cart(api,
     )
     assert moved.status_code == 409 and moved.json()["actual"] == "55.00"
     stranger = api.post(
-        "/api/v1/orders/", {"address": AddressFactory().pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-3"
+        "/api/v1/orders/",
+        {"address": AddressFactory().pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
     )
     assert stranger.status_code == 400 and "address" in stranger.json()
     bad_tax = api.post(
@@ -99,7 +111,9 @@ def test_placing_refuses_moved_totals_strangers_addresses_and_an_empty_cart(api,
     )
     assert bad_tax.status_code == 400 and {"tax_number", "shipping_method"} <= set(bad_tax.json())
     inventory.reserve(sku=tea, quantity=10)
-    short = api.post("/api/v1/orders/", {"address": address.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-5")
+    short = api.post(
+        "/api/v1/orders/", {"address": address.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-5"
+    )
     assert short.status_code == 400 and "out of stock" in short.json()["problems"][0]
     assert not Order.objects.exists()
 
@@ -135,7 +149,9 @@ def test_cancelling_through_the_api(api, shopper, tea):
 def test_order_endpoints_run_bounded_queries(api, shopper, count, django_assert_max_num_queries):
     address = AddressFactory(user=shopper)
     skus = [listed_sku(price="10.00", stock=50, name=f"茶{n}") for n in range(2)]
-    orders = [place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)]
+    orders = [
+        place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)
+    ]
     with django_assert_max_num_queries(4):
         assert api.get("/api/v1/orders/").status_code == 200
     with django_assert_max_num_queries(6):

@@ -22,9 +22,7 @@ def tea(db):
 
 
 def _add(client, sku, quantity=1, **extra):
-    return client.post(
-        reverse("orders:cart_add"), {"sku": sku.pk, "quantity": quantity, **extra}
-    )
+    return client.post(reverse("orders:cart_add"), {"sku": sku.pk, "quantity": quantity, **extra})
 
 
 def test_a_guest_fills_a_cart_kept_in_their_session(client, tea):
@@ -84,7 +82,10 @@ def test_bad_cart_input_is_refused_and_changes_nothing(client, tea):
     # A next pointing out of the shop is ignored.
     assert _add(client, tea, 1, next="https://evil.example/")["Location"] == "/cart/"
     assert client.post(reverse("orders:cart_add"), {"sku": 999999}).status_code == 302
-    assert client.post(reverse("orders:cart_update"), {"sku": tea.pk, "quantity": "x"}).status_code == 302
+    assert (
+        client.post(reverse("orders:cart_update"), {"sku": tea.pk, "quantity": "x"}).status_code
+        == 302
+    )
     assert CartLine.objects.get().quantity == 3
     assert client.get(reverse("orders:cart_add")).status_code == 405
 

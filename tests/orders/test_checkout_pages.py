@@ -66,7 +66,11 @@ def test_checkout_shows_totals_line_by_line_and_places_one_order(shopper_client,
     first = shopper_client.post(reverse("orders:checkout"), data)
     again = shopper_client.post(reverse("orders:checkout"), data)  # a double click
     order = Order.objects.get()
-    assert first["Location"] == again["Location"] == reverse("orders:order_detail", args=[order.number])
+    assert (
+        first["Location"]
+        == again["Location"]
+        == reverse("orders:order_detail", args=[order.number])
+    )
     assert (order.total, order.province, order.shipping_method) == (
         Decimal("125.00"),
         "西藏自治区",
@@ -169,7 +173,9 @@ def test_order_pages_run_a_fixed_number_of_queries(
 ):
     address = AddressFactory(user=shopper)
     skus = [listed_sku(price="10.00", stock=50, name=f"茶{n}") for n in range(3)]
-    orders = [place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)]
+    orders = [
+        place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)
+    ]
     with django_assert_max_num_queries(6):
         listing = shopper_client.get(reverse("orders:order_list"))
     assert listing.status_code == 200

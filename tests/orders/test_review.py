@@ -59,7 +59,9 @@ def test_a_total_far_above_the_shoppers_history_is_flagged(tea, settings):
     assert big.needs_review and "5× this shopper's average 55.00" in big.review_reasons[0]
 
 
-def test_an_operator_passes_or_cancels_a_flagged_order_in_the_admin(client, tea, operator, settings):
+def test_an_operator_passes_or_cancels_a_flagged_order_in_the_admin(
+    client, tea, operator, settings
+):
     settings.MALL_REVIEW_MAX_QUANTITY = 3
     passed = place(items=[(tea, 4)])
     cancelled = place(items=[(tea, 5)])
@@ -71,7 +73,12 @@ def test_an_operator_passes_or_cancels_a_flagged_order_in_the_admin(client, tea,
 
     client.post(
         changelist,
-        {"action": "approve_review", "_selected_action": [passed.pk, ordinary.pk], "apply": "1", "reason": ""},
+        {
+            "action": "approve_review",
+            "_selected_action": [passed.pk, ordinary.pk],
+            "apply": "1",
+            "reason": "",
+        },
     )
     passed.refresh_from_db()
     assert passed.reviewed_by == operator and passed.reviewed_at is not None
@@ -82,7 +89,12 @@ def test_an_operator_passes_or_cancels_a_flagged_order_in_the_admin(client, tea,
     assert confirm.status_code == 200 and "reason" in confirm.context["form"].fields
     client.post(
         changelist,
-        {"action": "cancel", "_selected_action": [cancelled.pk], "apply": "1", "reason": "虚假地址"},
+        {
+            "action": "cancel",
+            "_selected_action": [cancelled.pk],
+            "apply": "1",
+            "reason": "虚假地址",
+        },
     )
     cancelled.refresh_from_db()
     assert cancelled.status == "cancelled" and cancelled.timeline.last().reason == "虚假地址"
@@ -119,7 +131,9 @@ def test_only_operators_review_and_keep_the_blocklist(client, tea, settings):
 def test_blocked_phones_are_normalized_and_fragments_not_too_short(client, operator):
     client.force_login(operator)
     add = reverse("admin:orders_blockedcontact_add")
-    client.post(add, {"kind": "phone", "value": "+86 139-1234-5678", "reason": "拒收", "is_active": "on"})
+    client.post(
+        add, {"kind": "phone", "value": "+86 139-1234-5678", "reason": "拒收", "is_active": "on"}
+    )
     assert BlockedContact.objects.get().value == "13912345678"
     assert BlockedContact.objects.get().created_by == operator
     bad = client.post(add, {"kind": "phone", "value": "12345", "reason": "x", "is_active": "on"})

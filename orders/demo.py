@@ -1,0 +1,120 @@
+"""Demo orders: the demo shoppers' orders in each state an operator or a shopper meets
+(paid, awaiting payment, cancelled, waiting in the risk review), a filled cart, and
+flash sales. Every order goes through the real services (placement, sandbox payment,
+cancellation), so stock, ledger and timelines add up. Idempotent: fixed keys."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import SKU, Product, Stock
+from catalog.selectors import skus_to_order
+from customers.demo import SHOPPERS
+from customers.models import User
+from mall.money import to_money
+
+from .exceptions import OrderError
+from .models import BlockedContact, FlashSale, Order
+from .providers import sandbox_gateway
+from .services import cart as carts
+from .services import flashsale, ordering, payments
+
+# Where the sandbox would call the demo shop back (bin/shop's default address).
+DEMO_SITE = "http://127.0.0.1:8000"
+
+
+def _flash_sales(goods: list[SKU]) -> None:
+    """A flash sale running for a week and one that starts tomorrow, once."""
+    if FlashSale.objects.exists():
+        return
+    operator = User.objects.filter(email="operator@mall.example").first()
+    now = timezone.now()
+    priced = skus_to_order(sku.pk for sku in goods)
+    for sku, starts, days in ((goods[4], now, 7), (goods[5], now + datetime.timedelta(days=1), 2)):
+        flashsale.schedule_sale(
+            sku=sku,
+            price=to_money(priced[sku.pk].price * 6 / 10),
+            quantity=20,
+            per_shopper_limit=2,
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(days=days),
+            actor=operator,
+        )
+
+
+def _goods(count: int) -> list[SKU]:
+    """The first listed demo SKUs with plenty of sellable stock, by code (stable)."""
+    stocked = Stock.objects.sellable().filter(on_hand__gte=30).values("sku_id")
+    return list(
+        SKU.objects.filter(
+            pk__in=stocked, is_active=True, product__status=Product.Status.LISTED
+        ).order_by("code")[:count]
+    )
+
+
+def _place(user, key, items, **kwargs) -> Order | None:
+    existing = Order.objects.filter(user=user, idempotency_key=key).first()
+    if existing:
+        return None  # made by an earlier run: leave it as it is now
+    return ordering.place_order(
+        user=user,
+        address=user.addresses.order_by("-is_default", "pk").first(),
+        items=[(sku.pk, quantity) for sku, quantity in items],
+        shipping_method=kwargs.pop("shipping_method", "standard"),
+        idempotency_key=key,
+        **kwargs,
+    )
+
+
+def _pay(order: Order) -> None:
+    started = payments.start_payment(
+        order=order,
+        actor=order.user,
+        provider="sandbox",
+        notify_url=f"{DEMO_SITE}/payments/notify/sandbox/",
+        return_url=f"{DEMO_SITE}/payments/return/{payments.OUT_TRADE_NO}/",
+    )
+    sandbox_gateway.settle(out_trade_no=started.payment.out_trade_no, succeed=True)
+    payments.confirm_by_query(payment=started.payment)
+
+
+def seed() -> None:
+    """Place the demo orders once (later runs add nothing)."""
+    if "sandbox" not in settings.MALL_PAYMENT_PROVIDERS:
+        return
+    goods = _goods(6)
+    users = [User.objects.filter(phone=phone).first() for phone, *_ in SHOPPERS]
+    if len(goods) < 6 or not all(users) or not all(u.addresses.exists() for u in users):
+        return
+    first, second, third = users
+    try:
+        with transaction.atomic():
+            paid = _place(first, "demo-paid", [(goods[0], 1), (goods[1], 2)])
+            if paid:
+                _pay(paid)
+            _place(first, "demo-unpaid", [(goods[2], 1)], shipping_method="express")
+            cancelled = _place(second, "demo-cancelled", [(goods[3], 1)])
+            if cancelled:
+                ordering.cancel_order(order=cancelled, actor=second, reason="买重复了")
+            # The blocklist operators keep, and a wholesale-sized order that waits in the
+            # review queue (more units of one item than MALL_REVIEW_MAX_QUANTITY).
+            BlockedContact.objects.get_or_create(
+                kind=BlockedContact.Kind.PHONE,
+                value="13900009999",
+                defaults={"reason": "演示数据：多次恶意拒收"},
+            )
+            flagged = _place(
+                second, "demo-review", [(goods[0], settings.MALL_REVIEW_MAX_QUANTITY + 5)]
+            )
+            if flagged:
+                _pay(flagged)
+            cart = carts.open_cart(user=third)
+            if not cart.lines.exists():
+                carts.add_to_cart(cart=cart, sku_id=goods[1].pk, quantity=1)
+                carts.add_to_cart(cart=cart, sku_id=goods[2].pk, quantity=2)
+            _flash_sales(goods)
+    except OrderError:
+        # Demo goods sold out on a long-lived database: the demo orders are a nicety.
+        return
