@@ -24,8 +24,19 @@ from ..services.checkout import SHIPPING_METHODS
 from .payments import payment_urls
 
 PAGE_SIZE = 10
-# Timeline entries that are not transitions of the machine.
-TIMELINE_LABELS = {"place": _l("order placed"), "approve_review": _l("order checked")}
+# What the shopper reads on the timeline for each step (the machine's labels are the
+# operators' verbs: "record the payment", "cancel as unpaid").
+TIMELINE_LABELS = {
+    "place": _l("Order placed"),
+    "pay": _l("Paid"),
+    "approve_review": _l("Order checked"),
+    "start_fulfilment": _l("Being packed"),
+    "ship": _l("Shipped"),
+    "deliver": _l("Delivered"),
+    "complete": _l("Completed"),
+    "cancel": _l("Cancelled"),
+    "expire": _l("Cancelled: not paid in time"),
+}
 
 
 def _own_order(request, number) -> Order:

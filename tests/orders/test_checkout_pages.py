@@ -136,7 +136,7 @@ def test_the_shopper_sees_their_orders_and_their_timeline(shopper_client, shoppe
     page = shopper_client.get(reverse("orders:order_detail", args=[order.number]))
     body = page.content.decode()
     assert 'id="pay"' in body and 'id="cancel"' in body
-    assert "order placed" in body and "¥100.00" in body
+    assert "Order placed" in body and "¥100.00" in body
 
 
 def test_a_shopper_cancels_before_paying_and_the_stock_comes_back(shopper_client, shopper, tea):
