@@ -9,13 +9,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Payment(models.Model):
     class Status(models.TextChoices):
         CREATED = "created", _("Awaiting the shopper")
         SUCCEEDED = "succeeded", _("Paid")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("payment", "Failed")
         CLOSED = "closed", _("Closed")
 
     order = models.ForeignKey(
@@ -76,7 +77,9 @@ class PaymentNotification(models.Model):
         related_name="notifications",
     )
     provider = models.CharField(_("provider"), max_length=20)
-    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(
+        pgettext_lazy("notification", "received at"), default=timezone.now, db_index=True
+    )
     body = models.JSONField(_("body"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     message = models.CharField(_("message"), max_length=200, blank=True)
@@ -92,9 +95,9 @@ class PaymentNotification(models.Model):
 
 class Refund(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("refund", "Pending")
         SUCCEEDED = "succeeded", _("Refunded")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("payment", "Failed")
 
     payment = models.ForeignKey(
         Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"

@@ -5,6 +5,7 @@ or to an address containing a blocked fragment waits for an operator before fulf
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BlockedContact(models.Model):
@@ -15,7 +16,7 @@ class BlockedContact(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # A phone is stored as its 11 digits; an address fragment is matched, without
     # spaces, inside the order's whole address ("文三路100号" matches "文三路 100 号").
-    value = models.CharField(_("value"), max_length=200)
+    value = models.CharField(pgettext_lazy("blocked contact", "value"), max_length=200)
     reason = models.CharField(_("reason"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(

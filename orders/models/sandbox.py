@@ -11,13 +11,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SandboxTrade(models.Model):
     class Status(models.TextChoices):
         WAITING = "waiting", _("Waiting for the payer")
         PAID = "paid", _("Paid")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("payment", "Failed")
         CLOSED = "closed", _("Closed")
 
     trade_no = models.CharField(_("sandbox trade number"), max_length=32, unique=True)

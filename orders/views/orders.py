@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mall.statemachine import IllegalTransition
@@ -27,15 +27,15 @@ PAGE_SIZE = 10
 # What the shopper reads on the timeline for each step (the machine's labels are the
 # operators' verbs: "record the payment", "cancel as unpaid").
 TIMELINE_LABELS = {
-    "place": _l("Order placed"),
-    "pay": _l("Paid"),
-    "approve_review": _l("Order checked"),
-    "start_fulfilment": _l("Being packed"),
-    "ship": _l("Shipped"),
-    "deliver": _l("Delivered"),
-    "complete": _l("Completed"),
-    "cancel": _l("Cancelled"),
-    "expire": _l("Cancelled: not paid in time"),
+    "place": gettext_lazy("Order placed"),
+    "pay": gettext_lazy("Paid"),
+    "approve_review": gettext_lazy("Order checked"),
+    "start_fulfilment": gettext_lazy("Being packed"),
+    "ship": gettext_lazy("Shipped"),
+    "deliver": gettext_lazy("Delivered"),
+    "complete": gettext_lazy("Completed"),
+    "cancel": gettext_lazy("Cancelled"),
+    "expire": gettext_lazy("Cancelled: not paid in time"),
 }
 
 
