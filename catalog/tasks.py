@@ -10,19 +10,13 @@ any other error fails the run loudly and the next scheduled run picks up what is
 import datetime
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
+
+from mall.celery import RETRY_POLICY
 
 from .services import admission, inventory, pricing
 
-RETRY_POLICY = {
-    "acks_late": True,  # a worker killed mid-run leaves the message for another worker
-    "autoretry_for": (OperationalError,),
-    "max_retries": 5,
-    "retry_backoff": 30,  # 30 s, 60 s, 120 s, ... with jitter
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-}
+__all__ = ["RETRY_POLICY"]  # other apps' tasks import it from here too
 
 
 def _day(value: str | None) -> datetime.date:

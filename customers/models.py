@@ -133,3 +133,26 @@ class Address(models.Model):
     def one_line(self):
         # The Chinese province name in any language: this is what a parcel label carries.
         return f"{self.province}{self.city}{self.district}{self.street}"
+
+
+class Notification(models.Model):
+    """A message to a shopper, shown on their account page and sent by email when they
+    have an address: a parcel shipped, delayed or delivered, a ticket answered, ...
+    Written by ``customers.services.notify`` only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_recent")]
+
+    def __str__(self):
+        return self.title

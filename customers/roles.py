@@ -57,6 +57,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "refund"),
         *_perms("orders", "add change view", "flashsale"),
         *_perms("orders", "view", "flashsaleclaim"),
+        # Fulfilment is followed here; logistics exceptions are resolved here (reship,
+        # refund, claim); after-sales cases are read (agents decide them).
+        *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),
+        *_perms("orders", "view change", "logisticscase"),
+        *_perms("orders", "view", "aftersalescase", "aftersalesline"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -66,9 +71,24 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
         *_perms("orders", "view", "order", "orderline"),
+        # Pick, pack and ship; receive and inspect what shoppers send back.
+        *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),
+        *_perms("orders", "pack ship", "shipment"),
+        *_perms("orders", "view inspect", "aftersalescase"),
+        *_perms("orders", "view", "aftersalesline"),
     },
-    SUPPORT_AGENT: set(),
-    SUPPORT_SUPERVISOR: set(),
+    # Support staff work in the ticket view (/support/), not the admin: these permissions
+    # are checked there.
+    SUPPORT_AGENT: {
+        *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
+        *_perms("orders", "view decide", "aftersalescase"),
+        *_perms("orders", "view", "aftersalesline", "logisticscase"),
+    },
+    SUPPORT_SUPERVISOR: {
+        *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
+        *_perms("orders", "view decide", "aftersalescase"),
+        *_perms("orders", "view", "aftersalesline", "logisticscase"),
+    },
     ANALYST: {
         *_perms(
             "catalog",
@@ -84,7 +104,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
             "purchasereceipt",
         ),
         "catalog.view_stock_reports",
-        *_perms("orders", "view", "order", "orderline"),
+        *_perms("orders", "view", "order", "orderline", "shipment", "logisticscase"),
+        *_perms("orders", "view", "aftersalescase"),
     },
 }
 

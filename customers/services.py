@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Address, User
+from .models import Address, Notification, User
 
 
 @transaction.atomic
@@ -105,3 +105,25 @@ def delete_address(*, user: User, address_id: int) -> None:
         if successor is not None:
             successor.is_default = True
             successor.save(update_fields=["is_default", "updated_at"])
+
+
+def notify(*, user: User, title: str, body: str = "", link: str = "", email: bool = True):
+    """Tell a shopper something: a message on their account page, and an email (sent by
+    a Celery task after commit, so a rolled-back action sends nothing) when ``email`` and
+    they have an address. ``link`` is a path in the shop (``/orders/…/``). Returns the
+    ``Notification``. Runs in the caller's transaction."""
+    notification = Notification.objects.create(
+        user=user, title=title[:120], body=body, link=link[:200]
+    )
+    if email and user.email:
+        from . import tasks
+
+        transaction.on_commit(lambda: tasks.email_notification.delay(notification.pk), robust=True)
+    return notification
+
+
+def mark_notifications_read(*, user: User) -> int:
+    """Everything the shopper has seen on their messages page is read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -303,6 +303,8 @@ LOGGING = {
 }
 
 MALL_NAME = _("mall")
+# Where shoppers reach the shop, for links in emails (pages build their own links).
+MALL_SITE_URL = env.str("MALL_SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Goods admission ---------------------------------------------------------------------
 

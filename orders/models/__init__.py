@@ -1,17 +1,41 @@
+from .aftersales import (
+    AFTER_SALES_MACHINE,
+    AfterSalesCase,
+    AfterSalesLine,
+    AfterSalesPhoto,
+    AfterSalesStatusChange,
+)
 from .cart import Cart, CartLine
 from .flashsale import FlashSale, FlashSaleClaim
+from .fulfilment import (
+    SHIPMENT_MACHINE,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatusChange,
+    TrackingEvent,
+)
+from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
 from .order import ORDER_MACHINE, Order, OrderLine, OrderStatusChange
 from .payment import Payment, PaymentNotification, Refund
 from .review import BlockedContact
 from .sandbox import SandboxRefund, SandboxTrade
 
 __all__ = [
+    "AFTER_SALES_MACHINE",
+    "LOGISTICS_CASE_MACHINE",
     "ORDER_MACHINE",
+    "SHIPMENT_MACHINE",
+    "AfterSalesCase",
+    "AfterSalesLine",
+    "AfterSalesPhoto",
+    "AfterSalesStatusChange",
     "BlockedContact",
     "Cart",
     "CartLine",
     "FlashSale",
     "FlashSaleClaim",
+    "LogisticsCase",
+    "LogisticsCaseChange",
     "Order",
     "OrderLine",
     "OrderStatusChange",
@@ -20,4 +44,8 @@ __all__ = [
     "Refund",
     "SandboxRefund",
     "SandboxTrade",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentStatusChange",
+    "TrackingEvent",
 ]
