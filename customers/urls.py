@@ -25,6 +25,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("", views.account, name="account"),
+    path("messages/", views.messages_page, name="messages"),
     path("addresses/", views.address_list, name="address_list"),
     path("addresses/new/", views.address_edit, name="address_create"),
     path("addresses/<int:pk>/edit/", views.address_edit, name="address_edit"),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -15,6 +16,8 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import AddressForm, LoginForm, ProfileForm, RegistrationForm
 from .models import Address
+
+MESSAGES_PER_PAGE = 20
 
 
 def register(request):
@@ -83,9 +86,27 @@ def account(request):
         messages.success(request, _("Your profile was saved."))
         return redirect("customers:account")
     default_address = request.user.addresses.filter(is_default=True).first()
-    return render(
-        request, "customers/account.html", {"form": form, "default_address": default_address}
-    )
+    recent = list(request.user.notifications.order_by("-created_at", "-pk")[:3])
+    unread = request.user.notifications.filter(read_at__isnull=True).count()
+    context = {
+        "form": form,
+        "default_address": default_address,
+        "recent_messages": recent,
+        "unread_messages": unread,
+    }
+    return render(request, "customers/account.html", context)
+
+
+@login_required
+def messages_page(request):
+    """The shopper's messages (parcels shipped, delayed, delivered; after-sales decisions;
+    ticket replies), newest first. Opening the page marks them read."""
+    page = Paginator(
+        request.user.notifications.order_by("-created_at", "-pk"), MESSAGES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    response = render(request, "customers/messages.html", {"page_obj": page})
+    services.mark_notifications_read(user=request.user)
+    return response
 
 
 @login_required
