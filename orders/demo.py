@@ -21,8 +21,6 @@ from .providers import sandbox_gateway
 from .services import cart as carts
 from .services import flashsale, ordering, payments
 
-# Where the sandbox would call the demo shop back (bin/shop's default address).
-DEMO_SITE = "http://127.0.0.1:8000"
 
 
 def _flash_sales(goods: list[SKU]) -> None:
@@ -69,12 +67,14 @@ def _place(user, key, items, **kwargs) -> Order | None:
 
 
 def _pay(order: Order) -> None:
+    # The sandbox calls the shop back where it runs (bin/shop sets MALL_SITE_URL).
+    site = settings.MALL_SITE_URL.rstrip("/")
     started = payments.start_payment(
         order=order,
         actor=order.user,
         provider="sandbox",
-        notify_url=f"{DEMO_SITE}/payments/notify/sandbox/",
-        return_url=f"{DEMO_SITE}/payments/return/{payments.OUT_TRADE_NO}/",
+        notify_url=f"{site}/payments/notify/sandbox/",
+        return_url=f"{site}/payments/return/{payments.OUT_TRADE_NO}/",
     )
     sandbox_gateway.settle(out_trade_no=started.payment.out_trade_no, succeed=True)
     payments.confirm_by_query(payment=started.payment)
