@@ -399,3 +399,43 @@ CELERY_BEAT_SCHEDULE["orders-reconcile-flash-sales"] = {
     "schedule": MALL_FLASH_SALE_RECONCILE_SECONDS,
     "options": {"expires": MALL_FLASH_SALE_RECONCILE_SECONDS},
 }
+
+# --- Fulfilment and logistics --------------------------------------------------------------
+
+# Carriers parcels may be handed to (orders.carriers). The sandbox's parcels "arrive" by
+# themselves, so it is on by default only while DEBUG.
+MALL_CARRIERS = env.list("MALL_CARRIERS", default=["sandbox"] if DEBUG else [])
+# The sandbox carrier's parcels: shares delayed (a silence of DELAY_HOURS on the way),
+# lost and damaged.
+MALL_SANDBOX_CARRIER_DELAY_RATE = env.float("MALL_SANDBOX_CARRIER_DELAY_RATE", default=0.05)
+MALL_SANDBOX_CARRIER_LOSS_RATE = env.float("MALL_SANDBOX_CARRIER_LOSS_RATE", default=0.01)
+MALL_SANDBOX_CARRIER_DAMAGE_RATE = env.float("MALL_SANDBOX_CARRIER_DAMAGE_RATE", default=0.02)
+MALL_SANDBOX_CARRIER_DELAY_HOURS = env.float("MALL_SANDBOX_CARRIER_DELAY_HOURS", default=60)
+# A parcel with no tracking event for this long is delayed: a logistics exception case.
+MALL_LOGISTICS_DELAY_HOURS = env.int("MALL_LOGISTICS_DELAY_HOURS", default=48)
+# Polling: parcels per carrier query, queries per run, and the wait before the next poll
+# of a parcel (doubling with each poll that brings nothing new, up to the maximum).
+MALL_LOGISTICS_POLL_BATCH = env.int("MALL_LOGISTICS_POLL_BATCH", default=100)
+MALL_LOGISTICS_POLL_MAX_BATCHES = env.int("MALL_LOGISTICS_POLL_MAX_BATCHES", default=50)
+MALL_LOGISTICS_POLL_MINUTES = env.int("MALL_LOGISTICS_POLL_MINUTES", default=30)
+MALL_LOGISTICS_POLL_MAX_MINUTES = env.int("MALL_LOGISTICS_POLL_MAX_MINUTES", default=720)
+# What a reshipment's postage costs the shop (counted in the exception case's cost).
+MALL_RESHIP_POSTAGE = env.str("MALL_RESHIP_POSTAGE", default="10.00")
+# Delivered orders complete after this many days unless an after-sales or logistics case
+# of theirs is open.
+MALL_AUTO_COMPLETE_DAYS = env.int("MALL_AUTO_COMPLETE_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["orders-allocate-paid-orders"] = {
+    "task": "orders.tasks.allocate_paid_orders",
+    "schedule": 60,
+    "options": {"expires": 60},
+}
+CELERY_BEAT_SCHEDULE["orders-poll-shipments"] = {
+    "task": "orders.tasks.poll_shipments",
+    "schedule": 300,
+    "options": {"expires": 300},
+}
+CELERY_BEAT_SCHEDULE["orders-complete-delivered-orders"] = {
+    "task": "orders.tasks.complete_delivered_orders",
+    "schedule": crontab(minute=40),
+    "options": {"expires": 3600},
+}

@@ -6,7 +6,17 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange, Payment, Refund
+from .models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+    Refund,
+    Shipment,
+    TrackingEvent,
+)
 from .services.checkout import CheckedItem, Totals, check_items, compute_totals
 
 
@@ -77,7 +87,8 @@ def orders_of(user) -> QuerySet[Order]:
 
 
 def order_detail(*, number: str, user=None) -> Order:
-    """One order with its lines, timeline (actors joined), payments and refunds: five
+    """One order with its lines, timeline (actors joined), payments and refunds, and its
+    shipments (cancelled ones left out) with their tracking events, newest first: seven
     queries. With ``user``, only that shopper's order is found (anyone else's is
     ``Order.DoesNotExist``, which pages turn into a 404)."""
     orders = Order.objects.select_related("user")
@@ -91,4 +102,13 @@ def order_detail(*, number: str, user=None) -> Order:
         ),
         Prefetch("payments", queryset=Payment.objects.order_by("created_at", "pk")),
         Prefetch("payments__refunds", queryset=Refund.objects.order_by("created_at", "pk")),
+        Prefetch(
+            "shipments",
+            queryset=Shipment.objects.exclude(status=Shipment.Status.CANCELLED).order_by(
+                "created_at", "pk"
+            ),
+        ),
+        Prefetch(
+            "shipments__events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-pk")
+        ),
     ).get(number=number)

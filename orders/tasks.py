@@ -77,3 +77,38 @@ def reconcile_flash_sales() -> dict[str, int]:
     from .services import flashsale
 
     return flashsale.reconcile()
+
+
+# --- Fulfilment and logistics ---------------------------------------------------------------
+
+
+@shared_task(**RETRY_POLICY)
+def allocate_paid_orders() -> int:
+    """Every minute: paid orders not waiting for a risk review become shipments on the
+    warehouses' pick lists. An order is allocated once, however often this runs."""
+    from .services import fulfilment
+
+    return fulfilment.allocate_paid_orders()
+
+
+@shared_task(**RETRY_POLICY)
+def poll_shipments(now: str | None = None) -> dict[str, int]:
+    """Every five minutes: ask the carriers about open shipments due for a poll (batched,
+    with backoff), store their events once, record deliveries and losses, and open
+    exception cases for delayed, lost and damaged parcels. ``now`` (ISO 8601) simulates
+    another moment for the sandbox carrier. Safe to run twice or at once."""
+    import datetime
+
+    from .services import logistics
+
+    moment = datetime.datetime.fromisoformat(now) if now else None
+    return logistics.poll_shipments(now=moment).as_dict()
+
+
+@shared_task(**RETRY_POLICY)
+def complete_delivered_orders() -> int:
+    """Hourly: complete orders delivered ``MALL_AUTO_COMPLETE_DAYS`` ago without an open
+    after-sales or logistics case. Each order is completed once."""
+    from .services import fulfilment
+
+    return fulfilment.complete_delivered_orders()

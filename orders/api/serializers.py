@@ -8,7 +8,7 @@ from rest_framework import serializers
 from customers.models import Address
 
 from ..forms import _TAX_NUMBER
-from ..models import Order, OrderLine, Payment, Refund
+from ..models import Order, OrderLine, Payment, Refund, Shipment, TrackingEvent
 from ..services.cart import MAX_QUANTITY
 from ..services.checkout import SHIPPING_METHODS
 
@@ -184,12 +184,36 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
 
 
+class TrackingEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingEvent
+        fields = ["kind", "description", "location", "occurred_at"]
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    events = TrackingEventSerializer(many=True, help_text="Newest first.")
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "number",
+            "status",
+            "carrier",
+            "tracking_number",
+            "estimated_delivery",
+            "shipped_at",
+            "delivered_at",
+            "events",
+        ]
+
+
 class OrderDetailSerializer(OrderSerializer):
     timeline = TimelineEntrySerializer(many=True)
     payments = PaymentSerializer(many=True)
+    shipments = ShipmentSerializer(many=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "timeline", "payments"]
+        fields = [*OrderSerializer.Meta.fields, "timeline", "payments", "shipments"]
 
 
 class CancelInput(serializers.Serializer):

@@ -1,0 +1,13 @@
+"""Shipments on the shopper's pages: ``{{ shipment.carrier|carrier_label }}``."""
+
+from django import template
+
+from .. import carriers
+
+register = template.Library()
+
+
+@register.filter
+def carrier_label(name: str) -> str:
+    """What people call the carrier stored as ``name`` on a shipment."""
+    return carriers.label(name)
