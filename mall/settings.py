@@ -400,6 +400,20 @@ CELERY_BEAT_SCHEDULE["orders-reconcile-flash-sales"] = {
     "options": {"expires": MALL_FLASH_SALE_RECONCILE_SECONDS},
 }
 
+# --- After-sales ---------------------------------------------------------------------------
+
+# Days after delivery (counted by calendar date from the day after it, as the consumer law
+# counts) within which a shopper may ask: to return goods without a reason (7, the law's
+# minimum for online purchases); to return, exchange or be refunded for faulty goods (15,
+# as the 三包 rules give for exchanges); to have goods repaired (the warranty).
+MALL_NO_REASON_RETURN_DAYS = env.int("MALL_NO_REASON_RETURN_DAYS", default=7)
+MALL_QUALITY_CLAIM_DAYS = env.int("MALL_QUALITY_CLAIM_DAYS", default=15)
+MALL_WARRANTY_DAYS = env.int("MALL_WARRANTY_DAYS", default=365)
+# Where shoppers send goods back, shown on an approved case.
+MALL_RETURN_ADDRESS = env.str(
+    "MALL_RETURN_ADDRESS", default="浙江省杭州市余杭区仓前街道 mall 退货中心 售后组 400-000-0000"
+)
+
 # --- Fulfilment and logistics --------------------------------------------------------------
 
 # Carriers parcels may be handed to (orders.carriers). The sandbox's parcels "arrive" by

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("payments/", include("orders.payment_urls")),
     path("flash-sales/", include("orders.flashsale_urls")),
+    path("after-sales/", include("orders.aftersales_urls")),
+    path("support/after-sales/", include("orders.support_urls")),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

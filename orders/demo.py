@@ -22,7 +22,6 @@ from .services import cart as carts
 from .services import flashsale, ordering, payments
 
 
-
 def _flash_sales(goods: list[SKU]) -> None:
     """A flash sale running for a week and one that starts tomorrow, once."""
     if FlashSale.objects.exists():

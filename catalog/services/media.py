@@ -74,6 +74,14 @@ def process_product_image(upload) -> dict[str, ContentFile]:
     }
 
 
+def process_photo(upload, *, max_side: int = 2000) -> ContentFile:
+    """A photo kept as evidence (after-sales, complaints): re-encoded as JPEG (EXIF, GPS
+    and anything appended dropped), at most ``max_side`` pixels on its long side, named
+    by a random id. Raises ``InvalidUpload`` like ``process_product_image``."""
+    image = _open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES))
+    return ContentFile(_encode_jpeg(image, (max_side, max_side)), name=f"{uuid.uuid4().hex}.jpg")
+
+
 def process_document_scan(upload) -> ContentFile:
     """A qualification scan: a PDF (kept as is, after a header check) or an image
     (re-encoded). Raises ``InvalidUpload``."""

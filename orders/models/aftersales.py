@@ -176,6 +176,11 @@ class AfterSalesLine(models.Model):
     resaleable = models.PositiveIntegerField(_("back to stock"), default=0)
     written_off = models.PositiveIntegerField(_("written off"), default=0)
     write_off_reason = models.CharField(_("why written off"), max_length=200, blank=True)
+    # The goods' part of the case's refund that paid for this line's units (the case's
+    # shipping part is not split by line): what the after-sales report sums by product.
+    refund_amount = models.DecimalField(
+        _("refunded for the goods"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("after-sales line")
@@ -186,6 +191,10 @@ class AfterSalesLine(models.Model):
             models.CheckConstraint(
                 condition=Q(resaleable__lte=F("quantity") - F("written_off")),
                 name="after_sales_line_inspected_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_amount__isnull=True) | Q(refund_amount__gte=0),
+                name="after_sales_line_refund_not_negative",
             ),
         ]
 
