@@ -18,8 +18,8 @@ from mall.money import to_money
 from .exceptions import OrderError
 from .models import BlockedContact, FlashSale, Order
 from .providers import sandbox_gateway
+from .services import aftersales, flashsale, fulfilment, logistics, ordering, payments
 from .services import cart as carts
-from .services import flashsale, ordering, payments
 
 
 def _flash_sales(goods: list[SKU]) -> None:
@@ -39,6 +39,23 @@ def _flash_sales(goods: list[SKU]) -> None:
             ends_at=starts + datetime.timedelta(days=days),
             actor=operator,
         )
+
+
+def _deliver(order: Order, *, days_ago: int) -> None:
+    """Send ``order`` the way the warehouse and the carrier would have, ``days_ago`` days
+    ago: allocated, packed, handed to the sandbox carrier, polled up to now (so it is
+    delivered, or, as the sandbox's rates decide, delayed, lost or damaged)."""
+    clerk = User.objects.filter(email="warehouse@mall.example").first()
+    then = timezone.now() - datetime.timedelta(days=days_ago)
+    for shipment in fulfilment.allocate_order(order=order, actor=clerk):
+        scans = [(line.order_line.sku_code, line.quantity) for line in shipment.lines.all()]
+        fulfilment.confirm_packing(shipment=shipment, items=scans, actor=clerk)
+        fulfilment.ship(shipment=shipment, carrier="sandbox", actor=clerk, now=then)
+    # Demo history only: the order was placed and paid a little before it shipped.
+    earlier = then - datetime.timedelta(hours=3)
+    Order.objects.filter(pk=order.pk).update(placed_at=earlier, pay_by=earlier)
+    order.timeline.filter(transition__in=["place", "pay"]).update(at=earlier)
+    logistics.poll_shipments()
 
 
 def _goods(count: int) -> list[SKU]:
@@ -109,6 +126,22 @@ def seed() -> None:
             )
             if flagged:
                 _pay(flagged)
+            # A parcel that travelled (tracked to the door by the sandbox carrier), and an
+            # after-sales case asked for on it, waiting for a support agent.
+            delivered = _place(first, "demo-delivered", [(goods[3], 2)])
+            if delivered:
+                _pay(delivered)
+                _deliver(delivered, days_ago=4)
+                delivered.refresh_from_db()
+                if delivered.status == Order.Status.DELIVERED:
+                    aftersales.request_case(
+                        order=delivered,
+                        actor=first,
+                        kind="return",
+                        reason="no_reason",
+                        lines=[(delivered.lines.get(), 1)],
+                        description="买多了一件，包装未拆。",
+                    )
             cart = carts.open_cart(user=third)
             if not cart.lines.exists():
                 carts.add_to_cart(cart=cart, sku_id=goods[1].pk, quantity=1)

@@ -284,6 +284,9 @@ def test_the_demo_shows_every_kind_of_price_change(seeded, client):
 
 def test_the_demo_orders_show_each_state_and_add_up(seeded):
     states = dict(Order.objects.values_list("idempotency_key", "status"))
+    delivered = states.pop("demo-delivered")
+    # Tracked by the sandbox carrier: delivered, unless its rates made it late or lost.
+    assert delivered in ("delivered", "shipped")
     assert states == {
         "demo-paid": "paid",
         "demo-unpaid": "pending_payment",
@@ -292,7 +295,10 @@ def test_the_demo_orders_show_each_state_and_add_up(seeded):
     }
     flagged = Order.objects.get(idempotency_key="demo-review")
     assert flagged.needs_review and flagged.reviewed_at is None
-    assert Payment.objects.filter(status="succeeded").count() == 2
+    assert Payment.objects.filter(status="succeeded").count() == 3
+    if delivered == "delivered":
+        case = Order.objects.get(idempotency_key="demo-delivered").after_sales_cases.get()
+        assert case.status == "requested"
     with connection.cursor() as cursor:
         cursor.execute(LEDGER_DRIFT)
         assert cursor.fetchall() == []
