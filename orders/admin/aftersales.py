@@ -30,6 +30,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 from catalog.admin.history import TransitionHistoryInline
@@ -405,7 +406,9 @@ class AfterSalesCaseAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
 
 class ReportForm(forms.Form):
-    by = forms.ChoiceField(label=_("by"), choices=list(selectors.GROUPINGS.items()))
+    by = forms.ChoiceField(
+        label=pgettext_lazy("report", "by"), choices=list(selectors.GROUPINGS.items())
+    )
     start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -424,7 +427,7 @@ def _columns(by: str) -> list[tuple[str, object]]:
         (str(selectors.GROUPINGS[by]), lambda row: row.label),
         (_("cases"), lambda row: row.cases),
         (_("for faulty goods"), lambda row: row.fault_cases),
-        (_("units claimed"), lambda row: row.units),
+        (pgettext_lazy("after-sales report", "units claimed"), lambda row: row.units),
         (_("back to stock"), lambda row: row.back_to_stock),
         (_("written off"), lambda row: row.written_off),
         (_("refunded for goods"), lambda row: row.refunded),

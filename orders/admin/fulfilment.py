@@ -23,6 +23,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 from catalog.admin.history import TransitionHistoryInline
@@ -228,7 +229,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("number", "order", "warehouse", "status", "replaces", "note")}),
         (
-            _("Carrier"),
+            pgettext_lazy("staff", "Carrier"),
             {"fields": ("carrier_label", "tracking_number", "estimated_delivery")},
         ),
         (

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceActionsMixin
 from catalog.admin.history import TransitionHistoryInline
@@ -294,8 +295,8 @@ def _days(duration) -> str:
 COLUMNS = [
     (_("carrier"), lambda row: carriers.label(row["carrier"])),
     (_("month"), lambda row: row["month"].strftime("%Y-%m")),
-    (_("shipments"), lambda row: row["shipments"]),
-    (_("delivered"), lambda row: row["delivered"]),
+    (pgettext_lazy("count", "shipments"), lambda row: row["shipments"]),
+    (pgettext_lazy("count", "delivered"), lambda row: row["delivered"]),
     (_("on time"), lambda row: row["on_time"]),
     (_("on-time rate (%)"), lambda row: row["on_time_rate"]),
     (_("average transit (days)"), lambda row: _days(row["avg_transit"])),

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -138,7 +139,12 @@ AFTER_SALES_MACHINE = Machine(
         "receive", sources={"in_transit"}, target="received", label=_("receive and inspect")
     ),
     # A refund without return is paid once approved; returns once received.
-    Transition("refund", sources={"approved", "received"}, target="refunded", label=_("refund")),
+    Transition(
+        "refund",
+        sources={"approved", "received"},
+        target="refunded",
+        label=pgettext_lazy("action", "refund"),
+    ),
     Transition(
         "ship_replacement",
         sources={"received"},

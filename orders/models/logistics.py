@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -17,7 +18,7 @@ class LogisticsCase(models.Model):
         DAMAGED = "damaged", _("Damaged")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("logistics case", "Open")
         RESHIPPED = "reshipped", _("Reshipped")
         REFUNDED = "refunded", _("Refunded")
         CLAIMED = "claimed", _("Claimed from the carrier")
@@ -86,7 +87,9 @@ class LogisticsCase(models.Model):
 
 LOGISTICS_CASE_MACHINE = Machine(
     Transition("reship", sources={"open"}, target="reshipped", label=_("reship")),
-    Transition("refund", sources={"open"}, target="refunded", label=_("refund")),
+    Transition(
+        "refund", sources={"open"}, target="refunded", label=pgettext_lazy("action", "refund")
+    ),
     Transition("claim", sources={"open"}, target="claimed", label=_("claim from the carrier")),
     Transition("close", sources={"open"}, target="closed", label=_("close without action")),
 )
