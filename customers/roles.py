@@ -62,6 +62,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),
         *_perms("orders", "view change", "logisticscase"),
         *_perms("orders", "view", "aftersalescase", "aftersalesline"),
+        # The knowledge base and the product reviews are kept by operators; the
+        # feedback report reads tickets.
+        *_perms("customers", "add change view", "faqcategory", "faqarticle"),
+        *_perms("catalog", "view change moderate", "productreview"),
+        *_perms("catalog", "view", "reviewphoto"),
+        *_perms("customers", "view", "ticket"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -83,11 +89,22 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
         *_perms("orders", "view decide", "aftersalescase"),
         *_perms("orders", "view", "aftersalesline", "logisticscase"),
+        # Tickets are worked in the ticket view; good answers become draft articles.
+        *_perms("customers", "view work", "ticket"),
+        *_perms("customers", "view", "faqcategory", "faqarticle", "followup"),
+        *_perms("customers", "add", "faqarticle"),
     },
     SUPPORT_SUPERVISOR: {
         *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
         *_perms("orders", "view decide", "aftersalescase"),
         *_perms("orders", "view", "aftersalesline", "logisticscase"),
+        # Everything an agent does, plus every agent's figures, reassigning, the full
+        # contact details, and the service targets.
+        *_perms("customers", "view work supervise", "ticket"),
+        "customers.see_contact_details",
+        *_perms("customers", "view change", "servicetarget"),
+        *_perms("customers", "view", "faqcategory", "faqarticle", "followup", "ticketbreach"),
+        *_perms("customers", "add", "faqarticle"),
     },
     ANALYST: {
         *_perms(
@@ -106,6 +123,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "catalog.view_stock_reports",
         *_perms("orders", "view", "order", "orderline", "shipment", "logisticscase"),
         *_perms("orders", "view", "aftersalescase"),
+        *_perms("catalog", "view", "productreview"),
+        *_perms("customers", "view", "ticket"),
     },
 }
 

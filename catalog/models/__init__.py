@@ -21,6 +21,7 @@ from .listing import (
 )
 from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
 from .purchasing import PurchaseReceipt, PurchaseReceiptLine
+from .reviews import ProductReview, ReviewPhoto
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
@@ -37,12 +38,14 @@ __all__ = [
     "PriceChangeRecord",
     "Product",
     "ProductImage",
+    "ProductReview",
     "ProductStatusChange",
     "ProhibitedWord",
     "PurchaseReceipt",
     "PurchaseReceiptLine",
     "QualificationDocument",
     "Reservation",
+    "ReviewPhoto",
     "SkuPrice",
     "SpotCheck",
     "Stock",

@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .regions import PROVINCES
-from .validators import normalize_mobile, validate_mobile
+from ..regions import PROVINCES
+from ..validators import normalize_mobile, validate_mobile
 
 
 class UserManager(BaseUserManager):
@@ -57,6 +57,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The shopper agreed to receive promotions. Never assumed."),
     )
     marketing_consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    # VIP shoppers' tickets go to their dedicated agent (membership tiers come later).
+    is_vip = models.BooleanField(_("VIP"), default=False)
+    dedicated_agent = models.ForeignKey(
+        "self",
+        verbose_name=_("dedicated agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vip_shoppers",
+        limit_choices_to={"is_staff": True},
+    )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Address, Notification, User
+from ..models import Address, Notification, User
 
 
 @transaction.atomic
@@ -116,7 +116,7 @@ def notify(*, user: User, title: str, body: str = "", link: str = "", email: boo
         user=user, title=title[:120], body=body, link=link[:200]
     )
     if email and user.email:
-        from . import tasks
+        from .. import tasks
 
         transaction.on_commit(lambda: tasks.email_notification.delay(notification.pk), robust=True)
     return notification
