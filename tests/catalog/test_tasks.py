@@ -21,6 +21,7 @@ from celery.signals import task_postrun
 from django.core import mail
 from django.db import OperationalError, connections
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from catalog import tasks
 from catalog.models import (
@@ -66,6 +67,18 @@ class WorkerRuns:
         return retval
 
 
+def _forget_broker_connections():
+    # The app keeps a pool of broker connections for sending tasks (``delay`` inside a
+    # task, an on_commit hook): without this, a task sent while the worker runs could go
+    # to the broker an earlier test used, and never reach this worker.
+    # (A worker stopping closes the pools it used; kombu keeps them in a registry, so a
+    # later send would find a closed pool there: the registry is emptied too.)
+    kombu_pools.reset()
+    celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(settings):
     """A real Celery worker in a thread of this process, consuming from a Redis database
@@ -89,6 +102,7 @@ def worker(settings):
     conf.broker_url = broker_url
     conf.task_always_eager = False  # the task must travel through the broker
     conf.worker_hijack_root_logger = False
+    _forget_broker_connections()
     # Starting a worker sets up Celery's logging: the root logger's handlers and level
     # (to the worker's log level), which later tests of request logging rely on.
     root = logging.getLogger()
@@ -102,6 +116,7 @@ def worker(settings):
         task_postrun.disconnect(runs.on_postrun)
         for key, value in saved.items():
             setattr(conf, key, value)
+        _forget_broker_connections()
         root.handlers[:] = root_handlers
         root.setLevel(root_level)
         broker.flushdb()
