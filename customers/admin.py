@@ -35,6 +35,7 @@ class UserAdmin(DjangoUserAdmin):
             _("Profile"),
             {"fields": ("display_name", "birthday", "marketing_consent", "marketing_consent_at")},
         ),
+        (_("Customer service"), {"fields": ("is_vip", "dedicated_agent")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -54,3 +55,9 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("mobile number"), ordering="phone")
     def masked_phone(self, obj):
         return mask_mobile(obj.phone) if obj.phone else "—"
+
+
+# --- Tickets -------------------------------------------------------------------------------------
+# Their admins live in their own module: importing it registers the tickets' (read-only)
+# and the service targets' admins (customers/admin_tickets.py).
+from . import admin_tickets  # noqa: E402, F401

@@ -453,3 +453,28 @@ CELERY_BEAT_SCHEDULE["orders-complete-delivered-orders"] = {
     "schedule": crontab(minute=40),
     "options": {"expires": 3600},
 }
+
+# --- Customer service ----------------------------------------------------------------------
+
+# The support team's working time, in which ticket deadlines are counted: "09:00-18:00"
+# (empty: the whole day) on ISO weekdays "1,2,3,4,5" (empty: every day). By default the
+# clock runs round the clock.
+MALL_SUPPORT_BUSINESS_HOURS = env.str("MALL_SUPPORT_BUSINESS_HOURS", default="")
+MALL_SUPPORT_WORKDAYS = env.str("MALL_SUPPORT_WORKDAYS", default="1,2,3,4,5,6,7")
+# Tickets this close to a deadline (or past it) are escalated to the supervisors, once
+# per deadline; they are the queue's "about to breach".
+MALL_SUPPORT_ESCALATE_BEFORE_MINUTES = env.int("MALL_SUPPORT_ESCALATE_BEFORE_MINUTES", default=30)
+# A resolved complaint gets a follow-up call (回访) this many days later.
+MALL_SUPPORT_FOLLOW_UP_DAYS = env.int("MALL_SUPPORT_FOLLOW_UP_DAYS", default=3)
+# Resolved tickets close by themselves after this many days.
+MALL_SUPPORT_AUTO_CLOSE_DAYS = env.int("MALL_SUPPORT_AUTO_CLOSE_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["customers-escalate-tickets"] = {
+    "task": "customers.tasks.escalate_tickets",
+    "schedule": 300,
+    "options": {"expires": 300},
+}
+CELERY_BEAT_SCHEDULE["customers-close-resolved-tickets"] = {
+    "task": "customers.tasks.close_resolved_tickets",
+    "schedule": crontab(minute=50),
+    "options": {"expires": 3600},
+}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("flash-sales/", include("orders.flashsale_urls")),
     path("after-sales/", include("orders.aftersales_urls")),
     path("support/after-sales/", include("orders.support_urls")),
+    path("support/", include("customers.support_urls")),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -35,7 +36,7 @@ class Ticket(models.Model):
         URGENT = "urgent", _("Urgent")
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("ticket status", "New")
         ASSIGNED = "assigned", _("Being handled")
         WAITING = "waiting", _("Waiting for the customer")
         RESOLVED = "resolved", _("Resolved")
@@ -295,6 +296,8 @@ class FollowUp(models.Model):
     due_at = models.DateTimeField(_("due at"), db_index=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     note = models.TextField(_("what the shopper said"), blank=True)
+    # When the agent was told it is due (once, by the deadlines job).
+    reminded_at = models.DateTimeField(_("agent reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("follow-up")

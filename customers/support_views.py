@@ -1,0 +1,528 @@
+"""The agents' ticket view (/support/): the queue, a ticket with its conversation and the
+shopper's recent orders and after-sales cases, replies with canned answers from the FAQ,
+internal notes, and the actions assign / reassign / escalate / resolve / reopen / close;
+phone and email tickets; follow-up calls; the supervisors' dashboard and service targets.
+
+Only staff who work tickets (``customers.work_ticket``: the support roles, superusers)
+get in: anyone else signed in gets 403, anonymous visitors the sign-in page. Supervisor
+pages need ``customers.supervise_ticket`` too. The services check again on every action.
+Contact details (phone, street, email) are masked unless the agent has
+``customers.see_contact_details``.
+"""
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mall.statemachine import IllegalTransition
+
+from . import ticket_selectors as selectors
+from .models import TICKET_MACHINE, FaqArticle, FaqCategory, FollowUp, Ticket, TicketAttachment
+from .services import knowledge, tickets
+from .services.knowledge import KnowledgeError
+from .services.tickets import SEE_CONTACT_DETAILS, TicketError, may_supervise, may_work
+from .ticket_forms import (
+    DraftArticleForm,
+    FollowUpForm,
+    NoteForm,
+    PeriodForm,
+    PhoneTicketForm,
+    QueueFilterForm,
+    ReasonForm,
+    ReassignForm,
+    ReplyForm,
+    TargetsForm,
+    agents,
+)
+
+PAGE_SIZE = 30
+ANSWERS = 8
+ADD_ARTICLE = "customers.add_faqarticle"
+# What agents read on the timeline for events that are not transitions.
+TIMELINE_LABELS = {"open": gettext_lazy("opened"), "escalate": gettext_lazy("escalated")}
+
+
+def agents_only(view):
+    """Sign in first; then staff who work tickets only (403 for everyone else)."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not may_work(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def supervisors_only(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not may_supervise(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _ticket(number) -> Ticket:
+    try:
+        return selectors.ticket_for_support(number=number)
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+
+
+def _plain_ticket(number) -> Ticket:
+    ticket = Ticket.objects.select_related("shopper").filter(number=number).first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _back(number):
+    return redirect("support:ticket", number)
+
+
+# --- The queue --------------------------------------------------------------------------------
+
+
+@agents_only
+def queue(request):
+    agent_list = list(agents())
+    form = QueueFilterForm(request.GET, agent_choices=agent_list)
+    params = form.values(default_view=selectors.MINE)
+    now = timezone.now()
+    tickets_ = selectors.support_queue(user=request.user, now=now, **params)
+    page = Paginator(tickets_, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.view_counts(user=request.user, now=now)
+    tabs = [
+        {"value": value, "label": label, "count": counts.get(value)}
+        for value, label in selectors.VIEWS.items()
+    ]
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    context = {
+        "support_area": "tickets",
+        "page_obj": page,
+        "view": params["view"],
+        "tabs": tabs,
+        "form": form,
+        "filters": keep.urlencode(),
+        "filter_without_view": _without(keep, "view"),
+        "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+    }
+    return render(request, "support/tickets/queue.html", context)
+
+
+def _without(query, name: str) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+# --- One ticket --------------------------------------------------------------------------------
+
+
+def _timeline(ticket: Ticket) -> list[dict]:
+    labels = {name: step.label for name, step in TICKET_MACHINE.transitions.items()}
+    labels.update(TIMELINE_LABELS)
+    return [
+        {
+            "at": entry.at,
+            "label": labels.get(entry.transition, entry.transition),
+            # The shopper by role: their name may be their phone number or email.
+            "actor": _("the shopper") if entry.actor_id == ticket.shopper_id else entry.actor,
+            "reason": entry.reason,
+        }
+        for entry in ticket.timeline.all()
+    ]
+
+
+def _answer_text(article: FaqArticle) -> str:
+    if get_language().startswith("en") and article.body_en:
+        return article.body_en
+    return article.body
+
+
+def _article_title(article: FaqArticle) -> str:
+    if get_language().startswith("en") and article.title_en:
+        return article.title_en
+    return article.title
+
+
+@agents_only
+def ticket(request, number):
+    ticket = _ticket(number)
+    user = request.user
+    supervisor = may_supervise(user)
+    reply_initial = {}
+    # Canned answers without JavaScript: ?answers=<words> lists articles, ?answer=<id>
+    # puts one into the reply box.
+    answer_query = request.GET.get("answers", "").strip()[:100]
+    answers = []
+    if answer_query:
+        answers = [
+            {"id": a.pk, "title": _article_title(a), "answer": _answer_text(a)}
+            for a in knowledge.search_articles(answer_query, limit=ANSWERS)
+        ]
+    chosen = request.GET.get("answer", "")
+    if chosen.isdigit():
+        article = FaqArticle.objects.filter(pk=chosen, status=FaqArticle.Status.PUBLISHED).first()
+        if article is not None:
+            reply_initial = {"body": _answer_text(article), "from_article": article.pk}
+    agent_list = list(agents()) if supervisor else []
+    can_draft = user.has_perm(ADD_ARTICLE)
+    context = {
+        "support_area": "tickets",
+        "ticket": ticket,
+        "thread": list(ticket.messages.all()),
+        "timeline": _timeline(ticket),
+        "orders": selectors.shopper_orders(ticket.shopper),
+        "cases": selectors.shopper_cases(ticket.shopper),
+        "other_tickets": selectors.shopper_other_tickets(ticket),
+        "show_contact": user.has_perm(SEE_CONTACT_DETAILS),
+        "is_supervisor": supervisor,
+        "is_open": ticket.status in tickets.OPEN,
+        "can_assign_self": ticket.status in tickets.OPEN
+        and ticket.assignee_id != user.pk
+        and (ticket.assignee_id is None or supervisor),
+        "can_resolve": TICKET_MACHINE.can(ticket, "resolve"),
+        "can_reopen": TICKET_MACHINE.can(ticket, "reopen"),
+        "can_close": TICKET_MACHINE.can(ticket, "close"),
+        "can_draft": can_draft,
+        "faq_categories": list(FaqCategory.objects.order_by("position", "pk")) if can_draft else [],
+        "reply_form": ReplyForm(initial=reply_initial),
+        "note_form": NoteForm(prefix="note"),
+        "reason_form": ReasonForm(),
+        "reassign_form": ReassignForm(agent_choices=agent_list) if supervisor else None,
+        "answer_query": answer_query,
+        "answers": answers,
+        "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+    }
+    return render(request, "support/tickets/ticket.html", context)
+
+
+@agents_only
+@require_GET
+def answers(request):
+    """Canned answers: ``{"results": [{"id", "title", "answer"}]}`` for ``q``, published
+    FAQ articles only, best first."""
+    query = request.GET.get("q", "")[:100]
+    results = [
+        {"id": a.pk, "title": _article_title(a), "answer": _answer_text(a)}
+        for a in knowledge.search_articles(query, limit=ANSWERS)
+    ]
+    return JsonResponse({"results": results})
+
+
+def _form_errors(request, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@agents_only
+@require_POST
+def reply(request, number):
+    ticket = _plain_ticket(number)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(number)
+    data = form.cleaned_data
+    article = None
+    if data["from_article"]:
+        article = FaqArticle.objects.filter(pk=data["from_article"]).first()
+    try:
+        tickets.reply(
+            ticket=ticket,
+            actor=request.user,
+            body=data["body"],
+            attachments=data["attachments"],
+            wait_for_customer=data["wait_for_customer"],
+            from_article=article,
+        )
+    except (TicketError, IllegalTransition) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your reply was sent to the shopper."))
+    return _back(number)
+
+
+@agents_only
+@require_POST
+def note(request, number):
+    ticket = _plain_ticket(number)
+    form = NoteForm(request.POST, request.FILES, prefix="note")
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(number)
+    try:
+        tickets.add_note(
+            ticket=ticket,
+            actor=request.user,
+            body=form.cleaned_data["body"],
+            attachments=form.cleaned_data["attachments"],
+        )
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The note was added."))
+    return _back(number)
+
+
+def _act(request, number, action, success: str, *, words=None, **kwargs):
+    ticket = _plain_ticket(number)
+    try:
+        action(ticket=ticket, actor=request.user, **kwargs)
+    except (TicketError, IllegalTransition) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success % {"number": ticket.number, **(words or {})})
+    return _back(number)
+
+
+def _reason(request) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@agents_only
+@require_POST
+def assign(request, number):
+    return _act(request, number, tickets.assign, _("%(number)s is now yours."))
+
+
+@supervisors_only
+@require_POST
+def reassign(request, number):
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an agent."))
+        return _back(number)
+    agent = form.cleaned_data["agent"]
+    return _act(
+        request,
+        number,
+        tickets.assign,
+        _("%(number)s is assigned to %(agent)s."),
+        words={"agent": agent},
+        agent=agent,
+    )
+
+
+@agents_only
+@require_POST
+def escalate(request, number):
+    return _act(
+        request,
+        number,
+        tickets.escalate,
+        _("%(number)s is escalated to the supervisors."),
+        reason=_reason(request),
+    )
+
+
+@agents_only
+@require_POST
+def resolve(request, number):
+    return _act(
+        request, number, tickets.resolve, _("%(number)s is resolved."), note=_reason(request)
+    )
+
+
+@agents_only
+@require_POST
+def reopen(request, number):
+    return _act(
+        request, number, tickets.reopen, _("%(number)s is reopened."), reason=_reason(request)
+    )
+
+
+@agents_only
+@require_POST
+def close(request, number):
+    return _act(request, number, tickets.close, _("%(number)s is closed."), reason=_reason(request))
+
+
+@agents_only
+@require_POST
+def draft_article(request, number, pk):
+    if not request.user.has_perm(ADD_ARTICLE):
+        raise PermissionDenied
+    ticket = _plain_ticket(number)
+    message = ticket.messages.select_related("author", "ticket").filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    form = DraftArticleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a category for the article."))
+        return _back(number)
+    try:
+        knowledge.draft_article_from_message(
+            message=message,
+            actor=request.user,
+            category=form.cleaned_data["category"],
+            title=form.cleaned_data["title"],
+        )
+    except KnowledgeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("A draft FAQ article was made from this reply."))
+    return _back(number)
+
+
+@never_cache
+@agents_only
+def attachment(request, number, pk):
+    try:
+        found = selectors.attachment_for_support(number=number, pk=pk)
+    except TicketAttachment.DoesNotExist:
+        raise Http404 from None
+    return attachment_response(found)
+
+
+def attachment_response(found):
+    is_pdf = found.file.name.endswith(".pdf")
+    return FileResponse(
+        found.file.open("rb"),
+        content_type="application/pdf" if is_pdf else "image/jpeg",
+        # Photos show inline; PDFs are downloaded, never run in the shop's origin.
+        as_attachment=is_pdf,
+        filename=f"{found.message.ticket.number}-{found.pk}{'.pdf' if is_pdf else '.jpg'}",
+    )
+
+
+# --- Phone and email tickets ------------------------------------------------------------------
+
+
+@agents_only
+@require_http_methods(["GET", "POST"])
+def new_ticket(request):
+    form = PhoneTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            opened = tickets.open_ticket(
+                actor=request.user,
+                shopper=form.shopper,
+                type_=data["type"],
+                channel=data["channel"],
+                priority=data["priority"],
+                category=data["category"],
+                subject=data["subject"],
+                body=data["body"],
+                order=data["order_obj"],
+            )
+        except TicketError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(number)s is opened.") % {"number": opened.number})
+            return _back(opened.number)
+    return render(request, "support/tickets/new.html", {"support_area": "tickets", "form": form})
+
+
+# --- Follow-up calls --------------------------------------------------------------------------
+
+
+@agents_only
+def follow_ups(request):
+    """The agent's follow-up calls still to make (a supervisor sees everyone's), due
+    first; the ten last done."""
+    todo = FollowUp.objects.filter(done_at__isnull=True).select_related("ticket__shopper", "agent")
+    done = FollowUp.objects.filter(done_at__isnull=False).select_related("ticket", "agent")
+    if not may_supervise(request.user):
+        todo = todo.filter(agent=request.user)
+        done = done.filter(agent=request.user)
+    context = {
+        "support_area": "follow_ups",
+        "todo": list(todo.order_by("due_at", "pk")[:100]),
+        "done": list(done.order_by("-done_at", "-pk")[:10]),
+        "now": timezone.now(),
+        "form": FollowUpForm(),
+        "show_contact": request.user.has_perm(SEE_CONTACT_DETAILS),
+    }
+    return render(request, "support/tickets/follow_ups.html", context)
+
+
+@agents_only
+@require_POST
+def follow_up_done(request, pk):
+    follow_up = FollowUp.objects.filter(pk=pk).first()
+    if follow_up is None:
+        raise Http404
+    form = FollowUpForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        tickets.complete_follow_up(follow_up=follow_up, actor=request.user, note=note)
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The follow-up call is recorded."))
+    return redirect("support:follow_ups")
+
+
+# --- Supervisors ----------------------------------------------------------------------------------
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@supervisors_only
+def dashboard(request):
+    default_start, default_end = PeriodForm.default_dates()
+    form = PeriodForm(request.GET or None, initial={"start": default_start, "end": default_end})
+    start, end = form.period()
+    since, until = _day_start(start), _day_start(end + datetime.timedelta(days=1))
+    context = {
+        "support_area": "dashboard",
+        "form": form,
+        "start": start,
+        "end": end,
+        "agents": selectors.agent_figures(since, until),
+        "team": selectors.team_figures(since, until),
+        "breaches": selectors.breach_counts(since, until),
+    }
+    return render(request, "support/tickets/dashboard.html", context)
+
+
+@supervisors_only
+@require_http_methods(["GET", "POST"])
+def targets(request):
+    if not request.user.has_perm(tickets.CHANGE_TARGETS):
+        raise PermissionDenied
+    rows = tickets.service_targets()
+    form = TargetsForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # all rows or none
+                for type_, priority, first, resolution in form.changed_targets():
+                    tickets.save_service_target(
+                        actor=request.user,
+                        type_=type_,
+                        priority=priority,
+                        first_response_minutes=first,
+                        resolution_minutes=resolution,
+                    )
+        except TicketError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The service targets are saved. New tickets are due by them.")
+            )
+            return redirect("support:targets")
+    return render(
+        request, "support/tickets/targets.html", {"support_area": "targets", "form": form}
+    )

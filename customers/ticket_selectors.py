@@ -1,0 +1,355 @@
+"""Read queries of customer service for the agents' ticket view, the supervisor's
+dashboard and the shopper's pages. Each returns what its page needs in a fixed number of
+queries, whatever the number of tickets, messages or attachments.
+
+(``customers`` has no selectors package yet; these belong in ``customers/selectors/
+tickets.py`` once it has one.)
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import AfterSalesCase, Order
+
+from .models import Ticket, TicketAttachment, TicketBreach, TicketMessage, TicketStatusChange
+from .services.tickets import AWAITING_FIRST_RESPONSE, OPEN, due_soon_filter
+from .validators import normalize_mobile
+
+Status = Ticket.Status
+
+# The queue's views, in the order of the tabs.
+MINE, UNASSIGNED, DUE_SOON, BREACHED, WAITING, ALL_OPEN, EVERYTHING = (
+    "mine",
+    "unassigned",
+    "due_soon",
+    "breached",
+    "waiting",
+    "open",
+    "all",
+)
+VIEWS = {
+    MINE: _("Mine"),
+    UNASSIGNED: _("Unassigned"),
+    DUE_SOON: _("About to breach"),
+    BREACHED: _("Breached"),
+    WAITING: _("Waiting for customer"),
+    ALL_OPEN: _("All open"),
+    EVERYTHING: _("All"),
+}
+
+
+def next_due() -> Case:
+    """The deadline an open ticket works against now: the first response while it is
+    pending, then the resolution; none once resolved."""
+    return Case(
+        When(
+            Q(first_response_at__isnull=True, status__in=AWAITING_FIRST_RESPONSE),
+            then=F("first_response_due"),
+        ),
+        When(status__in=OPEN, then=F("resolution_due")),
+        default=None,
+        output_field=DateTimeField(),
+    )
+
+
+def breached_filter(now) -> Q:
+    """Open tickets past a deadline they still work against."""
+    return Q(
+        status__in=AWAITING_FIRST_RESPONSE,
+        first_response_at__isnull=True,
+        first_response_due__lt=now,
+    ) | Q(status__in=OPEN, resolution_due__lt=now)
+
+
+def view_filter(view: str, *, user, now) -> Q:
+    return {
+        MINE: Q(assignee=user, status__in=OPEN),
+        UNASSIGNED: Q(assignee__isnull=True, status__in=OPEN),
+        DUE_SOON: due_soon_filter(now) & ~breached_filter(now),
+        BREACHED: breached_filter(now),
+        WAITING: Q(status=Status.WAITING),
+        ALL_OPEN: Q(status__in=OPEN),
+        EVERYTHING: Q(),
+    }[view]
+
+
+def search_filter(text: str) -> Q:
+    """Ticket number, order number, the shopper's mobile number or email, or words of the
+    subject."""
+    text = text.strip()
+    found = Q(number__iexact=text) | Q(order__number__iexact=text) | Q(subject__icontains=text)
+    phone = normalize_mobile(text)
+    if phone.isdigit() and len(phone) == 11:
+        found |= Q(shopper__phone=phone)
+    if "@" in text:
+        found |= Q(shopper__email__iexact=text)
+    return found
+
+
+def support_queue(
+    *,
+    view: str,
+    user,
+    now=None,
+    type_: str = "",
+    priority: str = "",
+    status: str = "",
+    agent: int | None = None,
+    query: str = "",
+) -> QuerySet[Ticket]:
+    """The queue's tickets, most urgent deadline first, with shopper, agent and order
+    (one query a page)."""
+    now = now or timezone.now()
+    tickets = (
+        Ticket.objects.select_related("shopper", "assignee", "order")
+        .annotate(next_due=next_due())
+        .filter(view_filter(view, user=user, now=now))
+    )
+    if type_:
+        tickets = tickets.filter(type=type_)
+    if priority:
+        tickets = tickets.filter(priority=priority)
+    if status:
+        tickets = tickets.filter(status=status)
+    if agent:
+        tickets = tickets.filter(assignee_id=agent)
+    if query:
+        tickets = tickets.filter(search_filter(query))
+    return tickets.order_by(F("next_due").asc(nulls_last=True), "-created_at", "-pk")
+
+
+def view_counts(*, user, now=None) -> dict[str, int]:
+    """How many tickets each view of the queue holds (one query)."""
+    now = now or timezone.now()
+    counts = Ticket.objects.aggregate(
+        **{
+            view: Count("pk", filter=view_filter(view, user=user, now=now))
+            for view in VIEWS
+            if view != EVERYTHING
+        }
+    )
+    return counts
+
+
+# --- One ticket ------------------------------------------------------------------------------
+
+
+def _messages(*, internal: bool):
+    messages = TicketMessage.objects.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=TicketAttachment.objects.order_by("pk"))
+    )
+    if not internal:
+        messages = messages.filter(internal=False)
+    return Prefetch("messages", queryset=messages.order_by("created_at", "pk"))
+
+
+def ticket_for_support(*, number: str) -> Ticket:
+    """A ticket with everything the agent's page shows: shopper, agent, links, follow-up,
+    messages and notes with authors and attachments, timeline with actors, breaches (six
+    queries). Raises ``Ticket.DoesNotExist``."""
+    return (
+        Ticket.objects.select_related(
+            "shopper", "assignee", "order", "product", "after_sales_case", "follow_up__agent"
+        )
+        .prefetch_related(
+            _messages(internal=True),
+            Prefetch(
+                "timeline",
+                queryset=TicketStatusChange.objects.select_related("actor").order_by("at", "pk"),
+            ),
+            Prefetch("breaches", queryset=TicketBreach.objects.order_by("due_at", "pk")),
+        )
+        .get(number=number)
+    )
+
+
+def shopper_orders(shopper, *, limit: int = 5) -> list[Order]:
+    """The shopper's latest orders (one query)."""
+    return list(Order.objects.filter(user=shopper).order_by("-placed_at", "-pk")[:limit])
+
+
+def shopper_cases(shopper, *, limit: int = 5) -> list[AfterSalesCase]:
+    """The shopper's latest after-sales cases with their order (one query)."""
+    return list(
+        AfterSalesCase.objects.filter(user=shopper)
+        .select_related("order")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def shopper_other_tickets(ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
+    """The shopper's other tickets, newest first (one query)."""
+    return list(
+        Ticket.objects.filter(shopper_id=ticket.shopper_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def attachment_for_support(*, number: str, pk: int) -> TicketAttachment:
+    return TicketAttachment.objects.select_related("message__ticket").get(
+        pk=pk, message__ticket__number=number
+    )
+
+
+# --- The shopper's pages ---------------------------------------------------------------------
+
+
+def tickets_of(user) -> QuerySet[Ticket]:
+    """A shopper's tickets, newest first, with their order (one query a page)."""
+    return (
+        Ticket.objects.filter(shopper=user).select_related("order").order_by("-created_at", "-pk")
+    )
+
+
+def ticket_for_shopper(*, number: str, user) -> Ticket:
+    """One of the shopper's tickets with its conversation (no internal notes), the
+    attachments and the timeline: four queries. Anyone else's ticket is
+    ``Ticket.DoesNotExist``."""
+    return (
+        Ticket.objects.select_related("order", "product", "after_sales_case")
+        .prefetch_related(
+            _messages(internal=False),
+            Prefetch("timeline", queryset=TicketStatusChange.objects.order_by("at", "pk")),
+        )
+        .get(number=number, shopper=user)
+    )
+
+
+def attachment_for_shopper(*, number: str, pk: int, user) -> TicketAttachment:
+    """An attachment of a message the shopper can see (not of an internal note)."""
+    return TicketAttachment.objects.select_related("message__ticket").get(
+        pk=pk,
+        message__ticket__number=number,
+        message__ticket__shopper=user,
+        message__internal=False,
+    )
+
+
+# --- The supervisor's dashboard --------------------------------------------------------------
+
+
+class Median(Aggregate):
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _seconds(later: str, earlier: str = "created_at") -> Func:
+    return Func(
+        F(later) - F(earlier),
+        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        output_field=FloatField(),
+    )
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    agent_id: int | None
+    agent: str
+    handled: int
+    first_response_avg: float | None  # seconds
+    first_response_median: float | None
+    resolution_avg: float | None
+    compliant: int
+    rated: int
+    satisfaction: float | None
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of tickets without a missed deadline, in per cent."""
+        return 100 * self.compliant / self.handled if self.handled else None
+
+
+def _figures() -> dict:
+    breached = TicketBreach.objects.filter(ticket=OuterRef("pk"))
+    return {
+        "handled": Count("pk"),
+        "first_response_avg": Avg(_seconds("first_response_at")),
+        "first_response_median": Median(_seconds("first_response_at")),
+        "resolution_avg": Avg(_seconds("resolved_at")),
+        "compliant": Count("pk", filter=~Q(Exists(breached))),
+        "rated": Count("rating"),
+        "satisfaction": Avg("rating"),
+    }
+
+
+def resolved_between(start: datetime.datetime, end: datetime.datetime) -> QuerySet[Ticket]:
+    """Tickets resolved (and not reopened since) in [start, end): the period's work."""
+    return Ticket.objects.filter(
+        resolved_at__gte=start, resolved_at__lt=end, status__in=[Status.RESOLVED, Status.CLOSED]
+    )
+
+
+def agent_figures(start: datetime.datetime, end: datetime.datetime) -> list[AgentFigures]:
+    """Per agent, over the tickets they resolved in the period: how many, first-response
+    time (average and median) and resolution time from opening, the share without a
+    missed deadline, the average rating (one query)."""
+    rows = (
+        resolved_between(start, end)
+        .values("assignee", "assignee__display_name", "assignee__email")
+        .annotate(**_figures())
+        .order_by("assignee__display_name", "assignee")
+    )
+    return [
+        AgentFigures(
+            agent_id=row["assignee"],
+            agent=row["assignee__display_name"] or row["assignee__email"] or "—",
+            handled=row["handled"],
+            first_response_avg=row["first_response_avg"],
+            first_response_median=row["first_response_median"],
+            resolution_avg=row["resolution_avg"],
+            compliant=row["compliant"],
+            rated=row["rated"],
+            satisfaction=row["satisfaction"],
+        )
+        for row in rows
+    ]
+
+
+def team_figures(start: datetime.datetime, end: datetime.datetime) -> AgentFigures:
+    """The same figures for the whole team (one query)."""
+    row = resolved_between(start, end).aggregate(**_figures())
+    return AgentFigures(agent_id=None, agent=str(_("Whole team")), **row)
+
+
+def breach_counts(start: datetime.datetime, end: datetime.datetime) -> list[dict]:
+    """Missed deadlines that fell due in the period, per ticket type and deadline, with
+    the tickets opened in the period per type for scale (one query)."""
+    counts = (
+        TicketBreach.objects.filter(due_at__gte=start, due_at__lt=end)
+        .values("ticket__type")
+        .annotate(
+            first_response=Count("pk", filter=Q(kind=TicketBreach.Kind.FIRST_RESPONSE)),
+            resolution=Count("pk", filter=Q(kind=TicketBreach.Kind.RESOLUTION)),
+        )
+        .order_by("ticket__type")
+    )
+    found = {row["ticket__type"]: row for row in counts}
+    return [
+        {
+            "type": label,
+            "first_response": found.get(value, {}).get("first_response", 0),
+            "resolution": found.get(value, {}).get("resolution", 0),
+        }
+        for value, label in Ticket.Type.choices
+    ]
