@@ -1,4 +1,5 @@
-"""Storefront pages for goods: home, category listings, search and the product page.
+"""Storefront pages for goods: home, category listings, search, the product page and its
+reviews.
 
 Views read through ``catalog.selectors`` only; each runs a fixed number of queries
 whatever the number of goods. Bad filter input never fails a page: the filters that
@@ -13,10 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import CategoryAttribute, Product
+from .selectors import reviews as review_selectors
 from .services.admission import attribute_schema
 
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 100
+# The product page shows the newest few reviews; /product/<id>/reviews/ pages through all.
+PRODUCT_PAGE_REVIEWS = 3
+REVIEWS_PAGE_SIZE = 10
 
 SORT_CHOICES = [
     ("newest", _("Newest")),
@@ -205,5 +210,26 @@ def product(request, pk):
         "specifications": specifications,
         "information": information,
         "low_stock_threshold": selectors.LOW_STOCK_THRESHOLD,
+        # Two queries, however many reviews and photos: the summary, the newest reviews.
+        "rating": review_selectors.rating_summary(product.pk),
+        "reviews": list(review_selectors.visible_reviews(product.pk)[:PRODUCT_PAGE_REVIEWS]),
     }
     return render(request, "catalog/product.html", context)
+
+
+def product_reviews(request, pk):
+    """All visible reviews of a listed product, newest first, ten a page, optionally only
+    those with ``?rating=`` stars (anything else shows all): four queries."""
+    product = Product.objects.filter(status=Product.Status.LISTED, pk=pk).only("pk", "name").first()
+    if product is None:
+        raise Http404
+    wanted = (request.GET.get("rating") or "").strip()
+    rating = int(wanted) if wanted in {"1", "2", "3", "4", "5"} else None
+    reviews = review_selectors.visible_reviews(product.pk, rating=rating)
+    context = {
+        "product": product,
+        "rating": review_selectors.rating_summary(product.pk),
+        "rating_filter": rating,
+        "page_obj": Paginator(reviews, REVIEWS_PAGE_SIZE).get_page(request.GET.get("page")),
+    }
+    return render(request, "catalog/reviews.html", context)

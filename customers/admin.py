@@ -57,7 +57,8 @@ class UserAdmin(DjangoUserAdmin):
         return mask_mobile(obj.phone) if obj.phone else "—"
 
 
-# --- Tickets -------------------------------------------------------------------------------------
-# Their admins live in their own module: importing it registers the tickets' (read-only)
-# and the service targets' admins (customers/admin_tickets.py).
-from . import admin_tickets  # noqa: E402, F401
+# --- FAQ knowledge base and feedback report --------------------------------------------------
+# Their admins live in their own modules (customers/admin_faq.py, customers/admin_reports.py);
+# importing them registers the FAQ admins and the feedback report page. So do the tickets'
+# (read-only) and the service targets' (customers/admin_tickets.py).
+from . import admin_faq, admin_reports, admin_tickets  # noqa: E402, F401

@@ -16,6 +16,7 @@ urlpatterns = [
     path("after-sales/", include("orders.aftersales_urls")),
     path("support/after-sales/", include("orders.support_urls")),
     path("support/", include("customers.support_urls")),
+    path("help/", include("customers.help_urls")),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,7 +4,9 @@ in a fixed number of queries, whatever the number of lines or orders."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from catalog.models import ProductReview
 
 from .models import (
     Cart,
@@ -87,15 +89,17 @@ def orders_of(user) -> QuerySet[Order]:
 
 
 def order_detail(*, number: str, user=None) -> Order:
-    """One order with its lines, timeline (actors joined), payments and refunds, and its
-    shipments (cancelled ones left out) with their tracking events, newest first: seven
-    queries. With ``user``, only that shopper's order is found (anyone else's is
+    """One order with its lines (each knowing whether it has a product review yet, as
+    ``reviewed``), timeline (actors joined), payments and refunds, and its shipments
+    (cancelled ones left out) with their tracking events, newest first: seven queries.
+    With ``user``, only that shopper's order is found (anyone else's is
     ``Order.DoesNotExist``, which pages turn into a 404)."""
     orders = Order.objects.select_related("user")
     if user is not None:
         orders = orders.filter(user=user)
+    reviewed = Exists(ProductReview.objects.filter(order_line_id=OuterRef("pk")))
     return orders.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+        Prefetch("lines", queryset=OrderLine.objects.annotate(reviewed=reviewed).order_by("pk")),
         Prefetch(
             "timeline",
             queryset=OrderStatusChange.objects.select_related("actor").order_by("at", "pk"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import cart, checkout, orders
+from .views import cart, checkout, orders, reviews
 
 app_name = "orders"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
+    path("orders/<str:number>/review/<int:line_id>/", reviews.review_line, name="review_line"),
 ]

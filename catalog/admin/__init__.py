@@ -7,5 +7,6 @@ from . import (  # noqa: F401
     pricing,
     purchasing,
     reports,
+    reviews,
     stocktake,
 )

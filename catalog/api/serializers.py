@@ -130,6 +130,20 @@ class SpecificationSerializer(serializers.Serializer):
     value = serializers.JSONField()
 
 
+class StarCountSerializer(serializers.Serializer):
+    stars = serializers.IntegerField()
+    count = serializers.IntegerField()
+
+
+class RatingSummarySerializer(serializers.Serializer):
+    """Visible reviews only: their number, average (one decimal, null without reviews) and
+    how many gave each number of stars (5 first)."""
+
+    count = serializers.IntegerField()
+    average = serializers.DecimalField(max_digits=2, decimal_places=1, allow_null=True)
+    distribution = StarCountSerializer(many=True)
+
+
 class ProductDetailSerializer(serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     breadcrumbs = serializers.SerializerMethodField()
@@ -140,6 +154,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
     info = serializers.SerializerMethodField()
     skus = SkuSerializer(source="skus_on_sale", many=True, read_only=True)
     images = ImageSerializer(source="gallery", many=True, read_only=True)
+    rating = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
@@ -162,6 +177,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
             "no_reason_return",
             "skus",
             "images",
+            "rating",
             "listed_at",
         ]
         read_only_fields = fields
@@ -193,6 +209,11 @@ class ProductDetailSerializer(serializers.ModelSerializer):
     def get_info(self, product):
         """Product information (ingredients, shelf life, warranty, ...), labelled."""
         return SpecificationSerializer(self.context["information"], many=True).data
+
+    @extend_schema_field(RatingSummarySerializer)
+    def get_rating(self, product):
+        """The shoppers' rating summary (visible reviews only)."""
+        return RatingSummarySerializer(self.context["rating"]).data
 
 
 class PriceChangeNoticeSerializer(serializers.Serializer):

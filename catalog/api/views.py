@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..models import SKU, Product
+from ..selectors import reviews as review_selectors
 from .filters import ProductListParams
 from .serializers import (
     CategorySerializer,
@@ -72,6 +73,7 @@ class ProductDetail(generics.RetrieveAPIView):
             "lineage": selectors.category_tree().lineage(product.category),
             "specifications": selectors.product_specifications(product),
             "information": selectors.product_information(product),
+            "rating": review_selectors.rating_summary(product.pk),
         }
         return product
 

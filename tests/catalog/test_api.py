@@ -223,7 +223,7 @@ def _grow(category, count):
         ("/api/v1/categories/", 1),
         ("/api/v1/products/", 2),
         ("/api/v1/products/?category=food&q=绿茶&price_min=1&in_stock=true&ordering=price", 3),
-        ("DETAIL", 7),  # + the announced price changes
+        ("DETAIL", 8),  # + the announced price changes; + the rating summary (one aggregate)
     ],
     ids=["categories", "products", "products-filtered", "detail"],
 )

@@ -5,16 +5,21 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog import demo as catalog_demo
 from customers import demo as customers_demo
+from customers import demo_knowledge
 from customers import demo_service as customers_demo_service
 from orders import demo as orders_demo
+from orders import demo_reviews
 
 # Each app that has demo data contributes a ``demo.seed()``; listed here in the order
 # their data depends on each other. Every seed is idempotent.
 SEEDS = [
     customers_demo.seed,
+    demo_knowledge.seed,
     catalog_demo.seed,
     orders_demo.seed,
     customers_demo_service.seed,
+    # Reviews need delivered orders: they buy, receive and review the demo goods.
+    demo_reviews.seed,
 ]
 
 

@@ -1,0 +1,168 @@
+"""Product reviews: a shopper's rating, words and photos of an item they received, once
+per order line; operators hide a review (with a reason) or show it again, and reply in
+public.
+
+The catalog does not know orders: whoever calls ``submit_review`` (the orders app) has
+checked that the order line is the shopper's and was delivered. The unique
+``order_line_id`` is the final guard against a second review of one line, also when two
+submissions race.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import CatalogError, InvalidUpload
+from ..models import SKU, ProductReview, ReviewPhoto
+from . import media
+
+MAX_PHOTOS = 6
+MAX_TEXT = 2000
+MAX_REPLY = 1000
+MAX_REASON = 200  # ProductReview.hidden_reason
+PHOTO_SIDE = 1600  # the photo as shown when opened
+THUMB_SIDE = 240  # the photo in the list of reviews
+
+
+class ReviewRefused(CatalogError):
+    """A review that cannot be recorded as written; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(str(problem) for problem in problems))
+
+
+class AlreadyReviewed(CatalogError):
+    """The order line has its review already (one per line)."""
+
+    def __init__(self, order_line_id: int):
+        self.order_line_id = order_line_id
+        super().__init__(_("You have reviewed this item already."))
+
+
+class ModerationRefused(CatalogError):
+    """A moderation step that does not apply (hiding a hidden review, no reason, ...)."""
+
+
+def _processed_photos(photos) -> tuple[list[tuple], list[str]]:
+    """Each photo re-encoded (EXIF and anything appended dropped) with its thumbnail."""
+    processed, problems = [], []
+    photos = [photo for photo in photos or () if photo]
+    if len(photos) > MAX_PHOTOS:
+        problems.append(_("Add at most %(count)s photos.") % {"count": MAX_PHOTOS})
+    for upload in photos[:MAX_PHOTOS]:
+        try:
+            image = media.process_photo(upload, max_side=PHOTO_SIDE)
+            thumb = media.process_photo(upload, max_side=THUMB_SIDE)
+        except InvalidUpload as error:
+            problems.append(f"{getattr(upload, 'name', '')}: {error}".lstrip(": "))
+        else:
+            processed.append((image, thumb))
+    return processed, problems
+
+
+def submit_review(
+    *, user, order_line_id: int, sku: SKU, rating, text: str = "", photos=()
+) -> ProductReview:
+    """Record ``user``'s review of ``sku`` bought on order line ``order_line_id``: a rating
+    of 1 to 5 stars, optional words (at most ``MAX_TEXT`` characters) and up to
+    ``MAX_PHOTOS`` photos, each re-encoded as JPEG without EXIF, with a thumbnail, public
+    under products/reviews/. The review is visible at once.
+
+    The caller has checked that the line is the shopper's and was delivered. Raises
+    ``ReviewRefused`` with every problem of the input (nothing written) and
+    ``AlreadyReviewed`` when the line has a review (the unique order line decides, so of
+    two concurrent submissions exactly one is recorded).
+    """
+    problems = []
+    try:
+        stars = int(rating)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        problems.append(_("Choose a rating from 1 to 5 stars."))
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT:
+        problems.append(_("Keep the review to %(count)s characters at most.") % {"count": MAX_TEXT})
+    # Photos are decoded before the transaction: no lock is held while Pillow works.
+    processed, photo_problems = _processed_photos(photos)
+    problems += photo_problems
+    if problems:
+        raise ReviewRefused(problems)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # a savepoint: the outer block survives the error
+                review = ProductReview.objects.create(
+                    product_id=sku.product_id,
+                    sku=sku,
+                    user=user,
+                    order_line_id=order_line_id,
+                    rating=stars,
+                    text=text,
+                )
+        except IntegrityError:
+            if ProductReview.objects.filter(order_line_id=order_line_id).exists():
+                raise AlreadyReviewed(order_line_id) from None
+            raise
+        for image, thumb in processed:
+            photo = ReviewPhoto(review=review)
+            photo.image.save(image.name, image, save=False)
+            photo.thumb.save(thumb.name, thumb, save=False)
+            photo.save()
+    return review
+
+
+def _locked(review: ProductReview) -> ProductReview:
+    return ProductReview.objects.select_for_update().get(pk=review.pk)
+
+
+@transaction.atomic
+def hide_review(*, review: ProductReview, actor, reason: str) -> ProductReview:
+    """Take a visible review off the product pages, recording who, when and why (the
+    reason is required, by a CHECK constraint too). Its rating leaves the product's
+    summary. Raises ``ModerationRefused`` without a reason or if it is hidden already."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ModerationRefused(_("Say why the review is hidden."))
+    locked = _locked(review)
+    if locked.status == ProductReview.Status.HIDDEN:
+        raise ModerationRefused(_("This review is hidden already."))
+    locked.status = ProductReview.Status.HIDDEN
+    locked.hidden_reason = reason[:MAX_REASON]
+    locked.moderated_by = actor
+    locked.moderated_at = timezone.now()
+    locked.save(update_fields=["status", "hidden_reason", "moderated_by", "moderated_at"])
+    return locked
+
+
+@transaction.atomic
+def show_review(*, review: ProductReview, actor) -> ProductReview:
+    """Put a hidden review back on the product pages (who and when recorded; the old
+    reason is cleared). Raises ``ModerationRefused`` if it is visible already."""
+    locked = _locked(review)
+    if locked.status == ProductReview.Status.VISIBLE:
+        raise ModerationRefused(_("This review is visible already."))
+    locked.status = ProductReview.Status.VISIBLE
+    locked.hidden_reason = ""
+    locked.moderated_by = actor
+    locked.moderated_at = timezone.now()
+    locked.save(update_fields=["status", "hidden_reason", "moderated_by", "moderated_at"])
+    return locked
+
+
+@transaction.atomic
+def reply_to_review(*, review: ProductReview, actor, text: str) -> ProductReview:
+    """The shop's public answer under a review (replacing an earlier one), signed by the
+    shop, not the operator. An empty text removes the reply. Raises
+    ``ModerationRefused`` for a reply longer than ``MAX_REPLY`` characters."""
+    text = (text or "").strip()
+    if len(text) > MAX_REPLY:
+        raise ModerationRefused(
+            _("Keep the reply to %(count)s characters at most.") % {"count": MAX_REPLY}
+        )
+    locked = _locked(review)
+    locked.reply = text
+    locked.replied_by = actor if text else None
+    locked.replied_at = timezone.now() if text else None
+    locked.save(update_fields=["reply", "replied_by", "replied_at"])
+    return locked
