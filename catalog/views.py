@@ -162,7 +162,9 @@ def category(request, slug):
 
 
 def search(request):
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    # A NUL byte cannot go into a PostgreSQL text parameter: drop control characters.
+    query = "".join(c for c in request.GET.get("q", "") if c.isprintable() or c == " ")
+    query = query.strip()[:MAX_QUERY_LENGTH]
     form = ListingFilterForm(request.GET, sort_choices=SEARCH_SORT_CHOICES)
     filters = form.filters()
     filters.pop("attributes")

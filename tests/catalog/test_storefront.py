@@ -480,3 +480,10 @@ def test_factory_goods_without_skus_show_no_price(client, tea):
     ProductFactory(name="还没定价", category=tea)
     response = client.get("/category/tea/")
     assert "Not on sale" in response.text
+
+
+def test_search_with_control_characters_is_answered_not_a_500(client, tea):
+    # PostgreSQL refuses NUL in text: the query is cleaned before it is used.
+    response = client.get("/search/", {"q": "龙\x00井"})
+    assert response.status_code == 200
+    assert response.context["query"] == "龙井"
