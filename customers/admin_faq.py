@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 
@@ -141,7 +142,10 @@ class FaqArticleAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 "description": _("Optional: English pages show the Chinese text without it."),
             },
         ),
-        (_("History"), {"fields": ("source", "helpful", "created_by", "created_at", "updated_at")}),
+        (
+            pgettext_lazy("faq", "History"),
+            {"fields": ("source", "helpful", "created_by", "created_at", "updated_at")},
+        ),
     )
 
     def save_model(self, request, obj, form, change):

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,7 +51,10 @@ PAGE_SIZE = 30
 ANSWERS = 8
 ADD_ARTICLE = "customers.add_faqarticle"
 # What agents read on the timeline for events that are not transitions.
-TIMELINE_LABELS = {"open": gettext_lazy("opened"), "escalate": gettext_lazy("escalated")}
+TIMELINE_LABELS = {
+    "open": pgettext_lazy("ticket", "opened"),
+    "escalate": gettext_lazy("escalated"),
+}
 
 
 def agents_only(view):

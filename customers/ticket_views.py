@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,7 +36,7 @@ TIMELINE_LABELS = {
     "assign": gettext_lazy("An agent is on it"),
     "wait_for_customer": gettext_lazy("Waiting for your answer"),
     "customer_replied": gettext_lazy("You replied"),
-    "resolve": gettext_lazy("Resolved"),
+    "resolve": pgettext_lazy("ticket", "Resolved"),
     "close": gettext_lazy("Closed"),
     "reopen": gettext_lazy("Reopened"),
 }

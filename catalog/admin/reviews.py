@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import ProductReview
 from catalog.services import reviews
@@ -131,7 +132,7 @@ class ProductReviewAdmin(ServiceActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/catalog/productreview/change_form.html"
     fieldsets = (
         (None, {"fields": ("product", "sku", "shopper", "order_line_id", "created_at")}),
-        (_("Review"), {"fields": ("stars", "text", "photo_gallery")}),
+        (pgettext_lazy("product review", "Review"), {"fields": ("stars", "text", "photo_gallery")}),
         (_("Moderation"), {"fields": ("status", "hidden_reason", "moderated_by", "moderated_at")}),
         (_("The shop's reply"), {"fields": ("reply", "replied_by", "replied_at")}),
     )

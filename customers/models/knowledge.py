@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FaqCategory(models.Model):
@@ -29,7 +30,10 @@ class FaqArticle(models.Model):
         PUBLISHED = "published", _("Published")
 
     category = models.ForeignKey(
-        FaqCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="articles"
+        FaqCategory,
+        verbose_name=pgettext_lazy("faq", "category"),
+        on_delete=models.PROTECT,
+        related_name="articles",
     )
     title = models.CharField(_("question"), max_length=200)
     title_en = models.CharField(_("question in English"), max_length=200, blank=True)

@@ -39,13 +39,13 @@ class Ticket(models.Model):
         NEW = "new", pgettext_lazy("ticket status", "New")
         ASSIGNED = "assigned", _("Being handled")
         WAITING = "waiting", _("Waiting for the customer")
-        RESOLVED = "resolved", _("Resolved")
+        RESOLVED = "resolved", pgettext_lazy("ticket", "Resolved")
         CLOSED = "closed", _("Closed")
 
     class Category(models.TextChoices):
         # What a complaint (or question) is about, for the feedback report.
         QUALITY = "quality", _("Product quality")
-        DELIVERY = "delivery", _("Delivery")
+        DELIVERY = "delivery", pgettext_lazy("ticket category", "Delivery")
         PRICE = "price", _("Price and promotions")
         SERVICE = "service", _("Service")
         PAYMENT = "payment", _("Payment and refunds")
@@ -55,7 +55,10 @@ class Ticket(models.Model):
     number = models.CharField(_("ticket number"), max_length=24, unique=True)
     type = models.CharField(_("type"), max_length=15, choices=Type.choices)
     category = models.CharField(
-        _("category"), max_length=15, choices=Category.choices, default=Category.OTHER
+        pgettext_lazy("ticket", "category"),
+        max_length=15,
+        choices=Category.choices,
+        default=Category.OTHER,
     )
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
@@ -67,7 +70,7 @@ class Ticket(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.NEW, db_index=True
     )
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(pgettext_lazy("ticket", "subject"), max_length=200)
     shopper = models.ForeignKey(
         "customers.User",
         verbose_name=_("shopper"),
@@ -106,13 +109,17 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="assigned_tickets",
     )
-    created_at = models.DateTimeField(_("opened at"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("ticket", "opened at"), default=timezone.now, db_index=True
+    )
     # Deadlines, fixed when the ticket is opened (from its ServiceTarget), and when they
     # were met.
     first_response_due = models.DateTimeField(_("first response due"))
     resolution_due = models.DateTimeField(_("resolution due"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        pgettext_lazy("ticket", "resolved at"), null=True, blank=True
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Escalation to the supervisors before a deadline passes (once per deadline).
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
@@ -190,7 +197,7 @@ class TicketMessage(models.Model):
     author = models.ForeignKey(
         "customers.User", verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
     )
-    body = models.TextField(_("message"))
+    body = models.TextField(pgettext_lazy("ticket", "message"))
     internal = models.BooleanField(
         _("internal note"), default=False, help_text=_("Seen by staff only.")
     )
@@ -259,7 +266,7 @@ class TicketBreach(models.Model):
 
     class Kind(models.TextChoices):
         FIRST_RESPONSE = "first_response", _("First response")
-        RESOLUTION = "resolution", _("Resolution")
+        RESOLUTION = "resolution", pgettext_lazy("ticket", "Resolution")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="breaches")
     kind = models.CharField(_("deadline"), max_length=15, choices=Kind.choices)

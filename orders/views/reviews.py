@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from catalog.selectors.reviews import reviewed_order_lines
@@ -46,7 +46,7 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=gettext_lazy("What did you like, what not? Other shoppers read it."),
     )
-    photos = PhotosField(label=gettext_lazy("Photos"), required=False)
+    photos = PhotosField(label=pgettext_lazy("review", "Photos"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
