@@ -22,6 +22,8 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Delivered")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
+        # Shipped, but nothing arrived: every parcel was lost and its case resolved.
+        CLOSED = "closed", _("Closed")
 
     number = models.CharField(_("order number"), max_length=24, unique=True)
     user = models.ForeignKey(
@@ -107,6 +109,7 @@ ORDER_MACHINE = Machine(
     Transition("ship", sources={"in_fulfilment"}, target="shipped", label=_("ship")),
     Transition("deliver", sources={"shipped"}, target="delivered", label=_("confirm delivery")),
     Transition("complete", sources={"delivered"}, target="completed", label=_("complete")),
+    Transition("close", sources={"shipped"}, target="closed", label=_("close: nothing arrived")),
     # A paid order is cancelled with its refund (the payments service does both).
     Transition(
         "cancel", sources={"pending_payment", "paid"}, target="cancelled", label=_("cancel")

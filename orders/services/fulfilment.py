@@ -494,7 +494,10 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
 
     - in fulfilment → shipped, once no live shipment is left in a warehouse;
     - shipped → delivered (``delivered_at`` = the last arrival), once every live shipment
-      arrived and none waits for a reshipment.
+      arrived and none waits for a reshipment;
+    - shipped → closed, once nothing arrived and nothing is on its way: every live
+      shipment was lost and its case resolved without a reshipment (refunded, claimed
+      or closed), so the shopper is not left with an order "on its way" for ever.
 
     Orders in other states are left alone (a replacement sent after delivery does not
     move a delivered order back). Returns the order.
@@ -538,6 +541,15 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
                 actor=actor,
                 reason=_("every parcel arrived"),
                 update_fields=["delivered_at"],
+            )
+        elif not arrived and not waiting:
+            transition(
+                order,
+                ORDER_MACHINE,
+                "close",
+                history=OrderStatusChange,
+                actor=actor,
+                reason=_("nothing arrived: every parcel was lost and its case is resolved"),
             )
     return order
 

@@ -32,6 +32,7 @@ SOLD = [
     Order.Status.SHIPPED,
     Order.Status.DELIVERED,
     Order.Status.COMPLETED,
+    Order.Status.CLOSED,
 ]
 
 

@@ -18,7 +18,7 @@ from customers.validators import normalize_mobile
 from ..exceptions import OrderError
 from ..models import BlockedContact, Order, OrderStatusChange
 
-SOLD = ["paid", "in_fulfilment", "shipped", "delivered", "completed"]
+SOLD = ["paid", "in_fulfilment", "shipped", "delivered", "completed", "closed"]
 
 
 def _compact(text: str) -> str:

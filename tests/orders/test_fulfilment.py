@@ -6,17 +6,20 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from catalog.models import Reservation, Stock
 from catalog.services import inventory
 from customers import tasks as customer_tasks
 from customers.models import Notification
-from mall.statemachine import IllegalTransition
+from mall.statemachine import IllegalTransition, transition
 from orders import tasks
 from orders.models import (
+    ORDER_MACHINE,
     AfterSalesCase,
     LogisticsCase,
     Order,
+    OrderStatusChange,
     Shipment,
     ShipmentStatusChange,
 )
@@ -356,6 +359,32 @@ def test_a_lost_parcel_holds_the_order_until_its_case_is_resolved(goods):
     order.refresh_from_db()
     assert order.status == Order.Status.DELIVERED
     assert order.delivered_at == Shipment.objects.get(pk=north.pk).delivered_at
+
+
+def test_an_order_whose_every_parcel_was_lost_closes_once_the_last_case_is_resolved(goods, client):
+    tea, cup = goods
+    operator = UserFactory(roles=["operator"])
+    order = paid_order([(tea, 1), (cup, 1)])
+    north, south = ship_all(order)
+    north_case = logistics.record_loss(shipment=north, detail="丢件")
+    south_case = logistics.record_loss(shipment=south, detail="丢件")
+    logistics.refund_case(case=north_case, actor=operator, resolution="退款")
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED  # the other parcel still waits for a decision
+
+    logistics.claim_case(case=south_case, actor=operator, resolution="向快递索赔")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CLOSED and order.delivered_at is None
+    last = order.timeline.order_by("pk").last()
+    assert (last.transition, last.from_state, last.to_state) == ("close", "shipped", "closed")
+    # Closed is final: never completed by the job, no after-sales on goods that never came.
+    assert fulfilment.complete_delivered_orders(now=ago(days=-60)) == 0
+    with pytest.raises(IllegalTransition):
+        transition(order, ORDER_MACHINE, "deliver", history=OrderStatusChange)
+    client.force_login(order.user)
+    page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+    assert 'class="badge status-closed"' in page
+    assert "every parcel was lost and its case is resolved" in page
 
 
 # --- Completion -------------------------------------------------------------------------------

@@ -353,8 +353,10 @@ def test_refunding_pays_once_through_the_payment(lost_case, operator):
     assert Refund.objects.count() == 1
     order = lost_case.shipment.order
     order.refresh_from_db()
-    # Nothing else was on its way: the order stays shipped (nothing arrived).
-    assert order.status == Order.Status.SHIPPED
+    # Nothing arrived and nothing else is on its way: the order is closed, with the reason.
+    assert order.status == Order.Status.CLOSED
+    last = order.timeline.order_by("pk").last()
+    assert (last.transition, last.from_state, last.actor) == ("close", "shipped", operator)
 
 
 def test_a_refund_beyond_what_was_paid_is_refused_with_nothing_written(lost_case, operator):
