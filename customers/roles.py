@@ -1,8 +1,10 @@
 """Staff roles: one Django group per role, holding exactly the permissions it needs.
 
 ``ROLE_PERMISSIONS`` is the one place that says who may do what. The groups are created
-and kept equal to it by data migrations that call ``sync_role_groups``; an issue that adds
-models adds their permissions here and a migration that calls it again.
+and kept equal to it by ``sync_role_groups``, which runs after every ``migrate`` (a
+``post_migrate`` receiver): an issue that adds models adds their permissions here, and
+nothing else. (The data migrations that called it before that receiver existed stay, but
+leave out permissions of models not migrated yet.)
 """
 
 OPERATOR = "operator"
@@ -150,12 +152,14 @@ def is_back_office(user) -> bool:
     return user.is_superuser or has_role(user, *BACK_OFFICE_ROLES)
 
 
-def sync_role_groups(apps) -> None:
+def sync_role_groups(apps, *, strict: bool = True) -> None:
     """Create every role group and set its permissions to exactly ``ROLE_PERMISSIONS``.
 
     Takes an app registry (a migration's ``apps`` or ``django.apps.apps``) and creates
     missing permissions first, since Django only creates them after ``migrate`` ends.
-    Raises ``LookupError`` for a permission that names no model, so a typo fails loudly.
+    Raises ``LookupError`` for a permission that names no model, so a typo fails loudly;
+    with ``strict=False`` such names are left out instead (a migration runs while other
+    apps' models may not exist yet; ``sync_after_migrate`` completes the groups).
     """
     from django.contrib.auth.management import create_permissions
 
@@ -171,15 +175,27 @@ def sync_role_groups(apps) -> None:
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    wanted = set().union(*ROLE_PERMISSIONS.values())
+    existing = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.filter(
+            content_type__app_label__in={name.split(".")[0] for name in wanted}
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
     for role, names in ROLE_PERMISSIONS.items():
+        unknown = sorted(names - existing.keys())
+        if unknown and strict:
+            raise LookupError(f"Role {role!r} names an unknown permission {unknown[0]!r}.")
         group, _ = Group.objects.get_or_create(name=role)
-        permissions = []
-        for name in sorted(names):
-            app_label, codename = name.split(".")
-            found = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if found is None:
-                raise LookupError(f"Role {role!r} names an unknown permission {name!r}.")
-            permissions.append(found)
-        group.permissions.set(permissions)
+        group.permissions.set([existing[name] for name in names if name in existing])
+
+
+def sync_after_migrate(sender, *, apps=None, **kwargs) -> None:
+    """``post_migrate`` receiver: after every ``migrate`` (and every test flush) the role
+    groups equal ``ROLE_PERMISSIONS``, whatever order the apps' migrations ran in. A
+    permission of a model not migrated yet (``migrate`` to an older migration) is left
+    out until the migration that creates it has run. (``flush`` sends no ``apps``: the
+    live registry then.)"""
+    if apps is None:
+        from django.apps import apps
+    sync_role_groups(apps, strict=False)

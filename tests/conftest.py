@@ -39,16 +39,3 @@ def _test_settings(settings, _media_root):
     # Hashing a test user's password the production way costs a third of a second, and
     # the suite makes thousands of users; what is tested is the login, not PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def _staff_groups(transactional_db):
-    """Transactional tests empty every table between tests, the data migration's staff
-    groups included; a test with role users puts them back with this fixture (a
-    serialized rollback would clash with the content types Django recreates after each
-    flush)."""
-    from django.apps import apps
-
-    from customers.roles import sync_role_groups
-
-    sync_role_groups(apps)

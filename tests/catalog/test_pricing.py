@@ -470,7 +470,6 @@ def test_shoppers_and_warehouse_staff_cannot_request_price_changes(client, sku):
 # --- The scheduled job, in a real worker ----------------------------------------------------
 
 
-@pytest.mark.usefixtures("_staff_groups")
 def test_a_worker_applies_due_changes(worker, transactional_db):  # noqa: F811
     product = make_listed_product(category=tea_categories(), prices=("100.00",))
     sku = product.skus.get()

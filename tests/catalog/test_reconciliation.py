@@ -250,7 +250,6 @@ def test_the_task_is_late_acked_and_retried_on_a_lost_database():
     assert task.max_retries == 5
 
 
-@pytest.mark.usefixtures("_staff_groups")
 def test_a_worker_runs_the_reconciliation_twice_without_duplicates(worker, transactional_db):  # noqa: F811
     sku = SKUFactory()
     stock = inventory.receive_stock(

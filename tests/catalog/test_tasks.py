@@ -123,9 +123,6 @@ def worker(settings):
         broker.close()
 
 
-worker_db = pytest.mark.usefixtures("_staff_groups")
-
-
 def _listed_goods(supplier, category, actor, count):
     goods = []
     for _ in range(count):
@@ -213,7 +210,6 @@ def test_a_retried_run_succeeds_once_the_database_is_back(monkeypatch):
 # --- Qualification expiry --------------------------------------------------------------------
 
 
-@worker_db
 def test_worker_warns_operators_once_about_a_permit_expiring_in_10_days(
     worker, transactional_db, supplier, operator
 ):
@@ -233,7 +229,6 @@ def test_worker_warns_operators_once_about_a_permit_expiring_in_10_days(
     assert supplier.status == Supplier.Status.APPROVED
 
 
-@worker_db
 def test_worker_suspends_the_supplier_the_day_after_expiry_and_delists_its_goods(
     worker, transactional_db, supplier, food, operator
 ):
@@ -305,7 +300,6 @@ def test_expiry_as_a_function_warns_then_suspends(supplier, food, operator):
 # --- Spot checks ---------------------------------------------------------------------------
 
 
-@worker_db
 def test_worker_samples_a_share_of_each_suppliers_goods_once_a_month(
     worker, transactional_db, settings, food, operator
 ):

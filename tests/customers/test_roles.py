@@ -3,6 +3,9 @@
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from customers import roles
@@ -75,6 +78,42 @@ def test_sync_role_groups_rejects_an_unknown_permission(monkeypatch):
 
     with pytest.raises(LookupError, match=r"customers\.fly_user"):
         sync_role_groups(django_apps)
+
+
+def test_a_migration_that_runs_before_other_apps_models_leaves_their_permissions_out():
+    # A fresh database right after the first roles migration: no catalog or orders
+    # models, so none of their permissions.
+    Permission.objects.filter(content_type__app_label__in=["catalog", "orders"]).delete()
+    early = MigrationLoader(connection).project_state([("customers", "0002_staff_roles")]).apps
+    with pytest.raises(LookupError):
+        sync_role_groups(early)
+
+    sync_role_groups(early, strict=False)
+
+    for role, names in ROLE_PERMISSIONS.items():
+        expected = {name for name in names if name.split(".")[0] not in {"catalog", "orders"}}
+        assert _permission_names(Group.objects.get(name=role)) == expected
+    # The post_migrate sync at the end of migrate completes them.
+    sync_role_groups(django_apps)
+    for role, names in ROLE_PERMISSIONS.items():
+        assert _permission_names(Group.objects.get(name=role)) == names
+
+
+def test_an_unknown_permission_is_left_out_when_not_strict(monkeypatch):
+    monkeypatch.setitem(ROLE_PERMISSIONS, "operator", {"customers.fly_user", "customers.view_user"})
+
+    sync_role_groups(django_apps, strict=False)
+
+    assert _permission_names(Group.objects.get(name="operator")) == {"customers.view_user"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_groups_are_complete_again_after_a_flush():
+    # Every migrate and every flush ends with post_migrate: the groups follow the roles.
+    call_command("flush", interactive=False, verbosity=0)
+
+    for role, names in ROLE_PERMISSIONS.items():
+        assert _permission_names(Group.objects.get(name=role)) == names
 
 
 # --- Who gets into the admin -----------------------------------------------------------

@@ -504,7 +504,6 @@ def test_the_beat_runs_the_deadlines_job_every_five_minutes(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_staff_groups")
 def test_a_real_worker_escalates_a_ticket_left_alone_once_and_emails_the_supervisor(
     worker,  # noqa: F811
     transactional_db,

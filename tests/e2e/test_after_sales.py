@@ -50,7 +50,7 @@ def _context_page(browser):
 
 
 def test_a_shopper_returns_an_item_and_is_refunded_once(
-    browser, page, live_server, artifacts_dir, tmp_path, _staff_groups, enqueued
+    browser, page, live_server, artifacts_dir, tmp_path, transactional_db, enqueued
 ):
     tea = listed_sku(price="45.00", stock=10, name="明前龙井")
     shopper = UserFactory(display_name="林夏")

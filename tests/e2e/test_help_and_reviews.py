@@ -60,7 +60,7 @@ def test_a_shopper_finds_an_answer_in_the_help_centre(page, live_server, artifac
 
 
 def test_a_review_with_a_photo_appears_and_a_hidden_one_goes(
-    browser, page, live_server, artifacts_dir, tmp_path, _staff_groups
+    browser, page, live_server, artifacts_dir, tmp_path, transactional_db
 ):
     tea = listed_sku(price="45.00", stock=10, name="明前龙井")
     shopper = UserFactory(display_name="林夏")

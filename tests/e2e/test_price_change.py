@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def sku(_staff_groups):
+def sku(transactional_db):
     product = make_listed_product(name="明前龙井", category=tea_categories(), prices=("100.00",))
     return product.skus.get()
 

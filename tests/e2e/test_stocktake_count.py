@@ -28,7 +28,7 @@ def phone(browser, live_server):
 
 
 @pytest.fixture
-def count(_staff_groups):
+def count(transactional_db):
     warehouse = WarehouseFactory(code="hz", name="杭州一号仓")
     skus = [
         SKUFactory(code="LJ-250", barcode="6901234567892", spec={"规格": "250g 礼盒"}),

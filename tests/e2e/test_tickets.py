@@ -36,7 +36,7 @@ def _context_page(browser):
 
 
 def test_a_complaint_from_an_order_is_answered_resolved_rated_and_counted(
-    browser, page, live_server, artifacts_dir, _staff_groups
+    browser, page, live_server, artifacts_dir, transactional_db
 ):
     tea = listed_sku(price="45.00", stock=10, name="明前龙井")
     shopper = UserFactory(display_name="林夏")

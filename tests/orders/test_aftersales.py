@@ -205,7 +205,7 @@ def test_an_exchange_or_repair_covers_its_units_only_while_it_is_open(order):
     assert aftersales.claimable_units(order) == {line.pk: 2}
 
 
-def test_two_requests_at_once_cannot_claim_the_same_units(transactional_db, _staff_groups):
+def test_two_requests_at_once_cannot_claim_the_same_units(transactional_db):
     order = delivered_order(items=[(listed_sku(price="45.00", stock=10), 2)])
     line_pk = order.lines.get().pk
     barrier = threading.Barrier(4)
@@ -611,7 +611,7 @@ def test_a_refund_the_provider_refused_can_be_submitted_again(order):
     assert paying.trade_of(_payment(order)).refunds.count() == 1
 
 
-def test_concurrent_refunds_of_one_case_pay_once(transactional_db, _staff_groups, no_broker):
+def test_concurrent_refunds_of_one_case_pay_once(transactional_db, no_broker):
     order = delivered_order(items=[(listed_sku(price="45.00", stock=10), 2)])
     case = ask(order)
     approved(case)

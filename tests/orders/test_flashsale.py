@@ -821,7 +821,7 @@ def test_one_shopper_racing_with_many_submits_gets_one_order(
 # --- The reconcile job on a real worker ----------------------------------------------------------
 
 
-@pytest.mark.usefixtures("worker", "_staff_groups")
+@pytest.mark.usefixtures("worker")
 def test_a_worker_runs_the_reconcile_job_after_a_crash(request, transactional_db, redis_client):
     celery = request.getfixturevalue("worker")  # tests.catalog.test_tasks' worker
     sale = schedule(sale_sku(), quantity=5)

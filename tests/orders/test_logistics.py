@@ -458,7 +458,6 @@ def test_the_scorecard_adds_up_known_figures_per_carrier_and_month(
 # --- Through a real worker --------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("_staff_groups")
 def test_a_celery_worker_polls_parcels_to_delivery_and_a_delayed_one_opens_a_case(
     worker, transactional_db, settings
 ):
