@@ -418,6 +418,5 @@ admin.site.register_page(
     name="customers_feedback_report",
     label=_("Feedback report"),
     section=_("Customer feedback"),
-    # The index lists it for review readers; the page itself also needs view_ticket.
-    permission=PERMISSIONS[0],
+    permission=PERMISSIONS,
 )

@@ -14,7 +14,7 @@ class AdminPage:
     name: str
     label: str
     section: str
-    permission: str
+    permissions: tuple[str, ...]
 
 
 class MallAdminSite(admin.AdminSite):
@@ -35,8 +35,10 @@ class MallAdminSite(admin.AdminSite):
     def register_page(self, *, route, view, name, label, section, permission) -> None:
         """Serve ``view`` at /admin/``route`` as ``admin:<name>`` (behind the admin's own
         login check) and list it on the index under ``section`` for users holding
-        ``permission``. The view checks ``permission`` itself too."""
-        self._pages.append(AdminPage(route, view, name, label, section, permission))
+        ``permission`` (one name, or a tuple of names all needed). The view checks the
+        permissions itself too."""
+        permissions = (permission,) if isinstance(permission, str) else tuple(permission)
+        self._pages.append(AdminPage(route, view, name, label, section, permissions))
 
     def get_urls(self):
         pages = [path(p.route, self.admin_view(p.view), name=p.name) for p in self._pages]
@@ -48,7 +50,7 @@ class MallAdminSite(admin.AdminSite):
             return app_list
         sections: dict[str, list[AdminPage]] = {}
         for page in self._pages:
-            if request.user.has_perm(page.permission):
+            if request.user.has_perms(page.permissions):
                 sections.setdefault(str(page.section), []).append(page)
         for section, pages in sections.items():
             links = [

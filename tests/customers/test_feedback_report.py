@@ -209,9 +209,11 @@ def test_reading_reviews_alone_is_not_enough(client, shop):
     user.user_permissions.add(Permission.objects.get(codename="view_productreview"))
     client.force_login(user)
     assert client.get(URL).status_code == 403
+    assert "Feedback report" not in client.get("/admin/").text  # no link to a refusal
     user.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     client.force_login(user)
     assert client.get(URL).status_code == 200
+    assert "Feedback report" in client.get("/admin/").text
 
 
 def test_support_staff_stay_out_of_the_admin(client, shop):
