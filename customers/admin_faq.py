@@ -122,6 +122,7 @@ class FaqArticleAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "status",
         "in_english",
         "helpful",
+        "not_helpful",
         "source",
         "updated_at",
     )
@@ -131,7 +132,7 @@ class FaqArticleAdmin(ServiceActionsMixin, admin.ModelAdmin):
     search_help_text = _("Question or answer, in Chinese or English")
     service_actions = ARTICLE_ACTIONS
     actions = [make_admin_action(spec) for spec in ARTICLE_ACTIONS]
-    readonly_fields = ("source", "helpful", "created_by", "created_at", "updated_at")
+    readonly_fields = ("source", "helpful", "not_helpful", "created_by", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("category", "status", "position")}),
         (_("Chinese"), {"fields": ("title", "body")}),
@@ -144,7 +145,16 @@ class FaqArticleAdmin(ServiceActionsMixin, admin.ModelAdmin):
         ),
         (
             pgettext_lazy("faq", "History"),
-            {"fields": ("source", "helpful", "created_by", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "source",
+                    "helpful",
+                    "not_helpful",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
     )
 

@@ -71,8 +71,7 @@ def vote(request, pk):
     if str(faq_article.pk) in votes:
         messages.info(request, _("You have told us about this article already. Thank you!"))
         return redirect(target)
-    if answer == "yes":
-        knowledge.mark_helpful(article=faq_article)
+    knowledge.record_vote(article=faq_article, helpful=answer == "yes")
     votes[str(faq_article.pk)] = answer
     request.session[VOTES_KEY] = dict(list(votes.items())[-MAX_REMEMBERED_VOTES:])
     return redirect(target)  # the article thanks the visitor where the question was

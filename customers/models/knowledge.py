@@ -59,7 +59,9 @@ class FaqArticle(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # "Was this helpful?" answers: many "no" votes say the article needs rewriting.
     helpful = models.PositiveIntegerField(_("found helpful"), default=0)
+    not_helpful = models.PositiveIntegerField(_("found not helpful"), default=0)
 
     class Meta:
         verbose_name = _("FAQ article")

@@ -296,12 +296,14 @@ def unpublish_article(*, article: FaqArticle, actor=None) -> FaqArticle:
     return save_article(article=article, actor=actor)
 
 
-def mark_helpful(*, article: FaqArticle) -> bool:
-    """Count one "this helped" for a published article: a single UPDATE adding one, so
-    concurrent votes never overwrite each other. Returns False (nothing counted) for an
-    article that is not published. Counting once per visitor is the caller's part (the
-    help centre remembers votes in the session)."""
+def record_vote(*, article: FaqArticle, helpful: bool) -> bool:
+    """Count one answer to "was this helpful?" for a published article (``helpful`` or
+    ``not_helpful``): a single UPDATE adding one, so concurrent votes never overwrite
+    each other. Returns False (nothing counted) for an article that is not published.
+    Counting once per visitor is the caller's part (the help centre remembers votes in
+    the session)."""
+    field = "helpful" if helpful else "not_helpful"
     counted = FaqArticle.objects.filter(pk=article.pk, status=FaqArticle.Status.PUBLISHED).update(
-        helpful=F("helpful") + 1
+        **{field: F(field) + 1}
     )
     return bool(counted)
