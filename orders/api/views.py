@@ -16,6 +16,7 @@ from ..models import Order
 from ..services import cart as carts
 from ..services import ordering, payments
 from ..services.checkout import compute_totals
+from ..services.fulfilment import FulfilmentError
 from ..views.payments import payment_urls
 from . import serializers as s
 
@@ -201,11 +202,11 @@ class OrderCancel(APIView):
         request=s.CancelInput,
         responses={
             200: s.OrderDetailSerializer,
-            409: OpenApiResponse(description="Too late to cancel."),
+            409: OpenApiResponse(description="Too late to cancel: a parcel has left."),
         },
     )
     def post(self, request, number):
-        """Cancel an order before fulfilment; a paid order is refunded in full."""
+        """Cancel an order before shipment; a paid order is refunded in full."""
         order = _own_order(request, number)
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,7 +214,7 @@ class OrderCancel(APIView):
             ordering.cancel_order(
                 order=order, actor=request.user, reason=data.validated_data["reason"]
             )
-        except IllegalTransition as error:
+        except (IllegalTransition, FulfilmentError) as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except OrderError as error:
             raise ValidationError({"detail": str(error)}) from None

@@ -110,9 +110,13 @@ ORDER_MACHINE = Machine(
     Transition("deliver", sources={"shipped"}, target="delivered", label=_("confirm delivery")),
     Transition("complete", sources={"delivered"}, target="completed", label=_("complete")),
     Transition("close", sources={"shipped"}, target="closed", label=_("close: nothing arrived")),
-    # A paid order is cancelled with its refund (the payments service does both).
+    # A paid order is cancelled with its refund (the payments service does both); in
+    # fulfilment, only while every parcel is still in the warehouse (the service checks).
     Transition(
-        "cancel", sources={"pending_payment", "paid"}, target="cancelled", label=_("cancel")
+        "cancel",
+        sources={"pending_payment", "paid", "in_fulfilment"},
+        target="cancelled",
+        label=_("cancel"),
     ),
     Transition(
         "expire",

@@ -456,6 +456,42 @@ def cancel_shipment(*, shipment: Shipment, actor, reason: str) -> Shipment:
     return shipment
 
 
+def parcels_gone(order: Order) -> list[str]:
+    """The numbers of ``order``'s shipments that have left the warehouse (handed to the
+    carrier or further): while there are none, the order can still be cancelled."""
+    return list(
+        order.shipments.exclude(status__in=[Shipment.Status.CANCELLED, *_IN_WAREHOUSE])
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )
+
+
+def withdraw_shipments(*, order: Order, actor, reason: str) -> None:
+    """Stop every shipment of ``order`` in the warehouse because the order is cancelled,
+    in the caller's transaction (which holds the order's lock, so no parcel leaves
+    meanwhile: ``ship`` locks the order first). The units stay reserved for the order's
+    lines; the caller releases them. Raises ``FulfilmentError`` naming the parcels that
+    have left already; nothing changes then."""
+    gone = parcels_gone(order)
+    if gone:
+        raise FulfilmentError(
+            _(
+                "Parcel %(numbers)s has left the warehouse, so the order can no longer be "
+                "cancelled; once it arrives you can ask for a return."
+            )
+            % {"numbers": ", ".join(gone)}
+        )
+    for shipment in order.shipments.select_for_update().filter(status__in=_IN_WAREHOUSE):
+        transition(
+            shipment,
+            SHIPMENT_MACHINE,
+            "cancel",
+            history=ShipmentStatusChange,
+            actor=actor,
+            reason=_("the order was cancelled: %(reason)s") % {"reason": reason},
+        )
+
+
 def goods_value(shipment: Shipment) -> Decimal:
     """What the goods of ``shipment`` were sold for (order prices × units)."""
     total = shipment.lines.aggregate(value=Sum(F("quantity") * F("order_line__unit_price")))

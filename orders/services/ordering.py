@@ -23,7 +23,7 @@ from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import ORDER_MACHINE, CartLine, Order, OrderLine, OrderStatusChange
-from . import flashsale, payments, review
+from . import flashsale, fulfilment, payments, review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
 
 SOLD = [
@@ -211,23 +211,37 @@ def _after_cancel(order: Order, *, actor, reason: str, expired: bool = False) ->
     flashsale.release_claim(order=order)
 
 
+def can_cancel(order: Order) -> bool:
+    """Whether ``order`` may still be cancelled: it awaits payment, is paid, or is in
+    fulfilment with every parcel still in the warehouse (one query then)."""
+    if not ORDER_MACHINE.can(order, "cancel"):
+        return False
+    return order.status != Order.Status.IN_FULFILMENT or not fulfilment.parcels_gone(order)
+
+
 @transaction.atomic
 def cancel_order(*, order: Order, actor, reason: str) -> Order:
-    """Cancel an order before fulfilment and give its stock back; a paid order is
-    refunded in full through its payment provider. Only its shopper or an operator acts
-    (the caller checks who); the reason is recorded on the timeline.
+    """Cancel an order before shipment and give its stock back; a paid order is
+    refunded in full through its payment provider. In fulfilment, its shipments still in
+    the warehouse are withdrawn (off the pick lists). Only its shopper or an operator
+    acts (the caller checks who); the reason is recorded on the timeline.
 
-    Raises ``OrderRefused`` without a reason and ``IllegalTransition`` unless the order
-    awaits payment or is paid and not yet in fulfilment.
+    Raises ``OrderRefused`` without a reason, ``FulfilmentError`` once a parcel has left
+    the warehouse, and ``IllegalTransition`` unless the order awaits payment, is paid or
+    is in fulfilment. Nothing changes then.
     """
     if not reason.strip():
         raise OrderRefused([_("Say why the order is cancelled.")])
     # Locked first: a payment arriving now waits, then finds the order cancelled and is
-    # refunded by the notification handler.
+    # refunded by the notification handler; a parcel being shipped now waits, then finds
+    # its shipment withdrawn.
     order.status = (
         Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
     )
-    was_paid = order.status == Order.Status.PAID
+    was_paid = order.status in (Order.Status.PAID, Order.Status.IN_FULFILMENT)
+    ORDER_MACHINE.check(order, "cancel")
+    if order.status == Order.Status.IN_FULFILMENT:
+        fulfilment.withdraw_shipments(order=order, actor=actor, reason=reason.strip())
     transition(
         order, ORDER_MACHINE, "cancel", history=OrderStatusChange, actor=actor, reason=reason
     )

@@ -76,7 +76,7 @@ def order_detail(request, number):
         "shipping_method": SHIPPING_METHODS.get(order.shipping_method, order.shipping_method),
         "awaiting_review": review.awaiting_review(order),
         "can_pay": order.status == Order.Status.PENDING_PAYMENT,
-        "can_cancel": ORDER_MACHINE.can(order, "cancel"),
+        "can_cancel": ordering.can_cancel(order),
         "cancel_form": CancelOrderForm(),
     }
     return render(request, "orders/order_detail.html", context)

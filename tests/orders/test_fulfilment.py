@@ -3,10 +3,13 @@ a carrier (the reservations are consumed), and the order follows its parcels; de
 orders complete by themselves unless after-sales is open."""
 
 import datetime
+import threading
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from catalog.models import Reservation, Stock
 from catalog.services import inventory
@@ -20,10 +23,11 @@ from orders.models import (
     LogisticsCase,
     Order,
     OrderStatusChange,
+    Refund,
     Shipment,
     ShipmentStatusChange,
 )
-from orders.services import fulfilment, logistics, review
+from orders.services import fulfilment, logistics, ordering, review
 from tests.customers.factories import UserFactory
 from tests.orders.factories import place
 from tests.orders.fulfilment_helpers import (
@@ -319,6 +323,118 @@ def test_every_shipment_transition_is_recorded_and_illegal_ones_refused(goods, c
     ):
         with pytest.raises(IllegalTransition):
             step(waiting)
+
+
+# --- Cancelling before shipment --------------------------------------------------------------
+
+
+def test_a_shopper_cancels_in_fulfilment_while_every_parcel_is_in_the_warehouse(
+    goods, clerk, client
+):
+    tea, cup = goods
+    order = paid_order([(tea, 2), (cup, 1)])
+    north, south = fulfilment.allocate_order(order=order)
+    pack(north, clerk)
+    assert (tea.stocks.get().reserved, cup.stocks.get().reserved) == (2, 1)
+    client.force_login(order.user)
+    page = client.get(reverse("orders:order_detail", args=[order.number])).text
+    assert 'id="cancel-form"' in page
+
+    client.post(reverse("orders:order_cancel", args=[order.number]), {"reason": "买错了"})
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.timeline.order_by("pk").last().from_state == "in_fulfilment"
+    for shipment in (north, south):
+        shipment.refresh_from_db()
+        assert shipment.status == Shipment.Status.CANCELLED
+        assert "the order was cancelled: 买错了" in shipment.history.order_by("pk").last().reason
+    assert not fulfilment.pick_list(warehouse=north.warehouse).exists()
+    assert (tea.stocks.get().reserved, cup.stocks.get().reserved) == (0, 0)
+    assert_ledger_adds_up(tea.stocks.get(), cup.stocks.get())
+    [refund] = Refund.objects.all()
+    assert refund.amount == order.total
+    # A clerk who still has the parcel in hand cannot send it.
+    with pytest.raises(IllegalTransition):
+        fulfilment.ship(shipment=north, carrier="sandbox", actor=clerk)
+
+
+def test_once_a_parcel_has_left_the_order_can_no_longer_be_cancelled(goods, clerk, client):
+    tea, cup = goods
+    order = paid_order([(tea, 1), (cup, 1)])
+    north, south = fulfilment.allocate_order(order=order)
+    pack(north, clerk)
+    fulfilment.ship(shipment=north, carrier="sandbox", actor=clerk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.IN_FULFILMENT  # the cups are still in Guangzhou
+
+    with pytest.raises(fulfilment.FulfilmentError, match=north.number):
+        ordering.cancel_order(order=order, actor=order.user, reason="不要了")
+
+    order.refresh_from_db()
+    south.refresh_from_db()
+    assert order.status == Order.Status.IN_FULFILMENT
+    assert south.status == Shipment.Status.PICKING and cup.stocks.get().reserved == 1
+    assert not Refund.objects.exists()
+    client.force_login(order.user)
+    page = client.get(reverse("orders:order_detail", args=[order.number])).text
+    assert 'id="cancel-form"' not in page
+    api = APIClient()
+    api.force_authenticate(order.user)
+    refused = api.post(f"/api/v1/orders/{order.number}/cancel/", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and north.number in refused.json()["detail"]
+
+
+def test_a_cancel_and_a_shipment_at_once_end_in_exactly_one_of_them(transactional_db, settings):
+    calm_carrier(settings)
+    tea, _cup = two_warehouse_goods()
+    clerk = UserFactory(roles=["warehouse"])
+    outcomes = []
+    for _round in range(4):
+        order = paid_order([(tea, 1)])
+        [shipment] = fulfilment.allocate_order(order=order)
+        pack(shipment, clerk)
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def cancel(order=order, results=results, barrier=barrier):
+            try:
+                barrier.wait(timeout=10)
+                ordering.cancel_order(order=order, actor=order.user, reason="不要了")
+                results["cancel"] = "done"
+            except (fulfilment.FulfilmentError, IllegalTransition):  # shipped: too late
+                results["cancel"] = "refused"
+            finally:
+                connection.close()
+
+        def send(shipment=shipment, results=results, barrier=barrier):
+            try:
+                barrier.wait(timeout=10)
+                fulfilment.ship(shipment=shipment, carrier="sandbox", actor=clerk)
+                results["ship"] = "done"
+            except IllegalTransition:
+                results["ship"] = "refused"
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=cancel), threading.Thread(target=send)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(results.values()) == ["done", "refused"]
+        order.refresh_from_db()
+        shipment.refresh_from_db()
+        if results["cancel"] == "done":
+            assert (order.status, shipment.status) == ("cancelled", "cancelled")
+            assert Refund.objects.filter(payment__order=order).count() == 1
+        else:
+            assert (order.status, shipment.status) == ("shipped", "shipped")
+            assert not Refund.objects.filter(payment__order=order).exists()
+        outcomes.append(results["cancel"])
+    assert_ledger_adds_up(tea.stocks.get())
+    stock = tea.stocks.get()
+    assert stock.reserved == 0 and stock.on_hand == 20 - outcomes.count("refused")
 
 
 # --- The order follows its parcels ------------------------------------------------------------
