@@ -19,6 +19,7 @@ urlpatterns = [
     path("tickets/<str:number>/assign/", views.assign, name="assign"),
     path("tickets/<str:number>/reassign/", views.reassign, name="reassign"),
     path("tickets/<str:number>/escalate/", views.escalate, name="escalate"),
+    path("tickets/<str:number>/priority/", views.change_priority, name="priority"),
     path("tickets/<str:number>/resolve/", views.resolve, name="resolve"),
     path("tickets/<str:number>/reopen/", views.reopen, name="reopen"),
     path("tickets/<str:number>/close/", views.close, name="close"),

@@ -39,6 +39,7 @@ from .ticket_forms import (
     NoteForm,
     PeriodForm,
     PhoneTicketForm,
+    PriorityForm,
     QueueFilterForm,
     ReasonForm,
     ReassignForm,
@@ -54,6 +55,7 @@ ADD_ARTICLE = "customers.add_faqarticle"
 TIMELINE_LABELS = {
     "open": pgettext_lazy("ticket", "opened"),
     "escalate": gettext_lazy("escalated"),
+    "priority": gettext_lazy("priority changed"),
 }
 
 
@@ -209,6 +211,7 @@ def ticket(request, number):
         "note_form": NoteForm(prefix="note"),
         "reason_form": ReasonForm(),
         "reassign_form": ReassignForm(agent_choices=agent_list) if supervisor else None,
+        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "answer_query": answer_query,
         "answers": answers,
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
@@ -334,6 +337,24 @@ def escalate(request, number):
         tickets.escalate,
         _("%(number)s is escalated to the supervisors."),
         reason=_reason(request),
+    )
+
+
+@agents_only
+@require_POST
+def change_priority(request, number):
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(number)
+    return _act(
+        request,
+        number,
+        tickets.change_priority,
+        _("%(number)s is now of priority “%(priority)s”; its deadlines are counted again."),
+        words={"priority": dict(Ticket.Priority.choices)[form.cleaned_data["priority"]]},
+        priority=form.cleaned_data["priority"],
+        reason=form.cleaned_data["reason"],
     )
 
 

@@ -193,6 +193,11 @@ def agents():
     )
 
 
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Ticket.Priority.choices)
+    reason = forms.CharField(label=_("Why"), max_length=500)
+
+
 class ReassignForm(forms.Form):
     agent = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
 

@@ -119,7 +119,7 @@ def _timeline(ticket: Ticket) -> list[dict]:
             "label": TIMELINE_LABELS.get(entry.transition, entry.transition),
         }
         for entry in ticket.timeline.all()
-        if entry.transition != "escalate"  # an internal matter
+        if entry.transition not in ("escalate", "priority")  # internal matters
     ]
 
 

@@ -622,6 +622,45 @@ def escalate(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
     return ticket
 
 
+def change_priority(*, ticket: Ticket, actor, priority: str, reason: str) -> Ticket:
+    """An agent re-prioritises an open ticket (the shopper's words showed it is more, or
+    less, urgent than opened). The deadlines are counted again from the opening with the
+    new priority's targets; a first response already given keeps its deadline, and a
+    breach already recorded stays. A timeline row says from what, to what and why.
+    Raises ``PermissionDenied``, ``TicketError`` (not open, no reason, an unknown or
+    unchanged priority); nothing changes then."""
+    _require_work(actor)
+    if priority not in Ticket.Priority.values:
+        raise TicketError(_("Choose a priority."))
+    if not reason.strip():
+        raise TicketError(_("Say why the priority changes."))
+    with transaction.atomic():
+        _locked(ticket)
+        if ticket.status not in OPEN:
+            raise TicketError(_("Only open requests change priority."))
+        if ticket.priority == priority:
+            raise TicketError(_("The request has this priority already."))
+        before = ticket.get_priority_display()
+        first_due, resolution_due = deadlines_for(
+            type_=ticket.type, priority=priority, opened_at=ticket.created_at
+        )
+        ticket.priority = priority
+        ticket.resolution_due = resolution_due
+        fields = ["priority", "resolution_due"]
+        if ticket.first_response_at is None:
+            ticket.first_response_due = first_due
+            fields.append("first_response_due")
+        ticket.save(update_fields=fields)
+        _record(
+            ticket,
+            "priority",
+            actor=actor,
+            reason=_("%(before)s → %(after)s: %(reason)s")
+            % {"before": before, "after": ticket.get_priority_display(), "reason": reason.strip()},
+        )
+    return ticket
+
+
 def resolve(*, ticket: Ticket, actor, note: str = "") -> Ticket:
     """Resolve the ticket: ``resolved_at`` now, the resolver is the assignee if there was
     none; a resolution without an earlier reply is the first response; a late one is

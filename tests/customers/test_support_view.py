@@ -56,6 +56,7 @@ def _urls(ticket):
         (reverse("support:note", args=[number]), {"note-body": "备注"}),
         (reverse("support:assign", args=[number]), {}),
         (reverse("support:escalate", args=[number]), {"reason": "x"}),
+        (reverse("support:priority", args=[number]), {"priority": "high", "reason": "急"}),
         (reverse("support:resolve", args=[number]), {}),
         (reverse("support:reopen", args=[number]), {}),
         (reverse("support:close", args=[number]), {}),
@@ -331,6 +332,26 @@ def test_agents_assign_reply_wait_and_resolve_from_the_page(client):
         reverse("support:reply", args=[ticket.number]), {"body": ""}, follow=True
     )
     assert list(response.context["messages"])
+
+
+def test_an_agent_raises_the_priority_from_the_page_and_the_shopper_does_not_see_it(client):
+    ticket = open_ticket()
+    client.force_login(agent())
+    url = reverse("support:priority", args=[ticket.number])
+    refused = client.post(url, {"priority": "urgent", "reason": ""}, follow=True)
+    assert list(refused.context["messages"])
+    ticket.refresh_from_db()
+    assert ticket.priority == "normal"
+
+    client.post(url, {"priority": "urgent", "reason": "顾客情绪激动"})
+
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+    page = client.get(reverse("support:ticket", args=[ticket.number])).content.decode()
+    assert "priority changed" in page and "Normal → Urgent: 顾客情绪激动" in page
+    client.force_login(ticket.shopper)
+    own = client.get(reverse("customers:ticket_detail", args=[ticket.number])).content.decode()
+    assert "顾客情绪激动" not in own and "priority changed" not in own
 
 
 def test_supervisors_reassign_and_agents_cannot(client):

@@ -402,6 +402,54 @@ def test_the_shopper_rates_once_only_when_resolved():
     tickets.rate(ticket=other, actor=other.shopper, rating=2)
 
 
+# --- Priority ----------------------------------------------------------------------------------
+
+
+def test_a_new_priority_counts_the_deadlines_again_from_the_opening():
+    worker_ = agent()
+    ticket = open_ticket(priority=Ticket.Priority.NORMAL)
+    opened = ticket.created_at
+
+    tickets.change_priority(
+        ticket=ticket, actor=worker_, priority=Ticket.Priority.URGENT, reason="顾客要投诉到 12315"
+    )
+
+    ticket.refresh_from_db()
+    urgent = tickets.deadlines_for(type_=ticket.type, priority="urgent", opened_at=opened)
+    assert ticket.priority == "urgent"
+    assert (ticket.first_response_due, ticket.resolution_due) == urgent
+    entry = ticket.timeline.get(transition="priority")
+    assert (entry.actor, entry.from_state, entry.to_state) == (worker_, "new", "new")
+    assert entry.reason == "Normal → Urgent: 顾客要投诉到 12315"
+
+    # Answered already: the first response keeps its deadline, the resolution follows.
+    tickets.reply(ticket=ticket, actor=worker_, body="马上处理")
+    ticket.refresh_from_db()
+    answered_due = ticket.first_response_due
+    tickets.change_priority(ticket=ticket, actor=worker_, priority="low", reason="已安抚")
+    ticket.refresh_from_db()
+    low = tickets.deadlines_for(type_=ticket.type, priority="low", opened_at=opened)
+    assert (ticket.first_response_due, ticket.resolution_due) == (answered_due, low[1])
+
+
+def test_a_priority_change_is_refused_with_nothing_changed():
+    worker_ = agent()
+    ticket = open_ticket(priority=Ticket.Priority.NORMAL)
+    before = (ticket.priority, ticket.first_response_due, ticket.resolution_due)
+    for priority, reason in (("high", " "), ("normal", "同样"), ("whenever", "x")):
+        with pytest.raises(TicketError):
+            tickets.change_priority(ticket=ticket, actor=worker_, priority=priority, reason=reason)
+    for outsider in (ticket.shopper, staff("operator")):
+        with pytest.raises(PermissionDenied):
+            tickets.change_priority(ticket=ticket, actor=outsider, priority="high", reason="x")
+    tickets.resolve(ticket=ticket, actor=worker_)
+    with pytest.raises(TicketError):
+        tickets.change_priority(ticket=ticket, actor=worker_, priority="high", reason="x")
+    ticket.refresh_from_db()
+    assert (ticket.priority, ticket.first_response_due, ticket.resolution_due) == before
+    assert not ticket.timeline.filter(transition="priority").exists()
+
+
 # --- The deadlines job ----------------------------------------------------------------------------
 
 
