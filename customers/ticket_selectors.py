@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import AfterSalesCase, Order
 
 from .models import Ticket, TicketAttachment, TicketBreach, TicketMessage, TicketStatusChange
-from .services.tickets import AWAITING_FIRST_RESPONSE, OPEN, due_soon_filter
+from .services.tickets import AWAITING_FIRST_RESPONSE, CLOCK_RUNNING, OPEN, due_soon_filter
 from .validators import normalize_mobile
 
 Status = Ticket.Status
@@ -59,13 +59,14 @@ VIEWS = {
 
 def next_due() -> Case:
     """The deadline an open ticket works against now: the first response while it is
-    pending, then the resolution; none once resolved."""
+    pending, then the resolution; none while it waits for the customer (the clock is
+    stopped) or once resolved."""
     return Case(
         When(
             Q(first_response_at__isnull=True, status__in=AWAITING_FIRST_RESPONSE),
             then=F("first_response_due"),
         ),
-        When(status__in=OPEN, then=F("resolution_due")),
+        When(status__in=CLOCK_RUNNING, then=F("resolution_due")),
         default=None,
         output_field=DateTimeField(),
     )
@@ -77,7 +78,7 @@ def breached_filter(now) -> Q:
         status__in=AWAITING_FIRST_RESPONSE,
         first_response_at__isnull=True,
         first_response_due__lt=now,
-    ) | Q(status__in=OPEN, resolution_due__lt=now)
+    ) | Q(status__in=CLOCK_RUNNING, resolution_due__lt=now)
 
 
 def view_filter(view: str, *, user, now) -> Q:

@@ -113,9 +113,11 @@ class Ticket(models.Model):
         pgettext_lazy("ticket", "opened at"), default=timezone.now, db_index=True
     )
     # Deadlines, fixed when the ticket is opened (from its ServiceTarget), and when they
-    # were met.
+    # were met. The resolution clock stops while the ticket waits for the customer: on
+    # leaving "waiting" the deadline moves by the working time spent there.
     first_response_due = models.DateTimeField(_("first response due"))
     resolution_due = models.DateTimeField(_("resolution due"))
+    waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(
         pgettext_lazy("ticket", "resolved at"), null=True, blank=True

@@ -21,7 +21,9 @@ Guarantees:
 
 - **Deadlines are fixed at opening** (``deadlines_for``): the ``ServiceTarget`` of the
   ticket's type and priority (or ``DEFAULT_TARGETS``), counted in working minutes of the
-  support calendar (``customers.business_hours``).
+  support calendar (``customers.business_hours``). They move only when an agent changes
+  the priority (``change_priority``) and, for the resolution, by the working time the
+  ticket spent waiting for the customer (the clock stops there; ``_step``).
 - **First response once.** ``first_response_at`` is set by the first agent reply (or a
   phone ticket's opening, or a resolution without a reply), never moved afterwards.
 - **Breaches are recorded once** per ticket and deadline (a unique constraint): when a
@@ -81,6 +83,9 @@ CHANGE_TARGETS = "customers.change_servicetarget"
 OPEN = (Status.NEW, Status.ASSIGNED, Status.WAITING)
 # A first response is pending while nobody answered; "waiting" tickets were answered.
 AWAITING_FIRST_RESPONSE = (Status.NEW, Status.ASSIGNED)
+# The resolution clock runs while the ticket is with the shop, not while it waits for
+# the customer (``_step`` moves the deadline on by the time spent waiting).
+CLOCK_RUNNING = (Status.NEW, Status.ASSIGNED)
 MAX_ATTACHMENTS = 5
 MAX_BODY = 5000
 
@@ -301,6 +306,24 @@ def _record(ticket: Ticket, name: str, *, actor, reason: str = "", from_state=No
 
 
 def _step(ticket: Ticket, name: str, *, actor, reason: str = "", update_fields=()) -> Ticket:
+    """Transition ``ticket`` (locked by the caller), stopping the resolution clock on
+    entering "waiting" and starting it again on leaving: the resolution deadline moves
+    on by the working minutes spent waiting."""
+    target = TICKET_MACHINE.check(ticket, name).target
+    fields = list(update_fields)
+    if target == Status.WAITING and ticket.status != Status.WAITING:
+        ticket.waiting_since = timezone.now()
+        fields.append("waiting_since")
+    elif ticket.status == Status.WAITING and target != Status.WAITING and ticket.waiting_since:
+        calendar = business_hours.from_settings()
+        paused = business_hours.working_minutes_between(
+            ticket.waiting_since, timezone.now(), calendar
+        )
+        ticket.resolution_due = business_hours.add_working_minutes(
+            ticket.resolution_due, paused, calendar
+        )
+        ticket.waiting_since = None
+        fields += ["resolution_due", "waiting_since"]
     return transition(
         ticket,
         TICKET_MACHINE,
@@ -308,7 +331,7 @@ def _step(ticket: Ticket, name: str, *, actor, reason: str = "", update_fields=(
         history=TicketStatusChange,
         actor=actor,
         reason=reason,
-        update_fields=update_fields,
+        update_fields=fields,
     )
 
 
@@ -452,6 +475,10 @@ def _locked(ticket: Ticket) -> Ticket:
         "escalated_at",
         "reopened",
         "rating",
+        "priority",
+        "first_response_due",
+        "resolution_due",
+        "waiting_since",
     ):
         setattr(ticket, field, getattr(locked, field))
     return ticket
@@ -788,7 +815,7 @@ def due_soon_filter(now) -> Q:
         status__in=AWAITING_FIRST_RESPONSE,
         first_response_at__isnull=True,
         first_response_due__lte=horizon,
-    ) | Q(status__in=OPEN, resolution_due__lte=horizon)
+    ) | Q(status__in=CLOCK_RUNNING, resolution_due__lte=horizon)
 
 
 def _not_escalated_for_deadline() -> Q:
@@ -854,7 +881,7 @@ def record_breaches(*, now=None) -> int:
         first_response_at__isnull=True,
         first_response_due__lt=now,
     ).exclude(Exists(exists.filter(kind=TicketBreach.Kind.FIRST_RESPONSE)))
-    resolution = Ticket.objects.filter(status__in=OPEN, resolution_due__lt=now).exclude(
+    resolution = Ticket.objects.filter(status__in=CLOCK_RUNNING, resolution_due__lt=now).exclude(
         Exists(exists.filter(kind=TicketBreach.Kind.RESOLUTION))
     )
     rows = [

@@ -199,6 +199,16 @@ def test_the_queue_shows_the_time_left_to_each_deadline(client):
     assert soon.number in page and late.number in page
 
 
+def test_a_ticket_waiting_for_the_customer_shows_its_clock_stopped(client):
+    me = agent()
+    waiting = backdate(open_ticket(), minutes=60 * 60)  # both deadlines long passed
+    tickets.reply(ticket=waiting, actor=me, body="请提供照片", wait_for_customer=True)
+    client.force_login(me)
+    page = client.get(reverse("support:queue") + "?view=waiting").content.decode()
+    assert waiting.number in page and "paused while waiting for the customer" in page
+    assert waiting.number not in client.get(reverse("support:queue") + "?view=breached").text
+
+
 def test_filters_and_search_by_ticket_phone_and_order_number(client):
     tea = listed_sku(stock=10)
     order = place(items=[(tea, 1)])

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from customers import tasks
+from customers import business_hours, tasks
 from customers.models import (
     FollowUp,
     Notification,
@@ -196,6 +196,73 @@ def test_waiting_for_the_customer_and_their_answer():
         ("wait_for_customer", "assigned", "waiting"),
         ("customer_replied", "waiting", "assigned"),
     ]
+
+
+def _waited(ticket, *, minutes):
+    """Pretend the ticket has been waiting for the customer for ``minutes``."""
+    since = timezone.now() - datetime.timedelta(minutes=minutes)
+    Ticket.objects.filter(pk=ticket.pk).update(waiting_since=since)
+
+
+def test_the_resolution_clock_stops_while_waiting_for_the_customer():
+    shopper, worker_ = UserFactory(), agent()
+    ticket = open_ticket(shopper)
+    tickets.reply(ticket=ticket, actor=worker_, body="请提供照片", wait_for_customer=True)
+    ticket.refresh_from_db()
+    due = ticket.resolution_due
+    assert ticket.waiting_since is not None
+    _waited(ticket, minutes=300)
+
+    tickets.reply(ticket=ticket, actor=shopper, body="照片见附件")
+
+    ticket.refresh_from_db()
+    moved = ticket.resolution_due - due
+    assert datetime.timedelta(minutes=300) <= moved < datetime.timedelta(minutes=301)
+    assert ticket.waiting_since is None
+    # Waiting again, then resolved from there: the second pause counts too.
+    tickets.reply(ticket=ticket, actor=worker_, body="还需要订单截图", wait_for_customer=True)
+    _waited(ticket, minutes=60)
+    tickets.resolve(ticket=ticket, actor=worker_)
+    ticket.refresh_from_db()
+    moved = ticket.resolution_due - due
+    assert datetime.timedelta(minutes=360) <= moved < datetime.timedelta(minutes=362)
+
+
+def test_only_working_minutes_of_a_wait_move_the_deadline(settings):
+    settings.MALL_SUPPORT_BUSINESS_HOURS = "09:00-18:00"
+    settings.MALL_SUPPORT_WORKDAYS = "1,2,3,4,5"
+    shopper, worker_ = UserFactory(), agent()
+    ticket = open_ticket(shopper)
+    tickets.reply(ticket=ticket, actor=worker_, body="请提供照片", wait_for_customer=True)
+    ticket.refresh_from_db()
+    due = ticket.resolution_due
+    since = timezone.now() - datetime.timedelta(days=3)
+    Ticket.objects.filter(pk=ticket.pk).update(waiting_since=since)
+    calendar = business_hours.from_settings()
+    worked = business_hours.working_minutes_between(since, timezone.now(), calendar)
+    assert worked < 3 * 24 * 60
+
+    tickets.reply(ticket=ticket, actor=shopper, body="照片见附件")
+
+    ticket.refresh_from_db()
+    assert ticket.resolution_due == business_hours.add_working_minutes(due, worked, calendar)
+
+
+def test_a_ticket_waiting_for_the_customer_is_neither_escalated_nor_breached():
+    shopper, worker_ = UserFactory(), agent()
+    ticket = open_ticket(shopper)
+    tickets.reply(ticket=ticket, actor=worker_, body="请提供照片", wait_for_customer=True)
+    due_in(ticket, resolution=-30)  # it would be late, were the clock running
+    _waited(ticket, minutes=120)
+
+    assert tickets.escalate_due_tickets() == {"escalated": 0, "breaches": 0, "follow_ups": 0}
+
+    tickets.reply(ticket=ticket, actor=shopper, body="照片见附件")
+    ticket.refresh_from_db()
+    # Two hours of waiting moved the deadline from 30 min ago to 90 min ahead.
+    left = ticket.resolution_due - timezone.now()
+    assert datetime.timedelta(minutes=88) < left <= datetime.timedelta(minutes=90)
+    assert not TicketBreach.objects.exists()
 
 
 def test_a_late_first_response_is_a_breach_recorded_once():
