@@ -182,6 +182,13 @@ def _resolve(case, name, *, actor, resolution, act):
     return case
 
 
+def _tell_shopper(case, title: str, body: str, **words) -> None:
+    """Keep the promise of the loss or delay notice: the shopper hears how it is solved."""
+    order = Order.objects.select_related("user").get(pk=case.shipment.order_id)
+    words = {"order": order.number, "shipment": case.shipment.number, **words}
+    fulfilment.notify_shopper(order=order, title=title, body=body % words)
+
+
 def reship_case(*, case, actor, resolution: str, cost=None, claim_amount=None):
     """Send the case's parcel again (``fulfilment.reship``: new reservations, new
     shipments to pick, marked as replacing it). ``cost`` defaults to the goods at the
@@ -201,6 +208,15 @@ def reship_case(*, case, actor, resolution: str, cost=None, claim_amount=None):
         )
         if claim_amount:
             case.recovered = _claim(case, claim_amount, resolution)
+        _tell_shopper(
+            case,
+            _("We are sending your parcel again"),
+            _(
+                "Order %(order)s: parcel %(shipment)s is sent again as parcel %(new)s. You "
+                "will hear when it leaves the warehouse."
+            ),
+            new=shipments[0].number,
+        )
         return ["reshipment", "cost", "recovered"]
 
     return _resolve(case, "reship", actor=actor, resolution=resolution, act=act)
@@ -230,6 +246,15 @@ def refund_case(*, case, actor, resolution: str, amount=None, claim_amount=None)
             actor=actor,
         )
         case.cost = case.refund.amount
+        _tell_shopper(
+            case,
+            _("We are refunding you for a parcel"),
+            _(
+                "Order %(order)s: for parcel %(shipment)s we refund %(amount)s to where "
+                "the payment came from."
+            ),
+            amount=f"¥{case.refund.amount}",
+        )
         if claim_amount:
             case.recovered = _claim(case, claim_amount, resolution)
         return ["refund", "cost", "recovered"]

@@ -35,6 +35,7 @@ TIMELINE_LABELS = {
     "deliver": gettext_lazy("Delivered"),
     "complete": gettext_lazy("Completed"),
     "cancel": gettext_lazy("Cancelled"),
+    "close": gettext_lazy("Closed"),
     "expire": gettext_lazy("Cancelled: not paid in time"),
 }
 

@@ -500,6 +500,7 @@ def test_an_order_whose_every_parcel_was_lost_closes_once_the_last_case_is_resol
     client.force_login(order.user)
     page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert 'class="badge status-closed"' in page
+    assert "<strong>Closed</strong> — nothing arrived" in page
     assert "every parcel was lost and its case is resolved" in page
 
 

@@ -331,6 +331,10 @@ def test_reshipping_sends_new_units_and_counts_goods_and_postage(lost_case, oper
     assert (resolved.resolved_by, resolved.resolution) == (operator, "补发")
     change = LogisticsCaseChange.objects.filter(subject=resolved).last()
     assert (change.transition, change.to_state, change.actor) == ("reship", "reshipped", operator)
+    told = Notification.objects.get(
+        user=shipment.order.user, title="We are sending your parcel again"
+    )
+    assert shipment.number in told.body and again.number in told.body
     for resolve in (logistics.reship_case, logistics.close_case):
         with pytest.raises(IllegalTransition):
             resolve(case=resolved, actor=operator, resolution="again")
@@ -352,6 +356,8 @@ def test_refunding_pays_once_through_the_payment(lost_case, operator):
         logistics.refund_case(case=lost_case, actor=operator, resolution="again")
     assert Refund.objects.count() == 1
     order = lost_case.shipment.order
+    told = Notification.objects.get(user=order.user, title="We are refunding you for a parcel")
+    assert "¥90.00" in told.body and lost_case.shipment.number in told.body
     order.refresh_from_db()
     # Nothing arrived and nothing else is on its way: the order is closed, with the reason.
     assert order.status == Order.Status.CLOSED
