@@ -12,6 +12,8 @@ class TransitionHistoryInline(admin.TabularInline):
     """
 
     status_choices: dict = {}
+    # What the "decision" column says for a transition name; the name itself otherwise.
+    action_labels: dict = {}
     fields = ("at", "action", "from_label", "to_label", "actor", "reason")
     readonly_fields = fields
     extra = 0
@@ -41,7 +43,7 @@ class TransitionHistoryInline(admin.TabularInline):
 
     @admin.display(description=_("decision"))
     def action(self, obj):
-        return obj.transition.replace("_", " ")
+        return self.action_labels.get(obj.transition, obj.transition.replace("_", " "))
 
     @admin.display(description=_("from"))
     def from_label(self, obj):

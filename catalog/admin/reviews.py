@@ -20,11 +20,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.models import ProductReview
+from catalog.models import ProductReview, ProductReviewChange
 from catalog.services import reviews
 from customers.validators import mask_mobile
 
 from .actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from .history import TransitionHistoryInline
 
 MODERATE = "catalog.moderate_productreview"
 
@@ -100,6 +101,21 @@ class ReplyForm(forms.Form):
     )
 
 
+class ReviewHistoryInline(TransitionHistoryInline):
+    """Every moderation of the review: hidden (why), shown again, replied (the text)."""
+
+    model = ProductReviewChange
+    status_choices = dict(ProductReview.Status.choices)
+    action_labels = {
+        "hide": _("hidden"),
+        "show": _("shown again"),
+        "reply": _("replied"),
+        "remove_reply": _("reply removed"),
+    }
+    verbose_name = _("moderation")
+    verbose_name_plural = _("moderation history")
+
+
 @admin.register(ProductReview)
 class ProductReviewAdmin(ServiceActionsMixin, admin.ModelAdmin):
     list_display = (
@@ -130,6 +146,7 @@ class ProductReviewAdmin(ServiceActionsMixin, admin.ModelAdmin):
     service_actions = REVIEW_ACTIONS
     actions = [make_admin_action(spec) for spec in REVIEW_ACTIONS]
     change_form_template = "admin/catalog/productreview/change_form.html"
+    inlines = [ReviewHistoryInline]
     fieldsets = (
         (None, {"fields": ("product", "sku", "shopper", "order_line_id", "created_at")}),
         (pgettext_lazy("product review", "Review"), {"fields": ("stars", "text", "photo_gallery")}),

@@ -21,13 +21,14 @@ from .listing import (
 )
 from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
 from .purchasing import PurchaseReceipt, PurchaseReceiptLine
-from .reviews import ProductReview, ReviewPhoto
+from .reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
     "PRICE_CHANGE_MACHINE",
     "PRODUCT_INFO_FIELDS",
     "PRODUCT_MACHINE",
+    "REVIEW_MACHINE",
     "SKU",
     "STOCKTAKE_MACHINE",
     "SUPPLIER_MACHINE",
@@ -39,6 +40,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "ProductReview",
+    "ProductReviewChange",
     "ProductStatusChange",
     "ProhibitedWord",
     "PurchaseReceipt",

@@ -1,5 +1,6 @@
 """Product reviews: a shopper who received an item reviews it once per order line
-(rating, text, photos); operators hide a review with a reason, or reply in public.
+(rating, text, photos); operators hide a review with a reason, or reply in public. Every
+moderation (hide, show again, reply, reply removed) is a row of the review's history.
 
 The order line is kept as its id (``order_line_id``): the catalog does not depend on the
 orders app; the orders app checks that the shopper received the item before it asks the
@@ -10,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mall.statemachine import Machine, Transition, TransitionRecord
 
 
 class ProductReview(models.Model):
@@ -74,6 +77,23 @@ class ProductReview(models.Model):
 
     def __str__(self):
         return f"{self.product_id} · {self.rating}★"
+
+
+REVIEW_MACHINE = Machine(
+    Transition("hide", sources={"visible"}, target="hidden", label=_("hide")),
+    Transition("show", sources={"hidden"}, target="visible", label=_("show again")),
+)
+
+
+class ProductReviewChange(TransitionRecord):
+    """One moderation of a review: a transition of ``REVIEW_MACHINE``, or a reply
+    ("reply", "remove_reply"; the state does not change) with its text as the reason."""
+
+    subject = models.ForeignKey(ProductReview, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("review moderation")
+        verbose_name_plural = _("review moderations")
 
 
 def review_photo_path(instance, filename):

@@ -1,6 +1,7 @@
 """Product reviews: a shopper's rating, words and photos of an item they received, once
 per order line; operators hide a review (with a reason) or show it again, and reply in
-public.
+public. Each of these is a row of the review's history (``ProductReviewChange``: who,
+when, what, why or the reply's text).
 
 The catalog does not know orders: whoever calls ``submit_review`` (the orders app) has
 checked that the order line is the shopper's and was delivered. The unique
@@ -12,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.statemachine import transition
+
 from ..exceptions import CatalogError, InvalidUpload
-from ..models import SKU, ProductReview, ReviewPhoto
+from ..models import REVIEW_MACHINE, SKU, ProductReview, ProductReviewChange, ReviewPhoto
 from . import media
 
 MAX_PHOTOS = 6
@@ -127,12 +130,18 @@ def hide_review(*, review: ProductReview, actor, reason: str) -> ProductReview:
     locked = _locked(review)
     if locked.status == ProductReview.Status.HIDDEN:
         raise ModerationRefused(_("This review is hidden already."))
-    locked.status = ProductReview.Status.HIDDEN
     locked.hidden_reason = reason[:MAX_REASON]
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
-    locked.save(update_fields=["status", "hidden_reason", "moderated_by", "moderated_at"])
-    return locked
+    return transition(
+        locked,
+        REVIEW_MACHINE,
+        "hide",
+        history=ProductReviewChange,
+        actor=actor,
+        reason=locked.hidden_reason,
+        update_fields=["hidden_reason", "moderated_by", "moderated_at"],
+    )
 
 
 @transaction.atomic
@@ -142,25 +151,41 @@ def show_review(*, review: ProductReview, actor) -> ProductReview:
     locked = _locked(review)
     if locked.status == ProductReview.Status.VISIBLE:
         raise ModerationRefused(_("This review is visible already."))
-    locked.status = ProductReview.Status.VISIBLE
     locked.hidden_reason = ""
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
-    locked.save(update_fields=["status", "hidden_reason", "moderated_by", "moderated_at"])
-    return locked
+    return transition(
+        locked,
+        REVIEW_MACHINE,
+        "show",
+        history=ProductReviewChange,
+        actor=actor,
+        update_fields=["hidden_reason", "moderated_by", "moderated_at"],
+    )
 
 
 @transaction.atomic
 def reply_to_review(*, review: ProductReview, actor, text: str) -> ProductReview:
     """The shop's public answer under a review (replacing an earlier one), signed by the
-    shop, not the operator. An empty text removes the reply. Raises
-    ``ModerationRefused`` for a reply longer than ``MAX_REPLY`` characters."""
+    shop, not the operator. An empty text removes the reply. The history keeps every
+    version (who wrote it, when). Raises ``ModerationRefused`` for a reply longer than
+    ``MAX_REPLY`` characters."""
     text = (text or "").strip()
     if len(text) > MAX_REPLY:
         raise ModerationRefused(
             _("Keep the reply to %(count)s characters at most.") % {"count": MAX_REPLY}
         )
     locked = _locked(review)
+    if text == locked.reply:
+        return locked  # nothing changes, nothing to record
+    ProductReviewChange.objects.create(
+        subject=locked,
+        transition="reply" if text else "remove_reply",
+        from_state=locked.status,
+        to_state=locked.status,
+        actor=actor,
+        reason=text,
+    )
     locked.reply = text
     locked.replied_by = actor if text else None
     locked.replied_at = timezone.now() if text else None

@@ -267,6 +267,15 @@ def test_hiding_needs_a_reason_and_the_database_insists(tea):
     assert (shown.status, shown.hidden_reason) == ("visible", "")
     with pytest.raises(reviews.ModerationRefused):
         reviews.show_review(review=made, actor=moderator)
+    # Every moderation is kept, not only the last one; refusals wrote nothing.
+    assert list(
+        made.history.order_by("pk").values_list(
+            "transition", "from_state", "to_state", "actor", "reason"
+        )
+    ) == [
+        ("hide", "visible", "hidden", moderator.pk, "含有联系方式"),
+        ("show", "hidden", "visible", moderator.pk, ""),
+    ]
 
 
 def test_hidden_reviews_leave_the_pages_and_the_summary(client, tea):
@@ -292,9 +301,18 @@ def test_the_shops_reply_is_shown_under_the_review(client, tea):
     assert "抱歉，已为您联系补发。" in client.get(f"/product/{tea.product_id}/").text
     with pytest.raises(reviews.ModerationRefused):
         reviews.reply_to_review(review=made, actor=operator, text="长" * 1001)
+    other = UserFactory(roles=["operator"])
+    reviews.reply_to_review(review=made, actor=other, text="已补发，单号 SF123。")
+    reviews.reply_to_review(review=made, actor=other, text="已补发，单号 SF123。")  # unchanged
     reviews.reply_to_review(review=made, actor=operator, text="")
     made.refresh_from_db()
     assert (made.reply, made.replied_by) == ("", None)
+    # The history keeps every version of the reply and who wrote it.
+    assert list(made.history.order_by("pk").values_list("transition", "actor", "reason")) == [
+        ("reply", operator.pk, "抱歉，已为您联系补发。"),
+        ("reply", other.pk, "已补发，单号 SF123。"),
+        ("remove_reply", operator.pk, ""),
+    ]
 
 
 # --- What shoppers see ------------------------------------------------------------------------
@@ -476,6 +494,9 @@ def test_an_operator_hides_a_review_with_a_reason_and_shows_it_again(client, tea
     change = client.get(f"{REVIEWS_ADMIN}{made.pk}/change/").text
     assert made.photos.get().thumb.url in change
     assert 'id="reply-link"' in change
+    # The moderation history, newest first, on the review's page.
+    history = change.split("Moderation history")[1]
+    assert history.index("shown again") < history.index("含有联系方式")
 
 
 def test_an_operator_replies_on_the_reply_page(client, tea):
