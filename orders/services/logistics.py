@@ -295,6 +295,25 @@ def close_case(*, case, actor, resolution: str, cost=None):
 # --- What tracking says ----------------------------------------------------------------------
 
 
+def _close_delay_cases(shipment: Shipment, resolution: str) -> None:
+    """The parcel's silence is over (it arrived, or it was reported lost): its open
+    "delayed" case closes by itself, so that it holds neither the order nor its
+    completion once the parcel's real outcome is dealt with."""
+    for case in LogisticsCase.objects.filter(
+        shipment=shipment, kind=LogisticsCase.Kind.DELAYED, status=LogisticsCase.Status.OPEN
+    ):
+        case.resolution = resolution
+        case.resolved_at = timezone.now()
+        transition(
+            case,
+            LOGISTICS_CASE_MACHINE,
+            "close",
+            history=LogisticsCaseChange,
+            reason=resolution,
+            update_fields=["resolution", "resolved_at"],
+        )
+
+
 def record_delivery(*, shipment: Shipment, delivered_at, actor=None, damaged: str = ""):
     """The carrier delivered ``shipment`` at ``delivered_at``: the shipment is delivered,
     its open "delayed" case closes (it arrived after all), a "damaged" case opens when
@@ -314,19 +333,7 @@ def record_delivery(*, shipment: Shipment, delivered_at, actor=None, damaged: st
             reason=_("delivered, by the carrier's tracking"),
             update_fields=["delivered_at"],
         )
-        for case in LogisticsCase.objects.filter(
-            shipment=shipment, kind=LogisticsCase.Kind.DELAYED, status=LogisticsCase.Status.OPEN
-        ):
-            case.resolution = _("The parcel arrived after all.")
-            case.resolved_at = timezone.now()
-            transition(
-                case,
-                LOGISTICS_CASE_MACHINE,
-                "close",
-                history=LogisticsCaseChange,
-                reason=case.resolution,
-                update_fields=["resolution", "resolved_at"],
-            )
+        _close_delay_cases(shipment, _("The parcel arrived after all."))
         if damaged:
             open_case(shipment=shipment, kind=LogisticsCase.Kind.DAMAGED, detail=damaged)
         fulfilment.follow_shipments(order=order, actor=actor)
@@ -357,6 +364,7 @@ def record_loss(*, shipment: Shipment, detail: str = "", actor=None):
             actor=actor,
             reason=detail or _("reported lost by the carrier"),
         )
+        _close_delay_cases(shipment, _("The parcel was reported lost: the loss case follows it."))
         case, _created = open_case(shipment=shipment, kind=LogisticsCase.Kind.LOST, detail=detail)
         fulfilment.follow_shipments(order=order, actor=actor)
         fulfilment.notify_shopper(
@@ -467,7 +475,7 @@ def poll_shipments(*, now=None, batch_size: int | None = None, max_batches: int 
     batch_size = batch_size or settings.MALL_LOGISTICS_POLL_BATCH
     max_batches = max_batches or settings.MALL_LOGISTICS_POLL_MAX_BATCHES
     report = PollReport()
-    names = sorted(set(_due(now).values_list("carrier", flat=True)))
+    names = list(_due(now).order_by("carrier").values_list("carrier", flat=True).distinct())
     for name in names:
         try:
             adapter = carriers.get_carrier(name)
@@ -529,7 +537,8 @@ def _poll_batch(adapter, batch: list[Shipment], now, report: PollReport) -> None
         stories[shipment.pk] = events
     # A concurrent poll of the same parcel (its lease ran out) may have stored some.
     TrackingEvent.objects.bulk_create(fresh, ignore_conflicts=True)
-    report.events += len(fresh)
+    if fresh:  # what was really stored, not what a concurrent poll stored first
+        report.events += TrackingEvent.objects.filter(shipment__in=batch).count() - len(known)
     Shipment.objects.bulk_update(batch, ["last_event_at", "idle_polls", "next_poll_at"])
     for shipment in batch:
         try:

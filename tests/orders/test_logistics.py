@@ -287,6 +287,20 @@ def test_a_lost_parcel_is_recorded_once_with_one_case(goods, settings):
     assert LogisticsCase.objects.filter(kind="lost").count() == 1
 
 
+def test_a_loss_after_a_long_silence_closes_the_delay_case_so_the_order_can_close(goods, operator):
+    tea, _cup = goods
+    order, [shipment] = _shipped(goods, at=timezone.now() - 3 * DAY, items=[(tea, 1)])
+    delayed, _created = logistics.open_case(shipment=shipment, kind=LogisticsCase.Kind.DELAYED)
+
+    lost = logistics.record_loss(shipment=shipment, detail="丢件")
+
+    delayed.refresh_from_db()
+    assert delayed.status == LogisticsCase.Status.CLOSED and "reported lost" in delayed.resolution
+    logistics.refund_case(case=lost, actor=operator, resolution="丢件退款")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CLOSED
+
+
 def test_a_damaged_parcel_is_delivered_and_opens_a_damage_case(goods, settings):
     mishaps(settings, damage=1)
     order, [shipment] = _shipped(goods, at=timezone.now() - 8 * DAY)
