@@ -3,7 +3,7 @@ guest signs in. A cart keeps only SKUs and quantities; what a line costs and whe
 can be ordered is read fresh every time (``orders.selectors.cart_view``).
 """
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -31,11 +31,8 @@ def open_cart(*, user=None, session_key: str | None = None) -> Cart:
     """The shopper's cart, created on first use. A guest cart is tied to the session
     key it was made in (for cleaning up abandoned carts); the caller keeps its id."""
     if user is not None and user.is_authenticated:
-        try:
-            with transaction.atomic():
-                cart, _created = Cart.objects.get_or_create(user=user)
-        except IntegrityError:  # two first adds at once: the other one made it
-            cart = Cart.objects.get(user=user)
+        # get_or_create falls back to a get when a concurrent first add created it.
+        cart, _created = Cart.objects.get_or_create(user=user)
         return cart
     if not session_key:
         raise CartError(_("Your session has expired: reload the page and try again."))
@@ -70,7 +67,10 @@ def add_to_cart(*, cart: Cart, sku_id: int, quantity: int = 1) -> CartLine:
     of range, or the line would ask for more than is available; nothing changes then.
     """
     quantity = _check_quantity(quantity)
-    line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
+    # The cart's row is the lock: two adds at once (a double click) queue here, and the
+    # second finds the line the first created instead of breaking its uniqueness.
+    Cart.objects.select_for_update().values_list("pk", flat=True).get(pk=cart.pk)
+    line = CartLine.objects.filter(cart=cart, sku_id=sku_id).first()
     wanted = quantity + (line.quantity if line else 0)
     if wanted > MAX_QUANTITY:
         raise CartError(_("At most %(max)s of one item per order.") % {"max": MAX_QUANTITY})

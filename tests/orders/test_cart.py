@@ -1,9 +1,11 @@
 """The cart: guests and shoppers add, change and remove lines; every view re-checks the
 lines against the goods as they are now; a guest's cart joins theirs when they sign in."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from catalog.services import pricing
@@ -141,3 +143,30 @@ def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_asse
     with django_assert_max_num_queries(6):
         page = client.get(reverse("orders:cart"))
     assert page.content.decode().count('class="cart-line') == lines
+
+
+def test_two_first_adds_of_one_item_at_once_make_one_line(transactional_db):
+    # A double click on "add to cart": both requests find no line yet.
+    sku = listed_sku(price="45.00", stock=20)
+    shopper = UserFactory()
+    for _round in range(3):
+        CartLine.objects.all().delete()
+        barrier, errors = threading.Barrier(4), []
+
+        def add(barrier=barrier, errors=errors):
+            try:
+                barrier.wait(timeout=10)
+                carts.add_to_cart(cart=carts.open_cart(user=shopper), sku_id=sku.pk, quantity=1)
+            except Exception as error:  # any error is the failure
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=add) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert Cart.objects.filter(user=shopper).count() == 1
+        assert list(CartLine.objects.values_list("quantity", flat=True)) == [4]
