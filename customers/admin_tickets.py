@@ -5,6 +5,8 @@ edited by supervisors in /support/targets/; the admin page is for superusers."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from catalog.admin.history import TransitionHistoryInline
+
 from .models import ServiceTarget, Ticket, TicketMessage, TicketStatusChange
 from .validators import mask_mobile
 
@@ -26,12 +28,13 @@ class TicketMessageInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
 
-class TicketTimelineInline(_ReadOnly, admin.TabularInline):
+
+class TicketTimelineInline(TransitionHistoryInline):
     model = TicketStatusChange
-    fields = ("at", "transition", "from_state", "to_state", "actor", "reason")
-    readonly_fields = fields
-    extra = 0
+    status_choices = dict(Ticket.Status.choices)
 
 
 @admin.register(Ticket)

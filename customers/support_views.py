@@ -21,8 +21,8 @@ from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -154,16 +154,13 @@ def _timeline(ticket: Ticket) -> list[dict]:
     ]
 
 
-def _answer_text(article: FaqArticle) -> str:
-    if get_language().startswith("en") and article.body_en:
-        return article.body_en
-    return article.body
-
-
-def _article_title(article: FaqArticle) -> str:
-    if get_language().startswith("en") and article.title_en:
-        return article.title_en
-    return article.title
+def _canned(article: FaqArticle) -> dict:
+    """An FAQ article as a canned answer, in the page's language."""
+    return {
+        "id": article.pk,
+        "title": knowledge.localized_title(article),
+        "answer": knowledge.localized_body(article),
+    }
 
 
 @agents_only
@@ -177,15 +174,12 @@ def ticket(request, number):
     answer_query = request.GET.get("answers", "").strip()[:100]
     answers = []
     if answer_query:
-        answers = [
-            {"id": a.pk, "title": _article_title(a), "answer": _answer_text(a)}
-            for a in knowledge.search_articles(answer_query, limit=ANSWERS)
-        ]
+        answers = [_canned(a) for a in knowledge.search_articles(answer_query, limit=ANSWERS)]
     chosen = request.GET.get("answer", "")
     if chosen.isdigit():
         article = FaqArticle.objects.filter(pk=chosen, status=FaqArticle.Status.PUBLISHED).first()
         if article is not None:
-            reply_initial = {"body": _answer_text(article), "from_article": article.pk}
+            reply_initial = {"body": knowledge.localized_body(article), "from_article": article.pk}
     agent_list = list(agents()) if supervisor else []
     can_draft = user.has_perm(ADD_ARTICLE)
     context = {
@@ -225,10 +219,7 @@ def answers(request):
     """Canned answers: ``{"results": [{"id", "title", "answer"}]}`` for ``q``, published
     FAQ articles only, best first."""
     query = request.GET.get("q", "")[:100]
-    results = [
-        {"id": a.pk, "title": _article_title(a), "answer": _answer_text(a)}
-        for a in knowledge.search_articles(query, limit=ANSWERS)
-    ]
+    results = [_canned(a) for a in knowledge.search_articles(query, limit=ANSWERS)]
     return JsonResponse({"results": results})
 
 

@@ -118,6 +118,8 @@ class Ticket(models.Model):
     first_response_due = models.DateTimeField(_("first response due"))
     resolution_due = models.DateTimeField(_("resolution due"))
     waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
+    # Working minutes spent waiting so far: resolution_due = opening + target + these.
+    paused_minutes = models.PositiveIntegerField(_("minutes waiting for the customer"), default=0)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(
         pgettext_lazy("ticket", "resolved at"), null=True, blank=True

@@ -168,14 +168,20 @@ def target_for(type_: str, priority: str) -> tuple[int, int]:
 
 
 def deadlines_for(
-    *, type_: str, priority: str, opened_at: datetime.datetime, calendar=None
+    *,
+    type_: str,
+    priority: str,
+    opened_at: datetime.datetime,
+    paused_minutes: int = 0,
+    calendar=None,
 ) -> tuple[datetime.datetime, datetime.datetime]:
-    """The first-response and resolution deadlines of a ticket opened at ``opened_at``."""
+    """The first-response and resolution deadlines of a ticket opened at ``opened_at``
+    that has waited ``paused_minutes`` working minutes for its customer."""
     calendar = calendar or business_hours.from_settings()
     first, resolution = target_for(type_, priority)
     return (
         business_hours.add_working_minutes(opened_at, first, calendar),
-        business_hours.add_working_minutes(opened_at, resolution, calendar),
+        business_hours.add_working_minutes(opened_at, resolution + paused_minutes, calendar),
     )
 
 
@@ -307,8 +313,8 @@ def _record(ticket: Ticket, name: str, *, actor, reason: str = "", from_state=No
 
 def _step(ticket: Ticket, name: str, *, actor, reason: str = "", update_fields=()) -> Ticket:
     """Transition ``ticket`` (locked by the caller), stopping the resolution clock on
-    entering "waiting" and starting it again on leaving: the resolution deadline moves
-    on by the working minutes spent waiting."""
+    entering "waiting" and starting it again on leaving: the working minutes spent
+    waiting add to ``paused_minutes`` and move the resolution deadline on."""
     target = TICKET_MACHINE.check(ticket, name).target
     fields = list(update_fields)
     if target == Status.WAITING and ticket.status != Status.WAITING:
@@ -319,11 +325,12 @@ def _step(ticket: Ticket, name: str, *, actor, reason: str = "", update_fields=(
         paused = business_hours.working_minutes_between(
             ticket.waiting_since, timezone.now(), calendar
         )
+        ticket.paused_minutes += paused
         ticket.resolution_due = business_hours.add_working_minutes(
             ticket.resolution_due, paused, calendar
         )
         ticket.waiting_since = None
-        fields += ["resolution_due", "waiting_since"]
+        fields += ["resolution_due", "waiting_since", "paused_minutes"]
     return transition(
         ticket,
         TICKET_MACHINE,
@@ -465,22 +472,8 @@ def _dedicated_agent(shopper):
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    for field in (
-        "status",
-        "assignee_id",
-        "first_response_at",
-        "resolved_at",
-        "closed_at",
-        "escalated_at",
-        "reopened",
-        "rating",
-        "priority",
-        "first_response_due",
-        "resolution_due",
-        "waiting_since",
-    ):
-        setattr(ticket, field, getattr(locked, field))
+    """Lock the ticket's row and read it again: whatever changed since it was loaded."""
+    ticket.refresh_from_db(from_queryset=Ticket.objects.select_for_update())
     return ticket
 
 
@@ -625,12 +618,13 @@ def _supervisors():
     return User.objects.filter(supervise, is_active=True, is_staff=True).distinct().order_by("pk")
 
 
-def _escalate(ticket: Ticket, *, actor, reason: str) -> None:
-    """Record the escalation and tell every supervisor (in the caller's transaction)."""
+def _escalate(ticket: Ticket, *, actor, reason: str, supervisors=None) -> None:
+    """Record the escalation and tell every supervisor (in the caller's transaction);
+    ``supervisors`` as read once by a job that escalates many tickets."""
     _record(ticket, "escalate", actor=actor, reason=reason)
     title = _("Request %(number)s is escalated") % {"number": ticket.number}
     body = f"{ticket.subject}\n{reason}".strip()
-    for supervisor in _supervisors():
+    for supervisor in _supervisors() if supervisors is None else supervisors:
         notify(user=supervisor, title=title, body=body, link=support_url(ticket))
 
 
@@ -652,10 +646,11 @@ def escalate(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
 def change_priority(*, ticket: Ticket, actor, priority: str, reason: str) -> Ticket:
     """An agent re-prioritises an open ticket (the shopper's words showed it is more, or
     less, urgent than opened). The deadlines are counted again from the opening with the
-    new priority's targets; a first response already given keeps its deadline, and a
-    breach already recorded stays. A timeline row says from what, to what and why.
-    Raises ``PermissionDenied``, ``TicketError`` (not open, no reason, an unknown or
-    unchanged priority); nothing changes then."""
+    new priority's targets, the time spent waiting for the customer still added; a first
+    response already given keeps its deadline, and a breach already recorded stays. A
+    timeline row says from what, to what and why. Raises ``PermissionDenied``,
+    ``TicketError`` (not open, no reason, an unknown or unchanged priority); nothing
+    changes then."""
     _require_work(actor)
     if priority not in Ticket.Priority.values:
         raise TicketError(_("Choose a priority."))
@@ -669,7 +664,10 @@ def change_priority(*, ticket: Ticket, actor, priority: str, reason: str) -> Tic
             raise TicketError(_("The request has this priority already."))
         before = ticket.get_priority_display()
         first_due, resolution_due = deadlines_for(
-            type_=ticket.type, priority=priority, opened_at=ticket.created_at
+            type_=ticket.type,
+            priority=priority,
+            opened_at=ticket.created_at,
+            paused_minutes=ticket.paused_minutes,
         )
         ticket.priority = priority
         ticket.resolution_due = resolution_due
@@ -836,6 +834,7 @@ def escalate_due_tickets(*, now=None) -> dict[str, int]:
     the counts of what it did."""
     now = now or timezone.now()
     escalated = 0
+    supervisors = None  # read once, when the first ticket needs them
     candidates = (
         Ticket.objects.filter(due_soon_filter(now))
         .filter(_not_escalated_for_deadline())
@@ -862,7 +861,9 @@ def escalate_due_tickets(*, now=None) -> dict[str, int]:
             else:
                 when = timezone.localtime(ticket.resolution_due).strftime("%Y-%m-%d %H:%M")
                 reason = _("The resolution is due at %(when)s.") % {"when": when}
-            _escalate(ticket, actor=None, reason=reason)
+            if supervisors is None:
+                supervisors = list(_supervisors())
+            _escalate(ticket, actor=None, reason=reason, supervisors=supervisors)
             escalated += 1
     return {
         "escalated": escalated,

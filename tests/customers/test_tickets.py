@@ -3,12 +3,15 @@ transition and the illegal ones, rating, follow-ups, and the deadlines job (esca
 once, breaches once, follow-up reminders, auto-close), once through a real worker."""
 
 import datetime
+import threading
 import time
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers import business_hours, tasks
@@ -499,6 +502,31 @@ def test_a_new_priority_counts_the_deadlines_again_from_the_opening():
     assert (ticket.first_response_due, ticket.resolution_due) == (answered_due, low[1])
 
 
+def test_a_new_priority_keeps_the_time_the_ticket_waited_for_the_customer():
+    shopper, worker_ = UserFactory(), agent()
+    ticket = open_ticket(shopper, priority=Ticket.Priority.NORMAL)
+    tickets.reply(ticket=ticket, actor=worker_, body="请提供照片", wait_for_customer=True)
+    _waited(ticket, minutes=120)
+    tickets.reply(ticket=ticket, actor=shopper, body="照片见附件")
+    ticket.refresh_from_db()
+    assert 120 <= ticket.paused_minutes <= 121
+
+    tickets.change_priority(ticket=ticket, actor=worker_, priority="high", reason="加急")
+
+    ticket.refresh_from_db()
+    high = tickets.deadlines_for(
+        type_=ticket.type,
+        priority="high",
+        opened_at=ticket.created_at,
+        paused_minutes=ticket.paused_minutes,
+    )
+    assert ticket.resolution_due == high[1]
+    without_wait = tickets.deadlines_for(
+        type_=ticket.type, priority="high", opened_at=ticket.created_at
+    )[1]
+    assert ticket.resolution_due - without_wait >= datetime.timedelta(minutes=120)
+
+
 def test_a_priority_change_is_refused_with_nothing_changed():
     worker_ = agent()
     ticket = open_ticket(priority=Ticket.Priority.NORMAL)
@@ -643,6 +671,50 @@ def test_a_real_worker_escalates_a_ticket_left_alone_once_and_emails_the_supervi
 
 
 # --- The admin -----------------------------------------------------------------------------------
+
+
+def test_two_deadline_jobs_at_once_escalate_a_ticket_once(transactional_db):
+    boss = supervisor()
+    ticket = due_in(open_ticket(), first=10)
+    barrier, results, errors = threading.Barrier(3), [], []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(tickets.escalate_due_tickets()["escalated"])
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and sorted(results) == [0, 0, 1]
+    assert ticket.timeline.filter(transition="escalate").count() == 1
+    assert Notification.objects.filter(user=boss, title__contains=ticket.number).count() == 1
+
+
+def test_the_ticket_admin_page_runs_the_same_queries_for_a_long_thread(client):
+    ticket = open_ticket()
+    worker_ = agent()
+    # A superuser sees both inlines: the thread and the timeline.
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/admin/customers/ticket/{ticket.pk}/change/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    short = queries()
+    for n in range(6):  # messages and timeline rows by different people
+        tickets.reply(ticket=ticket, actor=agent() if n % 2 else worker_, body=f"回复 {n}")
+        tickets.add_note(ticket=ticket, actor=agent(), body=f"备注 {n}")
+        tickets.escalate(ticket=ticket, actor=agent(), reason=f"升级 {n}")
+    assert queries() == short
 
 
 def test_back_office_reads_tickets_in_the_admin_but_changes_nothing(client):
