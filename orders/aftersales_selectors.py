@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    SOLD,
     AfterSalesCase,
     AfterSalesLine,
     AfterSalesPhoto,
@@ -24,7 +25,6 @@ from .models import (
     OrderLine,
 )
 from .services.aftersales import FAULT_REASONS, upheld_cases
-from .services.ordering import SOLD
 
 _LINES = Prefetch(
     "lines", queryset=AfterSalesLine.objects.select_related("order_line").order_by("pk")

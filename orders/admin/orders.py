@@ -63,11 +63,7 @@ class ReviewFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "waiting":
-            return queryset.filter(
-                needs_review=True,
-                reviewed_at__isnull=True,
-                status__in=[Order.Status.PENDING_PAYMENT, Order.Status.PAID],
-            )
+            return queryset.filter(review.AWAITING_REVIEW)
         if self.value() == "passed":
             return queryset.filter(needs_review=True, reviewed_at__isnull=False)
         if self.value() == "none":
@@ -225,7 +221,7 @@ class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("awaiting review"), boolean=True)
     def awaiting_review(self, order):
-        return review.awaiting_review(order) and order.status in ("pending_payment", "paid")
+        return review.awaiting_review(order)
 
     @admin.display(description=_("why it is flagged"))
     def review_reasons_list(self, order):

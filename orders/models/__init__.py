@@ -1,5 +1,6 @@
 from .aftersales import (
     AFTER_SALES_MACHINE,
+    OPEN_AFTER_SALES,
     AfterSalesCase,
     AfterSalesLine,
     AfterSalesPhoto,
@@ -15,7 +16,7 @@ from .fulfilment import (
     TrackingEvent,
 )
 from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
-from .order import ORDER_MACHINE, Order, OrderLine, OrderStatusChange
+from .order import ORDER_MACHINE, SOLD, Order, OrderLine, OrderStatusChange
 from .payment import Payment, PaymentNotification, Refund
 from .review import BlockedContact
 from .sandbox import SandboxRefund, SandboxTrade
@@ -23,8 +24,10 @@ from .sandbox import SandboxRefund, SandboxTrade
 __all__ = [
     "AFTER_SALES_MACHINE",
     "LOGISTICS_CASE_MACHINE",
+    "OPEN_AFTER_SALES",
     "ORDER_MACHINE",
     "SHIPMENT_MACHINE",
+    "SOLD",
     "AfterSalesCase",
     "AfterSalesLine",
     "AfterSalesPhoto",

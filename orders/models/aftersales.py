@@ -126,6 +126,16 @@ class AfterSalesCase(models.Model):
         return self.number
 
 
+# A case still being worked: it holds the order open (no automatic completion).
+OPEN_AFTER_SALES = frozenset(
+    {
+        AfterSalesCase.Status.REQUESTED,
+        AfterSalesCase.Status.APPROVED,
+        AfterSalesCase.Status.IN_TRANSIT,
+        AfterSalesCase.Status.RECEIVED,
+    }
+)
+
 AFTER_SALES_MACHINE = Machine(
     Transition("approve", sources={"requested"}, target="approved", label=_("approve")),
     Transition("reject", sources={"requested"}, target="rejected", label=_("reject")),

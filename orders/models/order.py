@@ -101,6 +101,17 @@ class Order(models.Model):
         return self.number
 
 
+# Orders that were sales: paid, whatever happened after (honest "was" prices, the
+# shopper's history for the risk review, units sold in the after-sales report).
+SOLD = (
+    Order.Status.PAID,
+    Order.Status.IN_FULFILMENT,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+    Order.Status.COMPLETED,
+    Order.Status.CLOSED,
+)
+
 ORDER_MACHINE = Machine(
     Transition("pay", sources={"pending_payment"}, target="paid", label=_("record the payment")),
     Transition(

@@ -65,6 +65,7 @@ from mall.statemachine import IllegalTransition, transition
 from ..exceptions import OrderError
 from ..models import (
     AFTER_SALES_MACHINE,
+    OPEN_AFTER_SALES,
     AfterSalesCase,
     AfterSalesLine,
     AfterSalesPhoto,
@@ -100,7 +101,7 @@ FAULT_REASONS = frozenset(
 )
 GOODS_COME_BACK = frozenset({Kind.RETURN, Kind.EXCHANGE, Kind.REPAIR})
 MONEY_BACK = frozenset({Kind.RETURN, Kind.REFUND})
-OPEN = frozenset({Status.REQUESTED, Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED})
+OPEN = OPEN_AFTER_SALES
 CLAIMABLE_ORDERS = frozenset({Order.Status.DELIVERED, Order.Status.COMPLETED})
 MAX_PHOTOS = 6
 TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{6,40}$")

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from .. import carriers
 from ..carriers.base import CarrierError, Place
 from ..exceptions import OrderError
 from ..models import (
+    OPEN_AFTER_SALES,
     ORDER_MACHINE,
     SHIPMENT_MACHINE,
     AfterSalesCase,
@@ -180,7 +181,7 @@ def allocate_paid_orders(*, limit: int = 200) -> int:
     own transaction; safe to run twice or at once (the second finds it in fulfilment)."""
     due = (
         Order.objects.filter(status=Order.Status.PAID)
-        .filter(Q(needs_review=False) | Q(reviewed_at__isnull=False))
+        .exclude(review.AWAITING_REVIEW)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -518,8 +519,6 @@ def reship(*, shipment: Shipment, actor, note: str = "") -> list[Shipment]:
 
 # --- The order follows its parcels -----------------------------------------------------------
 
-# The states of an after-sales case still being worked (the after-sales service owns them).
-OPEN_AFTER_SALES = ["requested", "approved", "in_transit", "received"]
 _IN_WAREHOUSE = {Shipment.Status.PICKING, Shipment.Status.PACKED}
 
 

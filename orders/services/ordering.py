@@ -22,18 +22,9 @@ from catalog.services import inventory, pricing
 from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
-from ..models import ORDER_MACHINE, CartLine, Order, OrderLine, OrderStatusChange
+from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
 from . import flashsale, fulfilment, payments, review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
-
-SOLD = [
-    Order.Status.PAID,
-    Order.Status.IN_FULFILMENT,
-    Order.Status.SHIPPED,
-    Order.Status.DELIVERED,
-    Order.Status.COMPLETED,
-    Order.Status.CLOSED,
-]
 
 
 def _new_number() -> str:

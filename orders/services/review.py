@@ -16,9 +16,14 @@ from django.utils.translation import gettext as _
 from customers.validators import normalize_mobile
 
 from ..exceptions import OrderError
-from ..models import BlockedContact, Order, OrderStatusChange
+from ..models import SOLD, BlockedContact, Order, OrderStatusChange
 
-SOLD = ["paid", "in_fulfilment", "shipped", "delivered", "completed", "closed"]
+# Flagged and not passed yet, while the order can still be paid or go to fulfilment.
+AWAITING_REVIEW = Q(
+    needs_review=True,
+    reviewed_at__isnull=True,
+    status__in=[Order.Status.PENDING_PAYMENT, Order.Status.PAID],
+)
 
 
 def _compact(text: str) -> str:
@@ -85,19 +90,21 @@ def flag_if_risky(*, order: Order) -> bool:
 
 
 def awaiting_review(order: Order) -> bool:
-    return order.needs_review and order.reviewed_at is None
+    """``AWAITING_REVIEW`` for one order in memory."""
+    return (
+        order.needs_review
+        and order.reviewed_at is None
+        and order.status in (Order.Status.PENDING_PAYMENT, Order.Status.PAID)
+    )
 
 
 @transaction.atomic
 def approve_review(*, order: Order, actor, note: str = "") -> Order:
     """An operator releases a flagged order to fulfilment; recorded on the timeline.
     Raises ``OrderError`` when the order does not await review (or was cancelled)."""
-    approved = Order.objects.filter(
-        pk=order.pk,
-        needs_review=True,
-        reviewed_at__isnull=True,
-        status__in=[Order.Status.PENDING_PAYMENT, Order.Status.PAID],
-    ).update(reviewed_by=actor, reviewed_at=timezone.now())
+    approved = Order.objects.filter(AWAITING_REVIEW, pk=order.pk).update(
+        reviewed_by=actor, reviewed_at=timezone.now()
+    )
     if not approved:
         raise OrderError(_("Order %(number)s does not await review.") % {"number": order})
     order.refresh_from_db()
