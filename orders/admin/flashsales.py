@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
+from catalog.admin.actions import perform_each
 from catalog.models import SKU
 
 from ..models import FlashSale, FlashSaleClaim
@@ -81,44 +82,28 @@ class FlashSaleClaimInline(admin.TabularInline):
         return claim.order.get_status_display() if claim.order else "—"
 
 
-def _run_on_each(modeladmin, request, queryset, call, done):
-    """``call(sale)`` for each selected sale; each refusal is reported, the rest go on."""
-    succeeded = 0
-    for sale in queryset:
-        try:
-            call(sale)
-        except flashsale.FlashSaleError as error:
-            modeladmin.message_user(request, f"{sale}: {error}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
-
-
 @admin.action(description=_("End the selected live sales now"), permissions=["change"])
 def end_sales(modeladmin, request, queryset):
-    _run_on_each(
+    perform_each(
         modeladmin,
         request,
         queryset,
         lambda sale: flashsale.end_sale(sale=sale, actor=request.user),
-        lambda count: (
-            ngettext("%(count)d sale ended.", "%(count)d sales ended.", count) % {"count": count}
-        ),
+        # The plural is chosen by the "count" that perform_each puts in.
+        done=ngettext_lazy("%(count)d sale ended.", "%(count)d sales ended.", "count"),
+        refusals=(flashsale.FlashSaleError,),
     )
 
 
 @admin.action(description=_("Call off the selected upcoming sales"), permissions=["change"])
 def call_off_sales(modeladmin, request, queryset):
-    _run_on_each(
+    perform_each(
         modeladmin,
         request,
         queryset,
         lambda sale: flashsale.call_off_sale(sale=sale, actor=request.user),
-        lambda count: (
-            ngettext("%(count)d sale called off.", "%(count)d sales called off.", count)
-            % {"count": count}
-        ),
+        done=ngettext_lazy("%(count)d sale called off.", "%(count)d sales called off.", "count"),
+        refusals=(flashsale.FlashSaleError,),
     )
 
 

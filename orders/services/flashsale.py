@@ -91,7 +91,7 @@ class FlashSaleError(OrderError):
 
 
 class FlashSaleInvalid(FlashSaleError):
-    """A sale cannot be scheduled (or changed) as asked; ``problems`` lists every reason."""
+    """A sale cannot be scheduled as asked; ``problems`` lists every reason."""
 
     code = "invalid"
 
@@ -242,15 +242,13 @@ def sale_problems(
     per_shopper_limit: int,
     starts_at,
     ends_at,
-    exclude: FlashSale | None = None,
-    now=None,
 ) -> list[str]:
     """Every reason a sale of ``sku`` as described cannot be scheduled (empty when it can):
     the goods must be on sale with a current price; the flash price above zero and below
     that price; at least one unit, a limit of at least one and at most the units; an end
     after the start and in the future; no other sale of the SKU overlapping the times; and
     free stock for every unit now. Three queries."""
-    now = now or timezone.now()
+    now = timezone.now()
     problems = []
     amount = _as_price(price)
     if amount is None or amount <= 0:
@@ -285,12 +283,11 @@ def sale_problems(
                 % {"available": max(current.available, 0), "sku": sku, "quantity": quantity}
             )
     if starts_at is not None and ends_at is not None and ends_at > starts_at:
-        overlapping = FlashSale.objects.filter(
-            sku=sku, starts_at__lt=ends_at, ends_at__gt=starts_at
+        other = (
+            FlashSale.objects.filter(sku=sku, starts_at__lt=ends_at, ends_at__gt=starts_at)
+            .order_by("starts_at")
+            .first()
         )
-        if exclude is not None:
-            overlapping = overlapping.exclude(pk=exclude.pk)
-        other = overlapping.order_by("starts_at").first()
         if other is not None:
             problems.append(_overlap_message(other))
     return problems
@@ -662,7 +659,7 @@ def reconcile(*, now=None) -> dict[str, int]:
             counts["drift"] += 1
             logger.error("flash sale drift: sold differs from its live claims", extra=row)
 
-    live = FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now).select_related("sku")
+    live = FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now)
     for sale in live:
         if not gate_enabled():
             drop_gate(sale.pk)

@@ -8,8 +8,8 @@ from ..services import flashsale
 register = template.Library()
 
 
-@register.inclusion_tag("orders/flashsale/_product_banner.html", takes_context=True)
-def flash_sale_banner(context, sku):
+@register.inclusion_tag("orders/flashsale/_product_banner.html")
+def flash_sale_banner(sku):
     """The live flash sale of ``sku`` (flash price, units left, when it ends, a "Buy now"
     button) or its next upcoming one (when it starts, at what price). One query."""
     now = timezone.now()
@@ -18,5 +18,4 @@ def flash_sale_banner(context, sku):
         "sale": sale,
         "live": sale is not None and flashsale.is_live(sale, now),
         "left": flashsale.units_left(sale) if sale is not None else 0,
-        "request": context.get("request"),
     }

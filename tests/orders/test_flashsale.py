@@ -325,6 +325,85 @@ def test_an_unreachable_redis_sends_attempts_to_the_database(settings, sku, capl
     assert "gate unavailable" in caplog.text
 
 
+# --- What a refused crowd costs ------------------------------------------------------------------
+
+
+@pytest.fixture
+def sale_cache(monkeypatch, settings):
+    """This process's cache of sales to buy, empty, kept long enough for a slow test run."""
+    monkeypatch.setattr(flashsale, "_sales_to_buy", {})
+    settings.MALL_FLASH_SALE_CACHE_SECONDS = 60
+
+
+def test_a_sale_to_buy_is_read_once_and_then_kept(sale, sale_cache, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        first = flashsale.sale_to_buy(sale.pk)
+    FlashSale.objects.filter(pk=sale.pk).update(price=Decimal("49.00"))
+    with django_assert_num_queries(0):
+        again = flashsale.sale_to_buy(str(sale.pk))
+    assert again.pk == sale.pk and again.price == Decimal("59.00")  # kept, not read again
+    assert again is not first  # each attempt its own instance
+
+
+def test_refusals_by_the_gate_cost_the_database_nothing(
+    gate, sku, sale_cache, django_assert_num_queries
+):
+    sale = schedule(sku, quantity=2, limit=1)
+    winner, winner_address = shopper_with_address()
+    attempt(sale, winner, winner_address, key="won")  # primes the gate
+    user, address = shopper_with_address()
+    flashsale.sale_to_buy(sale.pk)  # the sale row in this process's cache
+
+    def buy(shopper, address_id, *, quantity=1, key):
+        return flashsale.buy(
+            sale=flashsale.sale_to_buy(sale.pk),
+            user=shopper,
+            quantity=quantity,
+            address=address_id,
+            shipping_method="standard",
+            idempotency_key=key,
+        )
+
+    with django_assert_num_queries(0):
+        with pytest.raises(flashsale.OverLimit, match="already have an order"):
+            buy(winner, winner_address.pk, key="again")
+        with pytest.raises(flashsale.OverLimit, match="At most 1 per shopper"):
+            buy(user, address.pk, quantity=2, key="two")
+
+    attempt(sale)  # the last unit
+    with django_assert_num_queries(0):
+        with pytest.raises(flashsale.SoldOut):
+            buy(user, address.pk, key="late")
+        with pytest.raises(flashsale.OverLimit, match="already have an order"):
+            buy(winner, winner_address.pk, key="late-again")
+    assert left_in_gate(gate, sale) == 0 and Order.objects.count() == 2
+
+
+def test_a_refused_api_attempt_reads_only_the_session_and_the_shopper(
+    client, gate, sku, sale_cache, django_assert_max_num_queries
+):
+    sale = schedule(sku, quantity=1, limit=1)
+    winner, winner_address = shopper_with_address()
+    attempt(sale, winner, winner_address, key="won")  # primes the gate, sells out
+    user, address = shopper_with_address()
+    flashsale.sale_to_buy(sale.pk)  # as after the crowd's first attempt in this process
+    url = f"/api/v1/flash-sales/{sale.pk}/buy/"
+
+    def post(shopper, address_id, key):
+        client.force_login(shopper)
+        body = {"quantity": 1, "address": address_id, "shipping_method": "standard"}
+        with django_assert_max_num_queries(2):  # the session, the shopper
+            return client.post(
+                url, body, content_type="application/json", headers={"Idempotency-Key": key}
+            )
+
+    sold_out = post(user, address.pk, "late")
+    assert sold_out.status_code == 409 and sold_out.json()["code"] == "sold_out"
+    again = post(winner, winner_address.pk, "again")
+    assert again.status_code == 400 and again.json()["code"] == "over_limit"
+    assert Order.objects.count() == 1
+
+
 # --- Priming and compensation --------------------------------------------------------------------
 
 
@@ -589,7 +668,10 @@ def test_the_buy_page_shows_refusals_and_bad_input(client, gate, sku):
     url = reverse("flashsales:buy", args=[sale.pk])
     data = {"address": address.pk, "shipping_method": "standard", "quantity": 1}
     sold_out = client.post(url, {**data, "idempotency_key": "a"})
-    assert sold_out.status_code == 200 and "Sold out" in sold_out.text
+    # The refusal's own words (the page says "Sold out" by itself whenever nothing is left).
+    refusal = "Sold out: every unit of this flash sale has been claimed."
+    assert sold_out.status_code == 200 and refusal in sold_out.text
+    assert sold_out.context["form"].non_field_errors() == [refusal]
     stranger = client.post(url, {**data, "address": AddressFactory().pk, "idempotency_key": "b"})
     assert "Choose one of your own addresses." in stranger.text
     assert Order.objects.count() == 1
@@ -747,13 +829,17 @@ def test_the_sale_list_and_page_run_bounded_queries(
 def test_operators_end_a_live_sale_and_call_off_an_upcoming_one(client, operator, sku):
     live = schedule(sku)
     upcoming = schedule(sku, starts_in=2 * HOUR)
+    later = schedule(sku, starts_in=4 * HOUR)
     client.force_login(operator)
     url = reverse("admin:orders_flashsale_changelist")
     response = client.post(
         url, {"action": "end_sales", "_selected_action": [live.pk, upcoming.pk]}, follow=True
     )
     assert "1 sale ended." in response.text and "Only a live sale can be ended" in response.text
-    client.post(url, {"action": "call_off_sales", "_selected_action": [upcoming.pk]})
+    called_off = client.post(
+        url, {"action": "call_off_sales", "_selected_action": [upcoming.pk, later.pk]}, follow=True
+    )
+    assert "2 sales called off." in called_off.text
     assert list(FlashSale.objects.values_list("pk", flat=True)) == [live.pk]
     live.refresh_from_db()
     assert live.ends_at <= timezone.now()
@@ -816,6 +902,48 @@ def test_one_shopper_racing_with_many_submits_gets_one_order(
     assert sale.sold == 1 and FlashSaleClaim.objects.filter(released=False).count() == 1
     if mode == "redis":
         assert left_in_gate(redis_client, sale) == 4
+
+
+def test_a_claim_released_by_several_paths_at_once_returns_its_unit_once(
+    transactional_db, gate, monkeypatch
+):
+    """The shopper cancels while other paths (the unpaid-order job, reconcile) release the
+    same claim: every path has read the claim as live, so only the conditional UPDATE
+    keeps the unit from coming back more than once."""
+    paths = 4
+    sale = schedule(sale_sku(), quantity=5)
+    user, address = shopper_with_address()
+    order = attempt(sale, user, address)
+    other = attempt(sale)  # a second claim, so that a double release shows in ``sold``
+    assert left_in_gate(gate, sale) == 3
+
+    release, read_as_live, released = flashsale._release, threading.Barrier(paths), []
+
+    def release_when_all_have_read(claim, **kwargs):
+        read_as_live.wait(timeout=10)  # nobody releases before every path saw it live
+        outcome = release(claim, **kwargs)
+        released.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(flashsale, "_release", release_when_all_have_read)
+
+    def path(n):
+        if n == 0:
+            mine = Order.objects.get(pk=order.pk)
+            return ordering.cancel_order(order=mine, actor=user, reason="买错了")
+        with transaction.atomic():
+            return flashsale.release_claim(order=order)
+
+    results, errors = _at_once(paths, path)
+
+    assert errors == [] and len(results) == paths
+    assert sorted(released) == [False] * (paths - 1) + [True]
+    sale.refresh_from_db()
+    assert sale.sold == 1
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
+    claims = dict(FlashSaleClaim.objects.values_list("order_id", "released"))
+    assert claims == {order.pk: True, other.pk: False}
+    assert left_in_gate(gate, sale) == 4 and set(holders(gate, sale)) == {other.user_id}
 
 
 # --- The reconcile job on a real worker ----------------------------------------------------------
