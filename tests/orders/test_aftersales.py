@@ -42,6 +42,7 @@ from tests.orders.aftersales_helpers import (
     staff,
     warehouse_clerk,
 )
+from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
@@ -586,9 +587,11 @@ def test_refunds_never_exceed_what_was_paid_across_cases(order):
     assert not case.lines.filter(refund_amount__isnull=False).exists()
     with pytest.raises(RefundRefused, match=r"At most 40\.00"):
         aftersales.refund_case(case=case, actor=operator())
-    payment = _payment(order)
-    assert payment.refunded_amount == Decimal("60.00")
-    assert sum(Refund.objects.values_list("amount", flat=True)) <= payment.amount
+    assert _payment(order).refunded_amount == Decimal("60.00")
+    # The only refund is the price protection: nothing was written for the case.
+    assert list(Refund.objects.values_list("idempotency_key", "amount")) == [
+        ("price-protect-1", Decimal("60.00"))
+    ]
 
 
 def test_a_repeated_refund_returns_the_first(order):
@@ -651,6 +654,53 @@ def test_concurrent_refunds_of_one_case_pay_once(transactional_db, no_broker):
     payments.submit_refund(refund=case.refund)
     payments.submit_refund(refund=case.refund)
     assert paying.trade_of(payment).refunds.count() == 1
+
+
+def test_concurrent_refunds_of_several_cases_of_one_order_add_up_to_what_was_paid(
+    transactional_db, no_broker
+):
+    cup = listed_sku(price="10.00", stock=10, name="杯子")
+    bowl = listed_sku(price="7.00", stock=10, name="碗")
+    with discount("10.00"):
+        order = delivered_order(items=[(cup, 3), (bowl, 2)])
+    paid_goods = order.goods_total - order.discount_total
+    assert (order.goods_total, paid_goods) == (Decimal("44.00"), Decimal("34.00"))
+    assert order.shipping_fee > 0
+    # Five faulty units, one case each, approved while the automatic refund is held back.
+    # Each case alone would be refunded 7.73 (a cup) or 5.41 (a bowl): 34.01 in all. Only
+    # cases that see the ones refunded before them (the order's row lock serializes
+    # them) add up to the cent.
+    cup_line, bowl_line = order.lines.get(sku=cup), order.lines.get(sku=bowl)
+    cases = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aftersales, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case))
+        for line in [cup_line] * 3 + [bowl_line] * 2:
+            case = ask(order, kind=Kind.REFUND, reason=Reason.QUALITY, units={line: 1})
+            cases.append(approved(case))
+    staff_operator = operator()
+
+    refunds, errors = race(
+        lambda i: aftersales.refund_case(
+            case=AfterSalesCase(pk=cases[i].pk, order_id=order.pk), actor=staff_operator
+        ),
+        len(cases),
+    )
+
+    assert errors == []
+    assert len({refund.pk for refund in refunds}) == len(cases) == Refund.objects.count()
+    lines = AfterSalesLine.objects.filter(case__order=order)
+    assert sum(lines.values_list("refund_amount", flat=True)) == paid_goods
+    refunded = AfterSalesCase.objects.filter(order=order)
+    assert {case.status for case in refunded} == {"refunded"}
+    assert sum(case.refund_amount for case in refunded) == paid_goods
+    # Every unit was faulty, so the whole shipping fee comes back, and not a cent more.
+    assert sum(case.shipping_refund for case in refunded) == order.shipping_fee
+    for case in refunded:
+        assert case.refund.amount == case.refund_amount + case.shipping_refund
+    payment = _payment(order)
+    assert sum(Refund.objects.values_list("amount", flat=True)) == payment.refunded_amount
+    assert payment.refunded_amount == payment.amount == paid_goods + order.shipping_fee
+    assert len(no_broker) == len(cases)
 
 
 def test_a_completed_order_can_still_be_claimed_within_the_window(tea):

@@ -1,7 +1,8 @@
 """Paying an order through the sandbox provider: the shopper's path through the pages,
 every kind of notification (accepted, duplicate, bad signature, wrong amount, unknown,
-late, double, failed), paying again, and confirming by query when notifications are
-late or lost."""
+late, double, failed), paying again, confirming by query when notifications are late
+or lost, and money recorded once when notifications, queries and a cancellation race
+(threads against PostgreSQL)."""
 
 import datetime
 import logging
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from catalog.models import Reservation
 from catalog.services import inventory
+from orders import tasks
 from orders.exceptions import PaymentRefused
 from orders.models import Order, Payment, PaymentNotification, Refund, SandboxTrade
 from orders.providers import sandbox_gateway
@@ -21,6 +23,7 @@ from orders.services import ordering, payments
 from orders.views.payments import payment_urls
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders import paying
+from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
@@ -473,3 +476,97 @@ def test_operators_look_payments_up_read_only_in_bounded_queries(
     assert client.get(reverse("admin:orders_refund_add")).status_code == 403
     # The sandbox's books are the provider's, not the operators'.
     assert client.get(reverse("admin:orders_sandboxtrade_changelist")).status_code == 403
+
+
+# --- Races against PostgreSQL --------------------------------------------------------------
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    """Nothing leaves for Celery: the sandbox's notification (the test delivers it) and
+    refund submissions (recorded, one per refund)."""
+    enqueued = []
+    monkeypatch.setattr(tasks.deliver_sandbox_notification, "delay", lambda trade_id: None)
+    monkeypatch.setattr(tasks.submit_refund, "delay", enqueued.append)
+    return enqueued
+
+
+def test_racing_notifications_and_queries_record_the_money_once(transactional_db, no_broker):
+    tea = listed_sku(price="45.00", stock=10)
+    order = place(items=[(tea, 1)])
+    payment = paying.start(order).payment
+    paying.settle(payment)
+    params = paying.notification(payment)
+
+    # The provider delivers (and retries) its notification while the return page and the
+    # safety-net job ask about the same payment.
+    def arrive(index):
+        if index % 3 == 0:
+            return payments.confirm_by_query(payment=Payment(pk=payment.pk))
+        fresh = paying.notification(payment) if index % 3 == 1 else params
+        return payments.handle_notification(provider="sandbox", params=fresh)
+
+    _done, errors = race(arrive, 9)
+
+    assert errors == []
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED and payment.paid_at is not None
+    assert payment.refunded_amount == 0
+    assert order.status == Order.Status.PAID
+    assert order.timeline.filter(transition="pay").count() == 1
+    assert not Refund.objects.exists() and no_broker == []
+    # Six notifications recorded: at most one brought the money in (or a query did).
+    outcomes = list(PaymentNotification.objects.values_list("outcome", flat=True))
+    assert len(outcomes) == 6 and outcomes.count(Outcome.ACCEPTED) <= 1
+    assert set(outcomes) <= {Outcome.ACCEPTED, Outcome.DUPLICATE}
+    # The unit is held for the paid order once.
+    assert inventory.available_units(tea) == 9
+    reservation = Reservation.objects.get(order_line__order=order)
+    assert reservation.status == Reservation.Status.OPEN and reservation.expires_at is None
+
+
+def test_a_payment_racing_a_cancellation_is_refunded_exactly_once(transactional_db, no_broker):
+    tea = listed_sku(price="45.00", stock=10)
+    for _round in range(6):
+        order = place(items=[(tea, 1)])
+        payment = paying.start(order).payment
+        paying.settle(payment)  # the shopper paid; the shop does not know yet
+        params = paying.notification(payment)
+
+        # The shopper cancels while the notification and the return page's query arrive.
+        def act(index, order=order, payment=payment, params=params):
+            if index == 0:
+                return ordering.cancel_order(
+                    order=Order.objects.get(pk=order.pk), actor=order.user, reason="不想要了"
+                )
+            if index == 1:
+                return payments.handle_notification(provider="sandbox", params=params)
+            return payments.confirm_by_query(payment=Payment(pk=payment.pk))
+
+        _done, errors = race(act, 3)
+
+        assert errors == []
+        order.refresh_from_db()
+        payment.refresh_from_db()
+        # Whoever came first, the order is cancelled and the money goes back once, in full.
+        assert order.status == Order.Status.CANCELLED
+        assert payment.paid_at is not None
+        assert payment.refunded_amount == payment.amount == Decimal("55.00")
+        refund = Refund.objects.get(payment__order=order)
+        assert refund.amount == payment.amount
+        transitions = list(order.timeline.order_by("pk").values_list("transition", flat=True))
+        notified = PaymentNotification.objects.get(payment=payment).outcome
+        if transitions == ["place", "pay", "cancel"]:
+            # Paid first (by the notification or the query): the cancellation refunded it.
+            assert payment.status == Payment.Status.SUCCEEDED
+            assert refund.idempotency_key == f"cancel-{order.number}:{payment.out_trade_no}"
+            assert notified in (Outcome.ACCEPTED, Outcome.DUPLICATE)
+        else:
+            # Cancelled first: the money arrived late and was refunded on arrival.
+            assert transitions == ["place", "cancel"]
+            assert payment.status == Payment.Status.CLOSED
+            assert refund.idempotency_key == f"late-{payment.out_trade_no}"
+            assert notified in (Outcome.LATE, Outcome.DUPLICATE)
+        assert inventory.available_units(tea) == 10  # the unit is free again, once
+    assert len(no_broker) == Refund.objects.count() == 6

@@ -3,11 +3,9 @@ also when many threads ask at once against PostgreSQL — and money that leaves 
 after the decision is committed, once, however often it is submitted."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from orders import tasks
@@ -17,6 +15,7 @@ from orders.providers import sandbox_gateway
 from orders.providers.base import ProviderUnavailable
 from orders.services import payments
 from tests.orders import paying
+from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
@@ -146,37 +145,16 @@ def test_a_refund_the_provider_refuses_is_failed_for_a_person(payment, caplog):
     assert payments.resubmit_pending_refunds(now=timezone.now() + datetime.timedelta(hours=1)) == 0
 
 
-def _race(count, work):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results.append(work(index))
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
-
-
 def test_concurrent_refunds_never_exceed_what_was_paid_and_pay_once(transactional_db, no_broker):
     order = place(items=[(listed_sku(price="45.00", stock=10), 1)])
     payment = paying.pay(order)  # 55.00
 
     # Ten requests of 20.00 with different keys: only two fit in 55.00.
-    made, refused = _race(10, lambda i: _refund(Payment(pk=payment.pk), "20.00", f"case-{i}"))
+    made, refused = race(lambda i: _refund(Payment(pk=payment.pk), "20.00", f"case-{i}"), 10)
     assert len(made) == 2 and len(refused) == 8
     assert all(isinstance(error, RefundRefused) for error in refused)
     # Eight repeats of one request (a double click, a retried call): one refund.
-    repeated, errors = _race(8, lambda i: _refund(Payment(pk=payment.pk), "15.00", "same-key"))
+    repeated, errors = race(lambda i: _refund(Payment(pk=payment.pk), "15.00", "same-key"), 8)
     assert errors == [] and len({refund.pk for refund in repeated}) == 1
 
     payment.refresh_from_db()
@@ -185,9 +163,7 @@ def test_concurrent_refunds_never_exceed_what_was_paid_and_pay_once(transactiona
 
     # Each refund submitted by many workers at once reaches the provider once.
     for refund in Refund.objects.all():
-        done, errors = _race(
-            6, lambda i, pk=refund.pk: payments.submit_refund(refund=Refund(pk=pk))
-        )
+        done, errors = race(lambda i, pk=refund.pk: payments.submit_refund(refund=Refund(pk=pk)), 6)
         assert errors == [] and {r.status for r in done} == {Refund.Status.SUCCEEDED}
     trade = paying.trade_of(payment)
     assert trade.refunds.count() == 3
