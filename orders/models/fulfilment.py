@@ -122,11 +122,7 @@ class ShipmentLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     # The units this line takes out of the warehouse when it ships.
     reservation = models.OneToOneField(
-        "catalog.Reservation",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="shipment_line",
+        "catalog.Reservation", on_delete=models.PROTECT, related_name="shipment_line"
     )
 
     class Meta:

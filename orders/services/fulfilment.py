@@ -375,8 +375,6 @@ def ship(*, shipment: Shipment, carrier: str, actor, now=None) -> Shipment:
             ) from error
         for line in lines:  # by SKU: stock rows are locked in one order
             try:
-                if line.reservation is None:
-                    raise ReservationClosed(None)
                 inventory.consume(reservation=line.reservation, actor=actor)
             except ReservationClosed:
                 raise FulfilmentError(
@@ -447,8 +445,6 @@ def cancel_shipment(*, shipment: Shipment, actor, reason: str) -> Shipment:
         reason=reason.strip(),
     )
     for line in shipment.lines.select_related("reservation").order_by("order_line__sku_id"):
-        if line.reservation is None:
-            continue
         try:
             inventory.release(reservation=line.reservation, actor=actor, reason=reason.strip())
         except ReservationClosed:
