@@ -151,7 +151,7 @@ def _claim(case: LogisticsCase, amount: Decimal, reason: str) -> Decimal:
 
 
 def _resolve(case, name, *, actor, resolution, act):
-    """Lock the order and the case, check the transition, ``act(case)`` (which sets the
+    """Lock the order and the case, check the transition, ``act(case, order)`` (which sets the
     case's figures and returns the fields it changed), then transition with the
     resolution, and let the order follow its parcels."""
     if not resolution.strip():
@@ -165,7 +165,7 @@ def _resolve(case, name, *, actor, resolution, act):
             .get(pk=case.pk)
         )
         LOGISTICS_CASE_MACHINE.check(case, name)
-        fields = act(case)
+        fields = act(case, order)
         case.resolution = resolution.strip()
         case.resolved_by = actor
         case.resolved_at = timezone.now()
@@ -182,9 +182,8 @@ def _resolve(case, name, *, actor, resolution, act):
     return case
 
 
-def _tell_shopper(case, title: str, body: str, **words) -> None:
+def _tell_shopper(order, case, title: str, body: str, **words) -> None:
     """Keep the promise of the loss or delay notice: the shopper hears how it is solved."""
-    order = Order.objects.select_related("user").get(pk=case.shipment.order_id)
     words = {"order": order.number, "shipment": case.shipment.number, **words}
     fulfilment.notify_shopper(order=order, title=title, body=body % words)
 
@@ -198,7 +197,7 @@ def reship_case(*, case, actor, resolution: str, cost=None, claim_amount=None):
     ``IllegalTransition`` unless the case is open; nothing changes then."""
     cost, claim_amount = _decimal(cost, _("the cost")), _decimal(claim_amount, _("the claim"))
 
-    def act(case):
+    def act(case, order):
         shipments = fulfilment.reship(shipment=case.shipment, actor=actor, note=resolution[:200])
         case.reshipment = shipments[0]
         case.cost = (
@@ -209,6 +208,7 @@ def reship_case(*, case, actor, resolution: str, cost=None, claim_amount=None):
         if claim_amount:
             case.recovered = _claim(case, claim_amount, resolution)
         _tell_shopper(
+            order,
             case,
             _("We are sending your parcel again"),
             _(
@@ -231,7 +231,7 @@ def refund_case(*, case, actor, resolution: str, amount=None, claim_amount=None)
     ``IllegalTransition`` unless the case is open; nothing changes then."""
     amount, claim_amount = _decimal(amount, _("the amount")), _decimal(claim_amount, _("the claim"))
 
-    def act(case):
+    def act(case, order):
         payment = Payment.objects.filter(
             order_id=case.shipment.order_id, status=Payment.Status.SUCCEEDED
         ).first()
@@ -247,6 +247,7 @@ def refund_case(*, case, actor, resolution: str, amount=None, claim_amount=None)
         )
         case.cost = case.refund.amount
         _tell_shopper(
+            order,
             case,
             _("We are refunding you for a parcel"),
             _(
@@ -270,7 +271,7 @@ def claim_case(*, case, actor, resolution: str, amount=None, cost=None):
     open; nothing changes then."""
     amount, cost = _decimal(amount, _("the claim")), _decimal(cost, _("the cost"))
 
-    def act(case):
+    def act(case, order):
         value = fulfilment.goods_value(case.shipment)
         case.cost = cost if cost is not None else value
         case.recovered = _claim(case, amount or value, resolution)
@@ -285,7 +286,7 @@ def close_case(*, case, actor, resolution: str, cost=None):
     ``IllegalTransition`` unless the case is open."""
     cost = _decimal(cost, _("the cost"))
 
-    def act(case):
+    def act(case, order):
         case.cost = cost or Decimal("0.00")
         return ["cost"]
 
