@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.models import ProductReview, ProductReviewChange
+from catalog.models import REVIEW_MACHINE, ProductReview, ProductReviewChange
 from catalog.services import reviews
 from customers.validators import mask_mobile
 
@@ -44,7 +44,7 @@ REVIEW_ACTIONS = [
         label=_("Hide from the product page"),
         done=_("%(count)d review(s) hidden."),
         perform=_hide,
-        sources=frozenset({ProductReview.Status.VISIBLE}),
+        sources=REVIEW_MACHINE["hide"].sources,
         reason_label=_("Why it is hidden (kept with the review, not shown to shoppers)"),
         permission="moderate",
     ),
@@ -53,7 +53,7 @@ REVIEW_ACTIONS = [
         label=_("Show on the product page again"),
         done=_("%(count)d review(s) shown again."),
         perform=_show,
-        sources=frozenset({ProductReview.Status.HIDDEN}),
+        sources=REVIEW_MACHINE["show"].sources,
         permission="moderate",
     ),
 ]
