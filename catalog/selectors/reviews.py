@@ -12,6 +12,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import JSONObject
 
+from customers.validators import mask_mobile
+
 from ..models import ProductReview, ReviewPhoto
 
 STARS = (5, 4, 3, 2, 1)
@@ -106,4 +108,4 @@ def reviewer_name(user) -> str:
     if name:
         return f"{name[0]}***"
     phone = getattr(user, "phone", "") or ""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "***"
+    return mask_mobile(phone) if phone else "***"
