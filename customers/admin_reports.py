@@ -20,7 +20,6 @@ Definitions (also shown on the page):
   per supplier.
 """
 
-import csv
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,7 +29,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from catalog.models import Product, ProductReview, Supplier
+from mall.reports import csv_response, day_bounds
 
 from .models import Ticket
 
@@ -113,14 +112,6 @@ def _ratio(numerator, denominator, places) -> Decimal | None:
     )
 
 
-def _bounds(start: datetime.date, end: datetime.date):
-    begin = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
-    until = timezone.make_aware(
-        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min)
-    )
-    return begin, until
-
-
 def _period(value) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
@@ -150,7 +141,7 @@ def feedback_report(
     Six queries at most, whatever the number of rows."""
     if by not in GROUPINGS or bucket not in BUCKETS:
         raise ValueError(f"unknown grouping {by!r} or bucket {bucket!r}")
-    begin, until = _bounds(start, end)
+    begin, until = day_bounds(start, end)
     trunc = _TRUNC[bucket]
 
     review_rows = (
@@ -339,17 +330,6 @@ def _main_columns(by: str) -> list[tuple[str, object]]:
     return columns
 
 
-def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")  # so that spreadsheet programs read the Chinese names right
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
-
-
 def _review_list_url(by: str, key: int) -> str:
     parameter = "product__id__exact" if by == BY_PRODUCT else "product__supplier__id__exact"
     return f"{reverse('admin:catalog_productreview_changelist')}?{parameter}={key}"
@@ -374,10 +354,10 @@ def feedback_report_view(request):
                 [row.label, row.total, *row.in_order(category_choices)]
                 for row in report.supplier_categories
             ]
-            return _csv_response(f"complaint-categories-{stamp}.csv", header, rows)
+            return csv_response(f"complaint-categories-{stamp}.csv", header, rows)
         header = [label for label, _value in columns]
         rows = [[value(row) for _label, value in columns] for row in report.rows]
-        return _csv_response(f"feedback-by-{report.by}-{report.bucket}-{stamp}.csv", header, rows)
+        return csv_response(f"feedback-by-{report.by}-{report.bucket}-{stamp}.csv", header, rows)
     query = request.GET.copy()
     for name, value in params.items():
         query.setdefault(name, value)

@@ -6,23 +6,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from catalog.admin.history import TransitionHistoryInline
+from catalog.admin.readonly import ReadOnlyMixin
 
 from .models import ServiceTarget, Ticket, TicketMessage, TicketStatusChange
 from .validators import mask_mobile
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class TicketMessageInline(_ReadOnly, admin.TabularInline):
+class TicketMessageInline(ReadOnlyMixin, admin.TabularInline):
     model = TicketMessage
     fields = ("created_at", "author", "internal", "body")
     readonly_fields = fields
@@ -38,7 +28,7 @@ class TicketTimelineInline(TransitionHistoryInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(_ReadOnly, admin.ModelAdmin):
+class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "subject",

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mall.reports import day_bounds
 
 from .models import (
     SOLD,
@@ -144,14 +145,6 @@ class Report:
     totals: dict
 
 
-def _bounds(start: datetime.date, end: datetime.date):
-    begin = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
-    until = timezone.make_aware(
-        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min)
-    )
-    return begin, until
-
-
 def after_sales_report(*, by: str, start: datetime.date, end: datetime.date) -> Report:
     """Cases requested from ``start`` to ``end`` (local dates, both included), rejected
     and withdrawn ones left out, grouped ``by`` product, supplier or reason: cases
@@ -162,7 +155,7 @@ def after_sales_report(*, by: str, start: datetime.date, end: datetime.date) -> 
     count each case once (a case about two products is one case)."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
-    begin, until = _bounds(start, end)
+    begin, until = day_bounds(start, end)
     cases = upheld_cases().filter(created_at__gte=begin, created_at__lt=until)
     lines = AfterSalesLine.objects.filter(case__in=cases)
     key_field, label_field = _GROUP_FIELDS[by]

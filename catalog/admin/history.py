@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.utils.translation import gettext_lazy as _
 
+from .readonly import ReadOnlyInline
 
-class TransitionHistoryInline(admin.TabularInline):
+
+class TransitionHistoryInline(ReadOnlyInline):
     """Every transition of the parent object (who, when, from, to, why), newest first.
 
     Nobody edits history; whoever may see the parent sees its history.
@@ -15,24 +17,12 @@ class TransitionHistoryInline(admin.TabularInline):
     # What the "decision" column says for a transition name; the name itself otherwise.
     action_labels: dict = {}
     fields = ("at", "action", "from_label", "to_label", "actor", "reason")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
     verbose_name = _("decision")
     verbose_name_plural = _("history of decisions")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor").order_by("-at", "-pk")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         opts = self.parent_model._meta

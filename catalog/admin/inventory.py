@@ -23,16 +23,7 @@ from catalog.exceptions import CatalogError, InsufficientStock
 from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement, Warehouse
 from catalog.services import inventory
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .readonly import ReadOnlyMixin
 
 
 def _refusal(error: CatalogError) -> str:
@@ -116,7 +107,7 @@ class TransferStockForm(forms.Form):
 
 
 @admin.register(Stock)
-class StockAdmin(ReadOnlyAdmin):
+class StockAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("sku", "warehouse", "on_hand", "reserved", "available_units", "frozen")
     list_filter = ("warehouse", "frozen")
     list_select_related = ("sku__product", "warehouse")
@@ -240,7 +231,7 @@ class StockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdmin):
+class StockMovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "at",
         "stock",
@@ -262,7 +253,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
+class ReservationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Units held for orders; they open and close through the order services only."""
 
     list_display = (
@@ -328,7 +319,7 @@ class ResolveDiscrepancyForm(forms.Form):
 
 
 @admin.register(StockDiscrepancy)
-class StockDiscrepancyAdmin(ReadOnlyAdmin):
+class StockDiscrepancyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Drift found by the reconciliation job. Open findings first; a person closes one by
     explaining it (``resolve_discrepancy``); the row stays for history."""
 

@@ -7,7 +7,6 @@ totals, pages of 50 rows and a CSV download of every row. The figures come from
 ``catalog.selectors.stock`` (computed in SQL, a fixed number of queries per page).
 """
 
-import csv
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Supplier, Warehouse
 from catalog.selectors import stock as stock_reports
+from mall.reports import csv_response
 
 PERMISSION = "catalog.view_stock_reports"
 PER_PAGE = 50
@@ -356,15 +356,12 @@ def _form(report, request):
 
 
 def _csv_response(report, data) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{report.slug}.csv"'
-    response.write("\ufeff")  # so that spreadsheet programs read the Chinese names right
-    writer = csv.writer(response)
-    writer.writerow([str(column.label) for column in report.columns])
     rows = data.rows.iterator() if hasattr(data.rows, "iterator") else data.rows
-    for row in rows:
-        writer.writerow([_csv(column.value(row)) for column in report.columns])
-    return response
+    return csv_response(
+        f"{report.slug}.csv",
+        [column.label for column in report.columns],
+        ([_csv(column.value(row)) for column in report.columns] for row in rows),
+    )
 
 
 def _cells(report, row, request, params):

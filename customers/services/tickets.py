@@ -40,7 +40,6 @@ Guarantees:
 """
 
 import datetime
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -54,6 +53,7 @@ from django.utils.translation import gettext as _
 
 from catalog.exceptions import InvalidUpload
 from catalog.services import media
+from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
 from .. import business_hours
@@ -295,10 +295,6 @@ def _clean_body(body: str) -> str:
 # --- Opening ---------------------------------------------------------------------------------
 
 
-def _new_number() -> str:
-    return "TK" + timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
-
-
 def _record(ticket: Ticket, name: str, *, actor, reason: str = "", from_state=None) -> None:
     """A timeline row for an event that does not change the state (open, escalate)."""
     TicketStatusChange.objects.create(
@@ -413,7 +409,7 @@ def open_ticket(
 
     with transaction.atomic():
         ticket = Ticket.objects.create(
-            number=_new_number(),
+            number=new_number("TK"),
             type=type_,
             category=category,
             channel=channel,

@@ -17,14 +17,13 @@ The report (``orders.view_aftersalescase``) counts cases, units and refunds by p
 supplier or reason over a period, with a CSV download.
 """
 
-import csv
 import datetime
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -34,6 +33,8 @@ from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 from catalog.admin.history import TransitionHistoryInline
+from catalog.admin.readonly import ReadOnlyInline
+from mall.reports import csv_response
 from mall.statemachine import IllegalTransition
 
 from .. import aftersales_selectors as selectors
@@ -61,25 +62,13 @@ def photo_url(photo: AfterSalesPhoto) -> str | None:
         return None
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class CaseInline(ReadOnlyInline):
     def has_view_permission(self, request, obj=None):
         # Part of the case: whoever may see the case sees its lines and photos.
         return request.user.has_perm(VIEW_CASES)
 
 
-class AfterSalesLineInline(ReadOnlyInline):
+class AfterSalesLineInline(CaseInline):
     model = AfterSalesLine
     fields = (
         "item",
@@ -103,7 +92,7 @@ class AfterSalesLineInline(ReadOnlyInline):
         return f"{label} ({order_line.sku_code}, {order_line.unit_price})"
 
 
-class AfterSalesPhotoInline(ReadOnlyInline):
+class AfterSalesPhotoInline(CaseInline):
     model = AfterSalesPhoto
     fields = ("preview", "uploaded_at")
     readonly_fields = fields
@@ -460,15 +449,11 @@ def report_view(request):
     report = selectors.after_sales_report(by=params["by"], start=params["start"], end=params["end"])
     columns = _columns(report.by)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        name = f"after-sales-by-{report.by}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.write("\ufeff")  # so that spreadsheet programs read the Chinese names right
-        writer = csv.writer(response)
-        writer.writerow([str(label) for label, _value in columns])
-        for row in report.rows:
-            writer.writerow(["" if value(row) is None else value(row) for _label, value in columns])
-        return response
+        return csv_response(
+            f"after-sales-by-{report.by}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv",
+            [label for label, _value in columns],
+            ([value(row) for _label, value in columns] for row in report.rows),
+        )
     query = request.GET.copy()
     query["format"] = "csv"
     for name, value in params.items():

@@ -27,6 +27,7 @@ from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 from catalog.admin.history import TransitionHistoryInline
+from catalog.admin.readonly import ReadOnlyInline
 from catalog.models import Warehouse
 from mall.statemachine import IllegalTransition
 
@@ -45,23 +46,6 @@ from .form_actions import FormAction, make_form_action
 
 PACK = "orders.pack_shipment"
 SHIP = "orders.ship_shipment"
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ShipmentLineInline(ReadOnlyInline):

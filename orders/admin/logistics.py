@@ -12,13 +12,11 @@ average transit time, exception rate and the exceptions' cost, computed in SQL
 (``logistics.carrier_scorecard``), with a CSV download.
 """
 
-import csv
 import datetime
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +26,7 @@ from django.utils.translation import pgettext_lazy
 
 from catalog.admin.actions import ServiceActionsMixin
 from catalog.admin.history import TransitionHistoryInline
+from mall.reports import csv_response
 
 from .. import carriers
 from ..exceptions import OrderError
@@ -320,13 +319,7 @@ def scorecard_view(request):
     rows = list(logistics.carrier_scorecard(**params))
     table = [[value(row) for _label, value in COLUMNS] for row in rows]
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="carrier-scorecard.csv"'
-        response.write("\ufeff")  # so that spreadsheet programs read Chinese right
-        writer = csv.writer(response)
-        writer.writerow([str(label) for label, _value in COLUMNS])
-        writer.writerows(["" if cell is None else cell for cell in line] for line in table)
-        return response
+        return csv_response("carrier-scorecard.csv", [label for label, _value in COLUMNS], table)
     query = request.GET.copy()
     query["format"] = "csv"
     context = {

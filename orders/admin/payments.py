@@ -5,24 +5,18 @@ superusers, as a developer would look into the provider's merchant portal."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from catalog.admin.readonly import ReadOnlyMixin
+
 from ..models import Payment, PaymentNotification, Refund, SandboxRefund, SandboxTrade
 
 
-class ReadOnlyMixin:
+class AllFieldsReadOnly(ReadOnlyMixin):
+    # Every field is shown, those no form could edit (created_at, ...) too.
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class NotificationInline(ReadOnlyMixin, admin.TabularInline):
+class NotificationInline(AllFieldsReadOnly, admin.TabularInline):
     model = PaymentNotification
     fields = ("received_at", "outcome", "message", "body")
     extra = 0
@@ -30,7 +24,7 @@ class NotificationInline(ReadOnlyMixin, admin.TabularInline):
     verbose_name_plural = _("notifications received")
 
 
-class RefundInline(ReadOnlyMixin, admin.TabularInline):
+class RefundInline(AllFieldsReadOnly, admin.TabularInline):
     model = Refund
     fields = ("refund_no", "amount", "status", "reason", "attempts", "last_error", "created_at")
     extra = 0
@@ -38,7 +32,7 @@ class RefundInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_display = (
         "out_trade_no",
         "order",
@@ -57,7 +51,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentNotificationAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_display = ("received_at", "provider", "outcome", "payment", "message")
     list_filter = ("outcome", "provider", "received_at")
     list_select_related = ("payment",)
@@ -66,7 +60,7 @@ class PaymentNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RefundAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_display = (
         "refund_no",
         "payment",
@@ -87,14 +81,14 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return refund.payment.order.number
 
 
-class SandboxRefundInline(ReadOnlyMixin, admin.TabularInline):
+class SandboxRefundInline(AllFieldsReadOnly, admin.TabularInline):
     model = SandboxRefund
     fields = ("refund_no", "out_request_no", "amount", "reason", "created_at")
     extra = 0
 
 
 @admin.register(SandboxTrade)
-class SandboxTradeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SandboxTradeAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_display = (
         "trade_no",
         "out_trade_no",

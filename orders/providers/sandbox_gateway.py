@@ -33,6 +33,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.numbers import new_number
+
 from ..models import SandboxRefund, SandboxTrade
 from .base import ProviderRefused, TradeNotFound
 
@@ -91,12 +93,6 @@ def verify(params: Mapping[str, str]) -> bool:
 # --- Trades -----------------------------------------------------------------------------------
 
 
-def _number(prefix: str) -> str:
-    return (
-        prefix + timezone.localtime().strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
-    )
-
-
 def open_trade(
     *,
     out_trade_no: str,
@@ -111,7 +107,7 @@ def open_trade(
     try:
         with transaction.atomic():
             return SandboxTrade.objects.create(
-                trade_no=_number("SBX"),
+                trade_no=new_number("SBX", digits=8, with_time=True),
                 out_trade_no=out_trade_no,
                 subject=subject[:200],
                 amount=amount,
@@ -210,7 +206,7 @@ def refund(*, out_trade_no: str, out_request_no: str, amount: Decimal, reason: s
             made = SandboxRefund.objects.create(
                 trade=trade,
                 out_request_no=out_request_no,
-                refund_no=_number("SBXR"),
+                refund_no=new_number("SBXR", digits=8, with_time=True),
                 amount=amount,
                 reason=reason[:200],
             )

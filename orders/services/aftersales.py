@@ -42,7 +42,6 @@ Logger ``orders.aftersales``: automatic steps that did not happen.
 import datetime
 import logging
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -60,6 +59,7 @@ from catalog.exceptions import InvalidUpload
 from catalog.services import inventory, media
 from customers.services import notify
 from mall.money import to_money
+from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderError
@@ -142,10 +142,6 @@ class FollowUp:
 
     case: AfterSalesCase
     problem: str = ""
-
-
-def _new_number() -> str:
-    return "AS" + timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
 
 
 def case_url(case: AfterSalesCase) -> str:
@@ -368,7 +364,7 @@ def request_case(
         if problems:
             raise AfterSalesRefused(problems)
         case = AfterSalesCase.objects.create(
-            number=_new_number(),
+            number=new_number("AS"),
             order=order,
             user=order.user,
             kind=kind,

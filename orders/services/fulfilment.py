@@ -20,7 +20,6 @@ The carrier's side (tracking, delivery, loss, exception cases) is
 
 import datetime
 import logging
-import secrets
 from collections import defaultdict
 from decimal import Decimal
 
@@ -35,6 +34,7 @@ from catalog.exceptions import InsufficientStock, ReservationClosed
 from catalog.services import inventory
 from customers.services import notify
 from mall.money import to_money
+from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
 from .. import carriers
@@ -75,13 +75,9 @@ class PackingMismatch(FulfilmentError):
         )
 
 
-def _new_number() -> str:
-    return "S" + timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**9):09d}"
-
-
 def _open_shipment(order: Order, warehouse_id: int, *, replaces=None, note="") -> Shipment:
     shipment = Shipment.objects.create(
-        number=_new_number(),
+        number=new_number("S", digits=9),
         order=order,
         warehouse_id=warehouse_id,
         replaces=replaces,

@@ -8,7 +8,6 @@ order however often the submit arrives (double click, network retry, the API's
 """
 
 import datetime
-import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,17 +18,13 @@ from django.utils.translation import gettext as _
 
 from catalog.exceptions import CatalogError, InsufficientStock, ReservationClosed
 from catalog.services import inventory, pricing
+from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
 from . import flashsale, fulfilment, payments, review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
-
-
-def _new_number() -> str:
-    # Date for people, random digits so numbers say nothing about order volumes.
-    return timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
 
 
 def place_order(
@@ -131,7 +126,7 @@ def _place(
     now = timezone.now()
     pay_by = now + datetime.timedelta(minutes=settings.MALL_PAYMENT_TIMEOUT_MINUTES)
     order = Order.objects.create(
-        number=_new_number(),
+        number=new_number(),
         user=user,
         recipient=address.recipient,
         mobile=address.mobile,

@@ -32,7 +32,6 @@ payment), late and double payments, provider errors.
 import datetime
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -45,6 +44,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Reservation
 from catalog.services import inventory
 from mall.money import to_money
+from mall.numbers import new_number
 from mall.statemachine import transition
 
 from ..exceptions import PaymentRefused, RefundRefused
@@ -82,13 +82,6 @@ CONFIRM_WINDOW = datetime.timedelta(days=3)
 class PaymentStart:
     payment: Payment
     redirect_url: str  # the provider's page; absolute when ``return_url`` was
-
-
-def _new_number(prefix: str) -> str:
-    # Time for people, random digits so that numbers cannot be guessed or counted.
-    return (
-        prefix + timezone.localtime().strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**10):010d}"
-    )
 
 
 def _subject(order: Order) -> str:
@@ -136,7 +129,10 @@ def start_payment(
             raise PaymentRefused(_("This order has nothing to pay."))
         _close_open(order)
         payment = Payment.objects.create(
-            order=order, provider=provider, out_trade_no=_new_number("P"), amount=order.total
+            order=order,
+            provider=provider,
+            out_trade_no=new_number("P", with_time=True),
+            amount=order.total,
         )
         try:
             redirect_url = adapter.create_trade(
@@ -461,7 +457,7 @@ def refund(*, payment: Payment, amount, reason: str, idempotency_key: str, actor
             # fails and returns our refund, before either touches the balance.
             made = Refund.objects.create(
                 payment=payment,
-                refund_no=_new_number("R"),
+                refund_no=new_number("R", with_time=True),
                 amount=amount,
                 reason=reason.strip()[:200],
                 idempotency_key=idempotency_key,
