@@ -4,7 +4,7 @@ can be ordered is read fresh every time (``orders.selectors.cart_view``).
 """
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, DecimalField, F, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,12 +138,17 @@ def merge_carts(*, guest_cart: Cart | None, user) -> Cart | None:
 
 def note_prices_shown(view) -> None:
     """Remember the prices a cart page showed, so that a change is announced once."""
-    changed = [
-        line
+    changed = {
+        line.sku_id: line.unit_price
         for line in view.lines
         if line.unit_price is not None and line.price_seen != line.unit_price
-    ]
-    for line in changed:
-        CartLine.objects.filter(cart=view.cart, sku_id=line.sku_id).update(
-            price_seen=line.unit_price
+    }
+    if not changed:
+        return
+    # One UPDATE however many prices moved.
+    CartLine.objects.filter(cart=view.cart, sku_id__in=changed).update(
+        price_seen=Case(
+            *(When(sku_id=sku_id, then=Value(price)) for sku_id, price in changed.items()),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
         )
+    )

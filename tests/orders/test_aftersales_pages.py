@@ -6,6 +6,8 @@ under /media/ and never cached; a fixed number of queries per page."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import AfterSalesCase, Order
@@ -18,8 +20,10 @@ from tests.orders.aftersales_helpers import (
     approved,
     ask,
     delivered_order,
+    inspected,
     jpeg,
     operator,
+    sent_back,
 )
 from tests.orders.factories import listed_sku, place
 
@@ -220,6 +224,40 @@ def test_photos_are_private_and_never_cached(client, order, settings):
     assert client.get(wrong).status_code == 404
 
 
+def small_and_large_cases(shopper, tea, kettle):
+    """Two refunded cases of ``shopper``: a refund without return of one line with one
+    photo (three steps on its timeline), and a return of three lines with three photos
+    taken through inspection (five steps)."""
+    cup = listed_sku(price="20.00", stock=10, name="茶杯")
+    small = ask(
+        delivered_order(items=[(tea, 1)], user=shopper),
+        kind=Kind.REFUND,
+        reason=Reason.DAMAGED,
+        photos=[jpeg()],
+    )
+    approved(small)  # refunded on approval: nothing comes back
+    large = ask(
+        delivered_order(items=[(tea, 2), (kettle, 1), (cup, 1)], user=shopper),
+        kind=Kind.RETURN,
+        reason=Reason.DAMAGED,
+        photos=[jpeg("a.jpg"), jpeg("b.jpg"), jpeg("c.jpg")],
+    )
+    inspected(sent_back(approved(large)))
+    for case in (small, large):
+        case.refresh_from_db()
+    assert small.status == large.status == AfterSalesCase.Status.REFUNDED
+    assert (small.lines.count(), large.lines.count()) == (1, 3)
+    assert (small.photos.count(), large.photos.count()) == (1, 3)
+    assert (small.timeline.count(), large.timeline.count()) == (3, 5)
+    return small, large
+
+
+def queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
 def test_the_pages_run_a_fixed_number_of_queries(client, tea, django_assert_max_num_queries):
     shopper = UserFactory()
     kettle = listed_sku(price="199.00", stock=10, name="铁壶")
@@ -235,3 +273,33 @@ def test_the_pages_run_a_fixed_number_of_queries(client, tea, django_assert_max_
     assert page.status_code == 200 and "refund-total" in page.content.decode()
     with django_assert_max_num_queries(10):
         assert client.get(_request_url(order)).status_code == 200
+
+
+def test_the_case_page_runs_the_same_queries_for_one_line_or_many(
+    client, tea, django_assert_max_num_queries
+):
+    shopper = UserFactory()
+    small, large = small_and_large_cases(shopper, tea, listed_sku(price="199.00", name="铁壶"))
+    client.force_login(shopper)
+    url = {case: reverse("aftersales:case_detail", args=[case.number]) for case in (small, large)}
+    with django_assert_max_num_queries(10):
+        body = client.get(url[large]).content.decode()
+    assert body.count("fit to sell again") == 3 and "铁壶" in body and "茶杯" in body
+    assert len(set(re.findall(r"/photos/(\d+)/", body))) == 3
+    assert body.count("<time") == 5 and "refund-total" in body
+    assert queries(client, url[small]) == queries(client, url[large])
+
+
+def test_the_request_form_runs_the_same_queries_for_one_line_or_many(
+    client, tea, django_assert_max_num_queries
+):
+    shopper = UserFactory()
+    small = delivered_order(items=[(tea, 1)], user=shopper)
+    others = [listed_sku(price="20.00", stock=10, name=f"茶具{n}") for n in range(3)]
+    large = delivered_order(items=[(tea, 2)] + [(sku, 1) for sku in others], user=shopper)
+    ask(large, units={large.lines.order_by("pk").first(): 1})  # some units claimed already
+    client.force_login(shopper)
+    with django_assert_max_num_queries(10):
+        body = client.get(_request_url(large)).content.decode()
+    assert all(f'name="line_{line.pk}"' in body for line in large.lines.all())
+    assert queries(client, _request_url(small)) == queries(client, _request_url(large))

@@ -4,6 +4,7 @@ inspects in the admin, operators retry refunds there; the after-sales report add
 known data, as a page and as CSV."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,7 @@ from tests.orders.aftersales_helpers import (
     warehouse_clerk,
 )
 from tests.orders.factories import listed_sku
+from tests.orders.test_aftersales_pages import queries, small_and_large_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +179,25 @@ def test_the_support_pages_run_a_fixed_number_of_queries(
         assert client.get(_queue(), {"status": "all"}).status_code == 200
     with django_assert_max_num_queries(11):
         assert client.get(_case_url(last)).status_code == 200
+
+
+def test_the_support_case_page_runs_the_same_queries_for_one_line_or_many(
+    client, tea, django_assert_max_num_queries
+):
+    shopper = UserFactory()
+    small, large = small_and_large_cases(shopper, tea, listed_sku(price="199.00", name="铁壶"))
+    client.force_login(agent())
+    small_queries = queries(client, _case_url(small))  # one previous case: the large one
+    for _ in range(3):
+        ask(delivered_order(items=[(tea, 1)], user=shopper), reason=Reason.QUALITY)
+    with django_assert_max_num_queries(11):
+        page = client.get(_case_url(large))
+    body = page.content.decode()
+    assert len(page.context["order_lines"]) == 3 and len(page.context["previous"]) == 4
+    assert len(set(re.findall(r"/photos/(\d+)/", body))) == 3
+    # Every step of the timeline names its actor: the shopper, support, the warehouse.
+    assert [entry["actor"] is not None for entry in page.context["timeline"]] == [True] * 5
+    assert queries(client, _case_url(large)) == small_queries
 
 
 # --- The admin: receive and inspect, retries -----------------------------------------------

@@ -2,12 +2,16 @@
 per Idempotency-Key, 404 for anyone else's order, bounded queries, and the schema."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from catalog.services import inventory, pricing
 from orders.models import Order
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders.factories import listed_sku, place
+from tests.orders.fulfilment_helpers import calm_carrier
+from tests.orders.test_checkout_pages import full_order
 
 pytestmark = pytest.mark.django_db
 
@@ -146,16 +150,42 @@ def test_cancelling_through_the_api(api, shopper, tea):
 
 
 @pytest.mark.parametrize("count", [1, 12])
-def test_order_endpoints_run_bounded_queries(api, shopper, count, django_assert_max_num_queries):
+def test_the_order_list_endpoint_runs_bounded_queries(
+    api, shopper, count, django_assert_max_num_queries
+):
     address = AddressFactory(user=shopper)
     skus = [listed_sku(price="10.00", stock=50, name=f"茶{n}") for n in range(2)]
-    orders = [
-        place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)
-    ]
+    for _ in range(count):
+        place(user=shopper, address=address, items=[(sku, 1) for sku in skus])
     with django_assert_max_num_queries(4):
-        assert api.get("/api/v1/orders/").status_code == 200
+        listed = api.get("/api/v1/orders/")
+    assert listed.status_code == 200 and listed.json()["count"] == count
+
+
+def _detail_queries(api, order) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(f"/api/v1/orders/{order.number}/").status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_order_detail_endpoint_runs_the_same_queries_for_one_line_or_many(
+    api, shopper, settings, django_assert_max_num_queries
+):
+    calm_carrier(settings)
+    unpaid = place(user=shopper, address=AddressFactory(user=shopper), items=[(listed_sku(), 1)])
     with django_assert_max_num_queries(6):
-        assert api.get(f"/api/v1/orders/{orders[0].number}/").status_code == 200
+        assert api.get(f"/api/v1/orders/{unpaid.number}/").status_code == 200
+    # Paid, refunded, shipped and delivered: every part of the answer is there, at one
+    # line, payment, refund and parcel, and at many.
+    small, large = full_order(shopper, 1), full_order(shopper, 5)
+    with django_assert_max_num_queries(7):
+        body = api.get(f"/api/v1/orders/{large.number}/").json()
+    assert len(body["lines"]) == 5 and len(body["shipments"]) == 2
+    assert len(body["payments"]) == 5
+    assert sum(len(payment["refunds"]) for payment in body["payments"]) == 9
+    assert all(len(parcel["events"]) > 1 for parcel in body["shipments"])
+    assert len(body["timeline"]) == large.timeline.count() > 3
+    assert _detail_queries(api, small) == _detail_queries(api, large)
 
 
 def test_the_order_endpoints_are_in_the_schema(client):

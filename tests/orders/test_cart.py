@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.services import pricing
@@ -132,6 +133,20 @@ def test_the_service_refuses_what_cannot_be_ordered(tea):
     assert not CartLine.objects.exists()
 
 
+def _cart_page_queries(client, shopper, lines) -> tuple[int, str]:
+    """The cart page of ``shopper`` with ``lines`` lines whose prices all moved since they
+    were added (so the page also notes the prices shown): its queries and its body."""
+    cart = carts.open_cart(user=shopper)
+    for index in range(lines):
+        sku = listed_sku(price="10.00", stock=5, name=f"茶{index}")
+        carts.add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
+        pricing.set_price(sku=sku, amount="12.00", actor=None, reason="调价")
+    client.force_login(shopper)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("orders:cart"))
+    return len(captured.captured_queries), page.content.decode()
+
+
 @pytest.mark.parametrize("lines", [1, 12])
 def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_assert_max_num_queries):
     shopper = UserFactory()
@@ -143,6 +158,19 @@ def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_asse
     with django_assert_max_num_queries(6):
         page = client.get(reverse("orders:cart"))
     assert page.content.decode().count('class="cart-line') == lines
+
+
+def test_the_cart_page_notes_moved_prices_in_the_same_queries_for_one_line_or_many(client):
+    one, one_body = _cart_page_queries(client, UserFactory(), 1)
+    many_shopper = UserFactory()
+    many, many_body = _cart_page_queries(client, many_shopper, 12)
+    assert one_body.count("line-price-changed") == 1 and many_body.count("line-price-changed") == 12
+    assert "The price changed from ¥10.00 to ¥12.00 since you added it." in many_body
+    assert one == many <= 7  # the page's six, and one UPDATE noting every price shown
+    # Noted: every line's price is now the one shown, and the change is told once.
+    seen = CartLine.objects.filter(cart__user=many_shopper).values_list("price_seen", flat=True)
+    assert list(seen) == [Decimal("12.00")] * 12
+    assert "line-price-changed" not in client.get(reverse("orders:cart")).content.decode()
 
 
 def test_two_first_adds_of_one_item_at_once_make_one_line(transactional_db):

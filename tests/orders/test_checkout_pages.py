@@ -4,13 +4,21 @@ order, a moved price is shown before it is charged, and nobody sees another's or
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from catalog.models import Category
 from catalog.services import inventory, pricing
-from orders.models import Order
+from orders.models import Order, Refund, TrackingEvent
 from orders.services import cart as carts
+from orders.services import logistics, payments
+from tests.catalog.factories import WarehouseFactory, make_listed_product, tea_categories
 from tests.customers.factories import AddressFactory, UserFactory
+from tests.orders import paying
 from tests.orders.factories import listed_sku, place
+from tests.orders.fulfilment_helpers import DAY, calm_carrier, ship_all
 
 pytestmark = pytest.mark.django_db
 
@@ -167,21 +175,104 @@ def test_nobody_sees_or_acts_on_another_shoppers_order(client, tea):
     assert client.get(reverse("orders:order_detail", args=[order.number])).status_code == 302
 
 
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def full_order(shopper, size: int) -> Order:
+    """An order of ``size`` lines (two warehouses from two lines on: two parcels), paid
+    ``size`` times from as many tabs (every payment but one refunded as a double
+    payment), its kept payment refunded ``size`` times, shipped and tracked to
+    delivery: every part of the order page grows with ``size``. Needs the calm sandbox
+    carrier (``fulfilment_helpers.calm_carrier``)."""
+    category = Category.objects.filter(slug="tea").first() or tea_categories()
+    north = WarehouseFactory(code="hz", name="杭州仓", province="浙江省", city="杭州市")
+    south = WarehouseFactory(code="gz", name="广州仓", province="广东省", city="广州市")
+    skus = [
+        make_listed_product(
+            name=f"茶{size}-{n}",
+            category=category,
+            prices=("10.00",),
+            stock=50,
+            warehouse=(north, south)[n % 2],
+        ).skus.get()
+        for n in range(size)
+    ]
+    address = AddressFactory(user=shopper, province="北京市", city="北京市")
+    order = place(user=shopper, address=address, items=[(sku, 1) for sku in skus])
+    tabs = []
+    for _tab in range(size):
+        tabs.append(paying.start(order).payment)
+        paying.settle(tabs[-1])  # paid at the sandbox: not closed by the next start
+    kept, *doubles = tabs
+    paying.notify(kept)
+    for payment in doubles:
+        paying.notify(payment)  # money of an order paid already: refunded
+    for n in range(size):
+        payments.refund(
+            payment=kept,
+            amount="1.00",
+            reason=f"退差价 {n}",
+            idempotency_key=f"{order.number}-{n}",
+            actor=None,
+        )
+    ship_all(order, now=timezone.now() - 6 * DAY)
+    logistics.poll_shipments()
+    order.refresh_from_db()
+    return order
+
+
 @pytest.mark.parametrize("count", [1, 15])
-def test_order_pages_run_a_fixed_number_of_queries(
+def test_the_order_list_runs_a_fixed_number_of_queries(
     shopper_client, shopper, count, django_assert_max_num_queries
 ):
     address = AddressFactory(user=shopper)
     skus = [listed_sku(price="10.00", stock=50, name=f"茶{n}") for n in range(3)]
-    orders = [
-        place(user=shopper, address=address, items=[(sku, 1) for sku in skus]) for _ in range(count)
-    ]
+    for _ in range(count):
+        place(user=shopper, address=address, items=[(sku, 1) for sku in skus])
     with django_assert_max_num_queries(6):
         listing = shopper_client.get(reverse("orders:order_list"))
     assert listing.status_code == 200
+    assert len(listing.context["page_obj"].object_list) == min(count, 10)
+
+
+def test_the_order_page_runs_the_same_queries_for_one_line_or_many(
+    shopper_client, shopper, settings, django_assert_max_num_queries
+):
+    calm_carrier(settings)
+    small, large = full_order(shopper, 1), full_order(shopper, 5)
+    # What the larger order shows really is more of everything.
+    assert (small.lines.count(), large.lines.count()) == (1, 5)
+    assert (small.shipments.count(), large.shipments.count()) == (1, 2)
+    assert (small.payments.count(), large.payments.count()) == (1, 5)
+    refunded = Refund.objects.filter(payment__order=large)
+    assert (refunded.count(), refunded.values("payment").distinct().count()) == (9, 5)
+    assert small.status == large.status == Order.Status.DELIVERED
+    events = TrackingEvent.objects.filter(shipment__order=large).count()
+    assert events > TrackingEvent.objects.filter(shipment__order=small).count() > 1
+    pages = {o: reverse("orders:order_detail", args=[o.number]) for o in (small, large)}
+
     with django_assert_max_num_queries(9):
-        page = shopper_client.get(reverse("orders:order_detail", args=[orders[0].number]))
-    assert page.status_code == 200
+        body = shopper_client.get(pages[large]).content.decode()
+    assert body.count("write-review-") == 5 and body.count('class="shipment"') == 2
+    assert body.count("退差价") == 5 and body.count("second payment is refunded") == 4
+    assert body.count("<time") >= events
+    assert _queries(shopper_client, pages[small]) == _queries(shopper_client, pages[large])
+
+
+def test_the_checkout_page_runs_the_same_queries_for_one_line_or_many(
+    shopper_client, shopper, django_assert_max_num_queries
+):
+    AddressFactory(user=shopper)
+    skus = [listed_sku(price="10.00", stock=50, name=f"茶{n}") for n in range(6)]
+    url = reverse("orders:checkout")
     _fill_cart(shopper, skus[0], 1)
+    one_line = _queries(shopper_client, url)
+    for sku in skus[1:]:
+        _fill_cart(shopper, sku, 2)
     with django_assert_max_num_queries(10):
-        assert shopper_client.get(reverse("orders:checkout")).status_code == 200
+        page = shopper_client.get(url)
+    assert len(page.context["view"].lines) == 6
+    assert _queries(shopper_client, url) == one_line

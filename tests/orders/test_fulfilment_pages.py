@@ -3,18 +3,19 @@ and shipping in the admin; operators' exception cases and the carrier scorecard;
 shopper's order page and API with parcels and tracking. Each page runs a bounded number
 of queries, checked at two data sizes."""
 
-import datetime
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import LogisticsCase, Order, Shipment
+from orders.models import LogisticsCase, Order, Shipment, TrackingEvent
 from orders.services import fulfilment, logistics
 from tests.customers.factories import UserFactory
 from tests.orders.fulfilment_helpers import (
     DAY,
+    HOUR,
     calm_carrier,
     mishaps,
     pack,
@@ -320,50 +321,78 @@ def test_the_scorecard_page_and_csv_run_a_fixed_number_of_queries(
 # --- The shopper's order page and API ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("count", [1, 8])
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
 def test_the_order_page_shows_each_parcel_with_its_tracking_newest_first(
-    client, goods, count, django_assert_max_num_queries
+    client, goods, django_assert_max_num_queries
 ):
     tea, cup = goods
     shopper = UserFactory()
-    orders = []
-    for _ in range(count):
-        order = paid_order([(tea, 1), (cup, 1)], user=shopper)
-        ship_all(order, now=timezone.now() - 2 * DAY)
-        orders.append(order)
+    # One parcel just collected, and two parcels (two warehouses) tracked to delivery.
+    small = paid_order([(tea, 1)], user=shopper)
+    ship_all(small, now=timezone.now() - 8 * HOUR)
+    large = paid_order([(tea, 1), (cup, 1)], user=shopper)
+    ship_all(large, now=timezone.now() - 6 * DAY)
     logistics.poll_shipments()
-    order = orders[0]
+    small_events = TrackingEvent.objects.filter(shipment__order=small).count()
+    large_events = TrackingEvent.objects.filter(shipment__order=large).count()
+    assert 0 < small_events <= 2 and large_events >= 8
+    assert large.shipments.filter(status=Shipment.Status.DELIVERED).count() == 2
     client.force_login(shopper)
-    url = reverse("orders:order_detail", args=[order.number])
-    with django_assert_max_num_queries(11):
-        page = client.get(url)
-    body = page.content.decode()
-    assert 'id="shipments"' in body
-    for shipment in order.shipments.all():
-        assert shipment.tracking_number in body and f'id="shipment-{shipment.number}"' in body
-        events = list(shipment.events.order_by("-occurred_at", "-pk"))
-        assert events
-        positions = [
-            body.index(event.description, body.index(shipment.number)) for event in events[:2]
-        ]
-        assert positions == sorted(positions)  # newest first
-    assert "Sandbox Express" in body
+    page_url = {
+        order: reverse("orders:order_detail", args=[order.number]) for order in (small, large)
+    }
+    api_url = {order: f"/api/v1/orders/{order.number}/" for order in (small, large)}
+
+    for order in (small, large):
+        with django_assert_max_num_queries(11):
+            page = client.get(page_url[order])
+        body = page.content.decode()
+        assert 'id="shipments"' in body and "Sandbox Express" in body
+        assert body.count('class="tracking-number"') == order.shipments.count()
+        section = body.split('id="shipments"')[1].split("</section>")[0]
+        tracked = TrackingEvent.objects.filter(shipment__order=order).count()
+        assert section.count("<li><time") == tracked
+        for shipment in order.shipments.all():
+            assert shipment.tracking_number in body and f'id="shipment-{shipment.number}"' in body
+            events = list(shipment.events.order_by("-occurred_at", "-pk"))
+            assert events
+            positions = [
+                body.index(event.description, body.index(shipment.number)) for event in events[:2]
+            ]
+            assert positions == sorted(positions)  # newest first
+    assert _queries(client, page_url[small]) == _queries(client, page_url[large])
 
     with django_assert_max_num_queries(9):
-        api = client.get(f"/api/v1/orders/{order.number}/")
+        api = client.get(api_url[large])
     parcels = api.json()["shipments"]
     assert len(parcels) == 2 and parcels[0]["carrier"] == "sandbox"
     assert parcels[0]["events"][0]["occurred_at"] >= parcels[0]["events"][-1]["occurred_at"]
     assert set(parcels[0]) >= {"number", "status", "tracking_number", "estimated_delivery"}
+    assert sum(len(parcel["events"]) for parcel in parcels) == large_events
+    assert len(client.get(api_url[small]).json()["shipments"][0]["events"]) == small_events
+    assert _queries(client, api_url[small]) == _queries(client, api_url[large])
 
 
 def test_a_parcel_still_in_the_warehouse_shows_without_tracking(client, goods):
     tea, _cup = goods
     order = paid_order([(tea, 1)])
-    fulfilment.allocate_order(order=order)
+    [shipment] = fulfilment.allocate_order(order=order)
     client.force_login(order.user)
     body = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert "Being picked and packed in our warehouse." in body
     order.refresh_from_db()
     assert order.status == Order.Status.IN_FULFILMENT
-    assert datetime.date.today()  # the page needs no tracking to render
+    # The parcel is listed, with no tracking number and no tracking events yet.
+    assert f'id="shipment-{shipment.number}"' in body
+    assert "tracking-number" not in body and 'class="timeline tracking"' not in body
+    [parcel] = client.get(f"/api/v1/orders/{order.number}/").json()["shipments"]
+    assert (parcel["number"], parcel["tracking_number"], parcel["events"]) == (
+        shipment.number,
+        "",
+        [],
+    )

@@ -99,12 +99,22 @@ def test_polling_tracks_a_parcel_to_delivery_and_the_order_is_delivered(goods):
     early = handed_over + datetime.timedelta(minutes=31)
     report = logistics.poll_shipments(now=early)
     assert (report.batches, report.parcels, report.events) == (1, 1, 0)
-    # Half-way: some events, still on its way.
+    # Half-way: the first three events (collected, departed, a hub), still on its way.
     middle = story[2].occurred_at
-    logistics.poll_shipments(now=middle + 3 * DAY)  # far enough to be due whatever the backoff
+    assert story[-2].kind == "out_for_delivery" and middle < story[-2].occurred_at
     shipment.refresh_from_db()
-    if shipment.status == Shipment.Status.SHIPPED:
-        assert shipment.last_event_at <= middle + 3 * DAY
+    assert shipment.next_poll_at <= middle  # due: the early poll backed off by an hour only
+    report = logistics.poll_shipments(now=middle)
+    assert (report.parcels, report.events, report.delivered) == (1, 3, 0)
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED and shipment.delivered_at is None
+    assert order.status == Order.Status.SHIPPED
+    assert shipment.last_event_at == middle
+    stored = list(shipment.events.order_by("occurred_at", "pk").values_list("event_id", "kind"))
+    assert stored == [(event.event_id, event.kind) for event in story[:3]]
+    assert [kind for _id, kind in stored] == ["collected", "in_transit", "in_transit"]
+    assert _titles(order) == ["Your parcel is on its way"]
     final = story[-1].occurred_at + HOUR
     logistics.poll_shipments(now=final)
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from orders.exceptions import OrderError
 from orders.models import BlockedContact, Order
-from orders.services import review
+from orders.services import ordering, review
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders.factories import listed_sku, place
 
@@ -109,6 +109,18 @@ def test_reviewing_twice_or_after_cancellation_is_refused(tea, operator, setting
     with pytest.raises(OrderError, match="does not await review"):
         review.approve_review(order=order, actor=operator)
     assert order.timeline.filter(transition="approve_review").count() == 1
+
+    flagged = place(items=[(tea, 3)])
+    assert review.awaiting_review(flagged)
+    ordering.cancel_order(order=flagged, actor=operator, reason="虚假地址")
+    flagged.refresh_from_db()
+    assert flagged.status == Order.Status.CANCELLED and not review.awaiting_review(flagged)
+    with pytest.raises(OrderError, match="does not await review"):
+        review.approve_review(order=flagged, actor=operator)
+    flagged.refresh_from_db()
+    assert (flagged.reviewed_by, flagged.reviewed_at) == (None, None)
+    assert flagged.status == Order.Status.CANCELLED
+    assert not flagged.timeline.filter(transition="approve_review").exists()
 
 
 def test_only_operators_review_and_keep_the_blocklist(client, tea, settings):
