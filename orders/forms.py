@@ -1,16 +1,11 @@
 """Forms of the shopper's cart, checkout and orders."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .services.cart import MAX_QUANTITY
 from .services.checkout import SHIPPING_METHODS
-
-# A taxpayer identification number: the 18-character unified social credit code, or an
-# older 15- or 20-character number. Digits and capital letters only.
-_TAX_NUMBER = re.compile(r"^(?:[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20})$")
+from .validators import clean_tax_number
 
 
 class AddToCartForm(forms.Form):
@@ -65,12 +60,7 @@ class CheckoutForm(forms.Form):
         self.fields["address"].queryset = user.addresses.order_by("-is_default", "pk")
 
     def clean_tax_number(self):
-        number = self.cleaned_data["tax_number"].strip().upper().replace(" ", "")
-        if number and not _TAX_NUMBER.match(number):
-            raise forms.ValidationError(
-                _("A taxpayer ID has 15, 18 or 20 digits and capital letters.")
-            )
-        return number
+        return clean_tax_number(self.cleaned_data["tax_number"])
 
     def clean(self):
         data = super().clean()

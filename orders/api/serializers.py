@@ -7,10 +7,10 @@ from rest_framework import serializers
 
 from customers.models import Address
 
-from ..forms import _TAX_NUMBER
 from ..models import Order, OrderLine, Payment, Refund, Shipment, TrackingEvent
 from ..services.cart import MAX_QUANTITY
 from ..services.checkout import SHIPPING_METHODS
+from ..validators import clean_tax_number
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -71,12 +71,7 @@ class PlaceOrderInput(CheckoutInput):
     )
 
     def validate_tax_number(self, value):
-        value = value.strip().upper().replace(" ", "")
-        if value and not _TAX_NUMBER.match(value):
-            raise serializers.ValidationError(
-                _("A taxpayer ID has 15, 18 or 20 digits and capital letters.")
-            )
-        return value
+        return clean_tax_number(value)
 
     def validate(self, data):
         if data.get("tax_number") and not data.get("invoice_title", "").strip():
