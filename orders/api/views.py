@@ -15,7 +15,6 @@ from ..exceptions import CartError, OrderError, OrderRefused, TotalChanged
 from ..models import Order
 from ..services import cart as carts
 from ..services import ordering, payments
-from ..services.checkout import compute_totals
 from ..services.fulfilment import FulfilmentError
 from ..views.payments import payment_urls
 from . import serializers as s
@@ -78,8 +77,10 @@ class CartLine(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _orderable_view(request):
-    view = selectors.cart_view(carts.cart_of(user=request.user), user=request.user)
+def _orderable_view(request, **priced):
+    """The cart, refused (400) with its problems or when empty; ``priced`` (province,
+    method) says where and how its totals ship."""
+    view = selectors.cart_view(carts.cart_of(user=request.user), user=request.user, **priced)
     if view.problems:
         raise ValidationError({"detail": _("Fix your cart first."), "problems": view.problems})
     if not view.orderable:
@@ -94,14 +95,12 @@ class CheckoutQuote(APIView):
         shipping fee, discounts and the total to pass back as ``expected_total``."""
         data = s.CheckoutInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        view = _orderable_view(request)
-        totals = compute_totals(
-            lines=[line for line in view.totals.lines],
+        view = _orderable_view(
+            request,
             province=data.validated_data["address"].province,
             method=data.validated_data["shipping_method"],
-            user=request.user,
         )
-        return Response(s.TotalsSerializer(totals).data)
+        return Response(s.TotalsSerializer(view.totals).data)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -42,7 +42,16 @@ def checkout(request):
         ).first()
         if placed is not None:
             return redirect("orders:order_detail", placed.number)
-    view = selectors.cart_view(cart, user=request.user)
+    # The address and method the totals are for: posted, chosen in the query string
+    # ("recalculate" without JavaScript), or the defaults.
+    wanted = str(_choice(form, "address", request.GET.get("address")) or "")
+    address = next(
+        (a for a in addresses if str(a.pk) == wanted), addresses[0] if addresses else None
+    )
+    method = _choice(form, "shipping_method", request.GET.get("shipping_method"))
+    method = method if method in SHIPPING_METHODS else "standard"
+    priced = {"province": address.province if address else "", "method": method}
+    view = selectors.cart_view(cart, user=request.user, **priced)
     if not view.orderable or view.problems:
         for problem in view.problems:
             messages.error(request, problem)
@@ -76,19 +85,9 @@ def checkout(request):
                 % {"number": order.number, "minutes": settings.MALL_PAYMENT_TIMEOUT_MINUTES},
             )
             return redirect("orders:order_detail", order.number)
-        view = selectors.cart_view(shopper_cart(request), user=request.user)
+        # Refused: the cart as it is now (a price moved, stock ran short).
+        view = selectors.cart_view(shopper_cart(request), user=request.user, **priced)
 
-    # The address and method the totals are for: posted, chosen in the query string
-    # ("recalculate" without JavaScript), or the defaults.
-    wanted = str(_choice(form, "address", request.GET.get("address")) or "")
-    address = next(
-        (a for a in addresses if str(a.pk) == wanted), addresses[0] if addresses else None
-    )
-    method = _choice(form, "shipping_method", request.GET.get("shipping_method"))
-    method = method if method in SHIPPING_METHODS else "standard"
-    view = selectors.cart_view(
-        view.cart, province=address.province if address else "", method=method, user=request.user
-    )
     key = form.data.get("idempotency_key") if form.is_bound else None
     initial = {
         "address": address.pk if address else None,
