@@ -5,9 +5,16 @@ superusers, as a developer would look into the provider's merchant portal."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 from catalog.admin.readonly import ReadOnlyMixin
 
+from ..exceptions import OrderError
 from ..models import Payment, PaymentNotification, Refund, SandboxRefund, SandboxTrade
+from ..providers.base import ProviderError
+from ..services import payments
+
+# Who may cancel an order (and so refund it) may push a stuck refund again.
+RETRY_REFUNDS = "orders.cancel_order"
 
 
 class AllFieldsReadOnly(ReadOnlyMixin):
@@ -59,8 +66,25 @@ class PaymentNotificationAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     date_hierarchy = "received_at"
 
 
+def _retry(refund, actor, reason):
+    return payments.retry_refund(refund=refund, actor=actor)
+
+
+REFUND_ACTIONS = [
+    ServiceAction(
+        name="retry_refund",
+        label=_("Submit again to the provider (refused or stuck)"),
+        done=_("%(count)d refunds submitted again."),
+        perform=_retry,
+        sources=frozenset({Refund.Status.FAILED, Refund.Status.PENDING}),
+        permission="retry",
+        refusals=(OrderError, ProviderError),
+    )
+]
+
+
 @admin.register(Refund)
-class RefundAdmin(AllFieldsReadOnly, admin.ModelAdmin):
+class RefundAdmin(ServiceActionsMixin, AllFieldsReadOnly, admin.ModelAdmin):
     list_display = (
         "refund_no",
         "payment",
@@ -75,6 +99,12 @@ class RefundAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_select_related = ("payment__order",)
     search_fields = ("=refund_no", "=payment__out_trade_no", "=payment__order__number")
     date_hierarchy = "created_at"
+
+    service_actions = REFUND_ACTIONS
+    actions = [make_admin_action(spec) for spec in REFUND_ACTIONS]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm(RETRY_REFUNDS)
 
     @admin.display(description=_("order"), ordering="payment__order__number")
     def order_number(self, refund):

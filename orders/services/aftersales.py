@@ -877,7 +877,7 @@ def retry_refund(*, case: AfterSalesCase, actor) -> Refund | None:
     ``refund_case`` raises, and ``ProviderError`` when the provider does not answer."""
     refund = refund_case(case=case, actor=actor)
     if refund is not None and refund.status == Refund.Status.FAILED:
-        refund = payments.submit_refund(refund=refund)
+        refund = payments.retry_refund(refund=refund, actor=actor)
     return refund
 
 

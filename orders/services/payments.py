@@ -522,6 +522,20 @@ def refund_order(*, order, actor, reason: str, idempotency_key: str) -> list:
     return refunds
 
 
+def retry_refund(*, refund: Refund, actor) -> Refund:
+    """For a person, when a refund did not go through: submit it again (``submit_refund``;
+    the provider pays once per refund number, so this never pays twice). Raises
+    ``RefundRefused`` when it is paid already, ``ProviderError`` when the provider does
+    not answer."""
+    if refund.status == Refund.Status.SUCCEEDED:
+        raise RefundRefused(_("Refund %(number)s is paid already.") % {"number": refund.refund_no})
+    logger.info(
+        "refund submitted again by a person",
+        extra={"refund_no": refund.refund_no, "actor": getattr(actor, "pk", None)},
+    )
+    return submit_refund(refund=refund)
+
+
 def submit_refund(*, refund: Refund) -> Refund:
     """Send a refund to its provider and record the answer; the work of the task
     ``submit_refund``. A refund already done is left alone. The provider pays once per
