@@ -62,7 +62,7 @@ from mall.money import to_money
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
-from ..exceptions import OrderError
+from ..exceptions import OrderError, OrderRefused
 from ..models import (
     AFTER_SALES_MACHINE,
     OPEN_AFTER_SALES,
@@ -126,12 +126,8 @@ class AfterSalesError(OrderError):
     """A step that cannot be done as asked; ``str(error)`` says why, for a person."""
 
 
-class AfterSalesRefused(AfterSalesError):
+class AfterSalesRefused(AfterSalesError, OrderRefused):
     """A request or an inspection that cannot be accepted; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__(" ".join(str(problem) for problem in problems))
 
 
 @dataclass(frozen=True)
