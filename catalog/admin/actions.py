@@ -2,8 +2,9 @@
 
 Each selected object is tried on its own, in primary-key order (so row locks are taken in
 one order): a refusal (``CatalogError`` or ``IllegalTransition``) is reported with its
-message and does not stop the others. Actions that need a reason first show a
-confirmation page with a reason field (templates/admin/catalog/action_reason.html).
+message and does not stop the others. Actions that need a reason, or the fields of a
+small form (a carrier to ship with, a case's resolution and cost), first show a
+confirmation page with that form (templates/admin/catalog/action_reason.html).
 Actions never write models themselves; the service does, with its checks and history row.
 """
 
@@ -28,7 +29,8 @@ class ServiceAction:
     ``sources`` are the states in which the action makes sense; when the changelist is
     filtered to one state, only the actions possible from it are offered. ``reason_label``
     asks for a reason on a confirmation page first (required unless ``reason_required`` is
-    false).
+    false). ``form_class`` asks for that form's fields instead, and ``perform`` then gets
+    its ``cleaned_data`` in place of the reason: ``perform(obj, actor, data)``.
     """
 
     name: str
@@ -43,6 +45,11 @@ class ServiceAction:
     # other apps that are refusals to report rather than failures.
     permission: str = "change"
     refusals: tuple[type[Exception], ...] = ()
+    form_class: type[forms.Form] | None = None
+
+    def __post_init__(self):
+        if self.form_class is not None and self.reason_label is not None:
+            raise ValueError(f"Action {self.name!r}: a form_class or a reason_label, not both.")
 
 
 def transition_action(machine: Machine, transition: str, **kwargs) -> ServiceAction:
@@ -79,42 +86,48 @@ def perform_each(modeladmin, request, queryset, perform, *, done: str, refusals=
     return succeeded
 
 
+def _confirmation_form(spec: ServiceAction, data=None) -> forms.Form:
+    if spec.form_class is not None:
+        return spec.form_class(data)
+    return ReasonForm(data, label=spec.reason_label, required=spec.reason_required)
+
+
 def make_admin_action(spec: ServiceAction):
     def action(modeladmin, request, queryset):
-        def perform(obj, reason=""):
-            return spec.perform(obj, request.user, reason)
-
-        if spec.reason_label is None:
+        if spec.form_class is None and spec.reason_label is None:
             perform_each(
-                modeladmin, request, queryset, perform, done=spec.done, refusals=spec.refusals
+                modeladmin,
+                request,
+                queryset,
+                lambda obj: spec.perform(obj, request.user, ""),
+                done=spec.done,
+                refusals=spec.refusals,
             )
             return None
-        form_kwargs = {"label": spec.reason_label, "required": spec.reason_required}
         if "apply" in request.POST:
-            form = ReasonForm(request.POST, **form_kwargs)
+            form = _confirmation_form(spec, request.POST)
             if form.is_valid():
-                reason = form.cleaned_data["reason"]
+                data = form.cleaned_data if spec.form_class else form.cleaned_data["reason"]
                 perform_each(
                     modeladmin,
                     request,
                     queryset,
-                    lambda obj: perform(obj, reason),
+                    lambda obj: spec.perform(obj, request.user, data),
                     done=spec.done,
                     refusals=spec.refusals,
                 )
                 return None  # back to the changelist, with the messages
         else:
-            form = ReasonForm(**form_kwargs)
-        opts = modeladmin.model._meta
+            form = _confirmation_form(spec)
         context = {
             **modeladmin.admin_site.each_context(request),
             "title": spec.label,
-            "opts": opts,
+            "opts": modeladmin.model._meta,
             "objects": list(queryset.order_by("pk")),
             "form": form,
             "action_name": spec.name,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": modeladmin.media,
+            "media": modeladmin.media + form.media,
         }
         request.current_app = modeladmin.admin_site.name
         return TemplateResponse(request, "admin/catalog/action_reason.html", context)

@@ -25,7 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from catalog.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from catalog.admin.history import TransitionHistoryInline
 from catalog.admin.readonly import ReadOnlyInline
 from catalog.models import Warehouse
@@ -42,7 +42,6 @@ from ..models import (
     TrackingEvent,
 )
 from ..services import fulfilment
-from .form_actions import FormAction, make_form_action
 
 PACK = "orders.pack_shipment"
 SHIP = "orders.ship_shipment"
@@ -152,22 +151,22 @@ def _cancel(shipment, actor, reason):
     return fulfilment.cancel_shipment(shipment=shipment, actor=actor, reason=reason)
 
 
-SHIP_ACTION = FormAction(
-    name="ship",
+SHIP_ACTION = transition_action(
+    SHIPMENT_MACHINE,
+    "ship",
     label=_("Hand to a carrier"),
     done=_("%(count)d shipments handed to the carrier."),
     perform=_ship,
     form_class=CarrierForm,
-    sources=SHIPMENT_MACHINE["ship"].sources,
     permission="ship",
     refusals=(OrderError,),
 )
-CANCEL_ACTION = ServiceAction(
-    name="cancel",
+CANCEL_ACTION = transition_action(
+    SHIPMENT_MACHINE,
+    "cancel",
     label=_("Cancel (the reserved units go back on sale)"),
     done=_("%(count)d shipments cancelled."),
     perform=_cancel,
-    sources=SHIPMENT_MACHINE["cancel"].sources,
     reason_label=_("Reason (kept in the shipment's history)"),
     permission="cancel",
     refusals=(OrderError,),
@@ -207,7 +206,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [ShipmentLineInline, TrackingEventInline, LogisticsCaseInline, ShipmentHistoryInline]
     service_actions = [SHIP_ACTION, CANCEL_ACTION]
-    actions = [make_form_action(SHIP_ACTION), make_admin_action(CANCEL_ACTION)]
+    actions = [make_admin_action(SHIP_ACTION), make_admin_action(CANCEL_ACTION)]
     change_list_template = "admin/orders/shipment/change_list.html"
     change_form_template = "admin/orders/shipment/change_form.html"
     fieldsets = (

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceActionsMixin
+from catalog.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from catalog.admin.history import TransitionHistoryInline
 from mall.reports import csv_response
 
@@ -32,7 +32,6 @@ from .. import carriers
 from ..exceptions import OrderError
 from ..models import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
 from ..services import logistics
-from .form_actions import FormAction, make_form_action
 
 SCORECARD_PERMISSION = "orders.view_logisticscase"
 
@@ -129,47 +128,45 @@ def _close(case, actor, data):
     )
 
 
-def _resolution(name, label, done, perform, form_class):
-    return FormAction(
-        name=name,
-        label=label,
-        done=done,
-        perform=perform,
-        form_class=form_class,
-        sources=LOGISTICS_CASE_MACHINE[name].sources,
-        permission="resolve",
-        refusals=(OrderError,),
-    )
-
+# Every resolution needs ``has_resolve_permission``; an ``OrderError`` is reported per case.
+RESOLVE = {"permission": "resolve", "refusals": (OrderError,)}
 
 CASE_ACTIONS = [
-    _resolution(
+    transition_action(
+        LOGISTICS_CASE_MACHINE,
         "reship",
-        _("Reship (send the goods again)"),
-        _("%(count)d cases resolved by a reshipment."),
-        _reship,
-        ReshipForm,
+        label=_("Reship (send the goods again)"),
+        done=_("%(count)d cases resolved by a reshipment."),
+        perform=_reship,
+        form_class=ReshipForm,
+        **RESOLVE,
     ),
-    _resolution(
+    transition_action(
+        LOGISTICS_CASE_MACHINE,
         "refund",
-        _("Refund the shopper"),
-        _("%(count)d cases resolved by a refund."),
-        _refund,
-        RefundForm,
+        label=_("Refund the shopper"),
+        done=_("%(count)d cases resolved by a refund."),
+        perform=_refund,
+        form_class=RefundForm,
+        **RESOLVE,
     ),
-    _resolution(
+    transition_action(
+        LOGISTICS_CASE_MACHINE,
         "claim",
-        _("Claim from the carrier"),
-        _("%(count)d cases claimed from the carrier."),
-        _claim,
-        ClaimForm,
+        label=_("Claim from the carrier"),
+        done=_("%(count)d cases claimed from the carrier."),
+        perform=_claim,
+        form_class=ClaimForm,
+        **RESOLVE,
     ),
-    _resolution(
+    transition_action(
+        LOGISTICS_CASE_MACHINE,
         "close",
-        _("Close without action"),
-        _("%(count)d cases closed."),
-        _close,
-        CloseForm,
+        label=_("Close without action"),
+        done=_("%(count)d cases closed."),
+        perform=_close,
+        form_class=CloseForm,
+        **RESOLVE,
     ),
 ]
 
@@ -196,7 +193,7 @@ class LogisticsCaseAdmin(ServiceActionsMixin, admin.ModelAdmin):
     date_hierarchy = "opened_at"
     inlines = [CaseHistoryInline]
     service_actions = CASE_ACTIONS
-    actions = [make_form_action(spec) for spec in CASE_ACTIONS]
+    actions = [make_admin_action(spec) for spec in CASE_ACTIONS]
     fieldsets = (
         (None, {"fields": ("kind", "status", "shipment", "detail", "opened_at")}),
         (
