@@ -21,6 +21,7 @@ from catalog.exceptions import CatalogError, InsufficientStock, ReasonRequired
 from catalog.models import Reservation, Stock, StockMovement
 from catalog.services import inventory
 from tests.catalog.factories import SKUFactory, WarehouseFactory
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -189,32 +190,19 @@ def test_opposite_transfers_at_once_neither_deadlock_nor_lose_units(operator):
     for warehouse in (east, west):
         inventory.receive_stock(sku=sku, warehouse=warehouse, quantity=50, actor=operator)
     rounds = 25
-    barrier = threading.Barrier(4)
-    errors, done = [], []
+    pairs = ((east, west), (west, east), (east, west), (west, east))
 
-    def shuttle(source, destination):
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(rounds):
-                inventory.transfer_stock(
-                    sku=sku, source=source, destination=destination, quantity=2, actor=None
-                )
-                done.append(1)
-        except Exception as error:  # a deadlock would surface here
-            errors.append(repr(error))
-        finally:
-            connection.close()
+    def shuttle(index):
+        source, destination = pairs[index]
+        for _ in range(rounds):
+            inventory.transfer_stock(
+                sku=sku, source=source, destination=destination, quantity=2, actor=None
+            )
+        return rounds
 
-    threads = [
-        threading.Thread(target=shuttle, args=pair)
-        for pair in ((east, west), (west, east), (east, west), (west, east))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
-    assert len(done) == 4 * rounds
+    done, errors = race(shuttle, len(pairs))
+    assert errors == []  # a deadlock would surface here
+    assert sum(done) == 4 * rounds
     assert sum(Stock.objects.filter(sku=sku).values_list("on_hand", flat=True)) == 100
     assert StockMovement.objects.filter(kind="transfer_out").count() == 4 * rounds
     assert _ledger_problems() == []

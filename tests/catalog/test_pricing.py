@@ -3,7 +3,6 @@ the product page notice, the price API, the admin and the scheduled job."""
 
 import datetime
 import logging
-import threading
 from decimal import Decimal
 
 import pytest
@@ -24,6 +23,7 @@ from catalog.services import pricing
 from mall.statemachine import IllegalTransition
 from tests.catalog.factories import SkuPriceFactory, make_listed_product, tea_categories
 from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
+from tests.concurrency import race
 from tests.customers.factories import UserFactory
 
 DAY = datetime.timedelta(days=1)
@@ -181,23 +181,12 @@ def test_bad_requests_are_refused_and_write_nothing(
 
 def test_concurrent_changes_of_one_sku_never_overlap(sku, operator, transactional_db):
     amounts = [Decimal("101.00") + n for n in range(6)]
-    errors = []
-    barrier = threading.Barrier(len(amounts))
-
-    def change(amount):
-        try:
-            barrier.wait(timeout=10)
-            pricing.request_price_change(sku=sku, amount=amount, actor=operator, reason="并发")
-        except Exception as error:  # pragma: no cover - the assertion shows it
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=change, args=(amount,)) for amount in amounts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _changes, errors = race(
+        lambda i: pricing.request_price_change(
+            sku=sku, amount=amounts[i], actor=operator, reason="并发"
+        ),
+        len(amounts),
+    )
     assert errors == []
     rows = list(SkuPrice.objects.filter(sku=sku).order_by("valid_from"))
     assert len(rows) == 1 + len(amounts)

@@ -3,7 +3,6 @@ transition and the illegal ones, rating, follow-ups, and the deadlines job (esca
 once, breaches once, follow-up reminders, auto-close), once through a real worker."""
 
 import datetime
-import threading
 import time
 
 import pytest
@@ -27,6 +26,7 @@ from customers.services import tickets
 from customers.services.tickets import AttachmentRefused, TicketError
 from mall.statemachine import IllegalTransition
 from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
+from tests.concurrency import race
 from tests.customers.factories import UserFactory
 from tests.customers.ticket_helpers import (
     agent,
@@ -676,22 +676,7 @@ def test_a_real_worker_escalates_a_ticket_left_alone_once_and_emails_the_supervi
 def test_two_deadline_jobs_at_once_escalate_a_ticket_once(transactional_db):
     boss = supervisor()
     ticket = due_in(open_ticket(), first=10)
-    barrier, results, errors = threading.Barrier(3), [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(tickets.escalate_due_tickets()["escalated"])
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = race(lambda i: tickets.escalate_due_tickets()["escalated"], 3)
     assert errors == [] and sorted(results) == [0, 0, 1]
     assert ticket.timeline.filter(transition="escalate").count() == 1
     assert Notification.objects.filter(user=boss, title__contains=ticket.number).count() == 1

@@ -4,12 +4,10 @@ never cover more units than were bought (also two requests at once), inspection 
 books resaleable goods back into stock and writes the rest off, and refunds by the
 policy that pay once and never more than was paid (also many attempts at once)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from PIL import Image
 
 from catalog.models import Product, Stock, StockMovement
@@ -22,6 +20,7 @@ from orders.exceptions import RefundRefused
 from orders.models import AfterSalesCase, AfterSalesLine, Order, Payment, Refund, Shipment
 from orders.services import aftersales, payments
 from orders.services.aftersales import AfterSalesError, AfterSalesRefused, Inspection
+from tests.concurrency import race
 from tests.customers.factories import UserFactory
 from tests.orders import paying
 from tests.orders.aftersales_helpers import (
@@ -42,7 +41,6 @@ from tests.orders.aftersales_helpers import (
     staff,
     warehouse_clerk,
 )
-from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
@@ -209,32 +207,20 @@ def test_an_exchange_or_repair_covers_its_units_only_while_it_is_open(order):
 def test_two_requests_at_once_cannot_claim_the_same_units(transactional_db):
     order = delivered_order(items=[(listed_sku(price="45.00", stock=10), 2)])
     line_pk = order.lines.get().pk
-    barrier = threading.Barrier(4)
-    made, refused = [], []
 
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            made.append(
-                aftersales.request_case(
-                    order=order,
-                    actor=order.user,
-                    kind=Kind.RETURN,
-                    reason=Reason.NO_REASON,
-                    lines=[(line_pk, 2)],
-                )
-            )
-        except AfterSalesRefused as error:
-            refused.append(error)
-        finally:
-            connection.close()
+    made, refused = race(
+        lambda i: aftersales.request_case(
+            order=order,
+            actor=order.user,
+            kind=Kind.RETURN,
+            reason=Reason.NO_REASON,
+            lines=[(line_pk, 2)],
+        ),
+        4,
+    )
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
     assert len(made) == 1 and len(refused) == 3
+    assert all(isinstance(error, AfterSalesRefused) for error in refused), refused
     assert sum(AfterSalesLine.objects.values_list("quantity", flat=True)) == 2
 
 
@@ -624,25 +610,14 @@ def test_concurrent_refunds_of_one_case_pay_once(transactional_db, no_broker):
         patch.setattr(aftersales, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case))
         inspected(case)
     clerk, staff_operator = warehouse_clerk(), operator()
-    barrier = threading.Barrier(8)
-    refunds, errors = [], []
 
     def run(index):
-        try:
-            barrier.wait(timeout=10)
-            actor = clerk if index % 2 else staff_operator
-            attempt = aftersales.refund_case if index % 3 else aftersales.retry_refund
-            refunds.append(attempt(case=AfterSalesCase(pk=case.pk, order_id=order.pk), actor=actor))
-        except Exception as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connection.close()
+        actor = clerk if index % 2 else staff_operator
+        attempt = aftersales.refund_case if index % 3 else aftersales.retry_refund
+        return attempt(case=AfterSalesCase(pk=case.pk, order_id=order.pk), actor=actor)
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    refunds, errors = race(run, 8)
+
     assert errors == []
     assert len(refunds) == 8 and len({refund.pk for refund in refunds}) == 1
     assert Refund.objects.count() == 1 and len(no_broker) == 1

@@ -1,7 +1,6 @@
 """The cart: guests and shoppers add, change and remove lines; every view re-checks the
 lines against the goods as they are now; a guest's cart joins theirs when they sign in."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -13,6 +12,7 @@ from catalog.services import pricing
 from orders.exceptions import CartError
 from orders.models import Cart, CartLine
 from orders.services import cart as carts
+from tests.concurrency import race
 from tests.customers.factories import PASSWORD, UserFactory
 from tests.orders.factories import listed_sku
 
@@ -179,22 +179,12 @@ def test_two_first_adds_of_one_item_at_once_make_one_line(transactional_db):
     shopper = UserFactory()
     for _round in range(3):
         CartLine.objects.all().delete()
-        barrier, errors = threading.Barrier(4), []
-
-        def add(barrier=barrier, errors=errors):
-            try:
-                barrier.wait(timeout=10)
-                carts.add_to_cart(cart=carts.open_cart(user=shopper), sku_id=sku.pk, quantity=1)
-            except Exception as error:  # any error is the failure
-                errors.append(error)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=add) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert errors == []
+        _added, errors = race(
+            lambda i: carts.add_to_cart(
+                cart=carts.open_cart(user=shopper), sku_id=sku.pk, quantity=1
+            ),
+            4,
+        )
+        assert errors == []  # any error is the failure
         assert Cart.objects.filter(user=shopper).count() == 1
         assert list(CartLine.objects.values_list("quantity", flat=True)) == [4]

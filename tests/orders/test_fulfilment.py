@@ -3,11 +3,9 @@ a carrier (the reservations are consumed), and the order follows its parcels; de
 orders complete by themselves unless after-sales is open."""
 
 import datetime
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -28,6 +26,7 @@ from orders.models import (
     ShipmentStatusChange,
 )
 from orders.services import fulfilment, logistics, ordering, review
+from tests.concurrency import race
 from tests.customers.factories import UserFactory
 from tests.orders.factories import place
 from tests.orders.fulfilment_helpers import (
@@ -394,34 +393,24 @@ def test_a_cancel_and_a_shipment_at_once_end_in_exactly_one_of_them(transactiona
         order = paid_order([(tea, 1)])
         [shipment] = fulfilment.allocate_order(order=order)
         pack(shipment, clerk)
-        barrier = threading.Barrier(2)
-        results = {}
 
-        def cancel(order=order, results=results, barrier=barrier):
+        def cancel_or_send(index, order=order, shipment=shipment):
+            if index == 0:
+                try:
+                    ordering.cancel_order(order=order, actor=order.user, reason="不要了")
+                except (fulfilment.FulfilmentError, IllegalTransition):  # shipped: too late
+                    return "cancel", "refused"
+                return "cancel", "done"
             try:
-                barrier.wait(timeout=10)
-                ordering.cancel_order(order=order, actor=order.user, reason="不要了")
-                results["cancel"] = "done"
-            except (fulfilment.FulfilmentError, IllegalTransition):  # shipped: too late
-                results["cancel"] = "refused"
-            finally:
-                connection.close()
-
-        def send(shipment=shipment, results=results, barrier=barrier):
-            try:
-                barrier.wait(timeout=10)
                 fulfilment.ship(shipment=shipment, carrier="sandbox", actor=clerk)
-                results["ship"] = "done"
             except IllegalTransition:
-                results["ship"] = "refused"
-            finally:
-                connection.close()
+                return "ship", "refused"
+            return "ship", "done"
 
-        threads = [threading.Thread(target=cancel), threading.Thread(target=send)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        done, errors = race(cancel_or_send, 2)
+
+        assert errors == []
+        results = dict(done)
         assert sorted(results.values()) == ["done", "refused"]
         order.refresh_from_db()
         shipment.refresh_from_db()

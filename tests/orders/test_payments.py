@@ -21,9 +21,9 @@ from orders.models import Order, Payment, PaymentNotification, Refund, SandboxTr
 from orders.providers import sandbox_gateway
 from orders.services import ordering, payments
 from orders.views.payments import payment_urls
+from tests.concurrency import race
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders import paying
-from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db

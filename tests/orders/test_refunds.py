@@ -14,8 +14,8 @@ from orders.models import Payment, Refund, SandboxRefund
 from orders.providers import sandbox_gateway
 from orders.providers.base import ProviderUnavailable
 from orders.services import payments
+from tests.concurrency import race
 from tests.orders import paying
-from tests.orders.concurrency import race
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
