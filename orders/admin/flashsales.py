@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -24,8 +23,6 @@ from catalog.models import SKU
 
 from ..models import FlashSale, FlashSaleClaim
 from ..services import flashsale, flashsale_gate
-
-STATE_LABELS = {"upcoming": _("upcoming"), "live": _("live"), "ended": _("ended")}
 
 
 class ScheduleFlashSaleForm(forms.Form):
@@ -160,10 +157,6 @@ class FlashSaleAdmin(admin.ModelAdmin):
             sale.gate_counter = counters.get(sale.pk)
         return changelist
 
-    @admin.display(description=_("units left"))
-    def units_left(self, sale):
-        return flashsale.units_left(sale)
-
     @admin.display(description=_("gate counter"))
     def gate_left(self, sale):
         if not hasattr(sale, "gate_counter"):
@@ -172,7 +165,7 @@ class FlashSaleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, sale):
-        return STATE_LABELS[flashsale.sale_state(sale, timezone.now())]
+        return sale.state.label
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

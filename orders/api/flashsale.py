@@ -3,12 +3,7 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,8 +14,6 @@ from ..exceptions import OrderError, OrderRefused
 from ..models import FlashSale
 from ..services import flashsale
 from ..services.checkout import SHIPPING_METHODS
-
-STATES = ["upcoming", "live", "ended"]
 
 
 class SaleProductSerializer(serializers.Serializer):
@@ -37,10 +30,11 @@ class SaleSkuSerializer(serializers.Serializer):
 class FlashSaleSerializer(serializers.ModelSerializer):
     product = SaleProductSerializer(source="sku", read_only=True)
     sku = SaleSkuSerializer(read_only=True)
-    units_left = serializers.SerializerMethodField(
-        help_text="Units not yet claimed; cancelled or unpaid orders give theirs back."
+    units_left = serializers.IntegerField(
+        read_only=True,
+        help_text="Units not yet claimed; cancelled or unpaid orders give theirs back.",
     )
-    state = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=FlashSale.State.choices, read_only=True)
 
     class Meta:
         model = FlashSale
@@ -57,13 +51,6 @@ class FlashSaleSerializer(serializers.ModelSerializer):
             "state",
         ]
         read_only_fields = fields
-
-    def get_units_left(self, sale) -> int:
-        return flashsale.units_left(sale)
-
-    @extend_schema_field(serializers.ChoiceField(choices=STATES))
-    def get_state(self, sale) -> str:
-        return flashsale.sale_state(sale)
 
 
 class BuySerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ between two times. A Redis gate answers the crowd; these rows are the final guar
 shopper holds at most one live claim per sale; one SKU has at most one sale at a time (an
 exclusion constraint)."""
 
+from django.contrib import admin
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
@@ -15,6 +16,14 @@ from catalog.models.pricing import TsTzRange
 
 
 class FlashSale(models.Model):
+    class State(models.TextChoices):
+        """Where a sale stands by the clock (the API's ``state``); a live sale may be sold
+        out, which ``units_left`` tells."""
+
+        UPCOMING = "upcoming", _("upcoming")
+        LIVE = "live", _("live")
+        ENDED = "ended", _("ended")
+
     sku = models.ForeignKey(
         "catalog.SKU", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="flash_sales"
     )
@@ -57,6 +66,22 @@ class FlashSale(models.Model):
 
     def __str__(self):
         return f"{self.sku} @ {self.price}"
+
+    @property
+    @admin.display(description=_("units left"))
+    def units_left(self) -> int:
+        """Units not claimed in the database (committed claims; the Redis gate may show
+        fewer while attempts are under way)."""
+        return max(self.quantity - self.sold, 0)
+
+    @property
+    def state(self) -> "FlashSale.State":
+        return self.state_at(timezone.now())
+
+    def state_at(self, now) -> "FlashSale.State":
+        if now < self.starts_at:
+            return self.State.UPCOMING
+        return self.State.LIVE if now < self.ends_at else self.State.ENDED
 
 
 class FlashSaleClaim(models.Model):

@@ -162,25 +162,6 @@ class OverLimit(FlashSaleError):
 # --- Reading sales ---------------------------------------------------------------------------
 
 
-def is_live(sale: FlashSale, now=None) -> bool:
-    now = now or timezone.now()
-    return sale.starts_at <= now < sale.ends_at
-
-
-def sale_state(sale: FlashSale, now=None) -> str:
-    """The sale's state now: ``upcoming``, ``live`` or ``ended``."""
-    now = now or timezone.now()
-    if now < sale.starts_at:
-        return "upcoming"
-    return "live" if now < sale.ends_at else "ended"
-
-
-def units_left(sale: FlashSale) -> int:
-    """Units not claimed in the database (committed claims; the gate may show fewer while
-    attempts are under way)."""
-    return max(sale.quantity - sale.sold, 0)
-
-
 def current_sales(*, now=None):
     """Sales live or upcoming, of listed goods, soonest first, with SKU and product joined:
     one query. For the storefront and the API."""

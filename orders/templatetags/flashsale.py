@@ -1,7 +1,6 @@
 """The flash-sale banner on the product page (``{% flash_sale_banner sku %}``)."""
 
 from django import template
-from django.utils import timezone
 
 from ..services import flashsale
 
@@ -12,10 +11,4 @@ register = template.Library()
 def flash_sale_banner(sku):
     """The live flash sale of ``sku`` (flash price, units left, when it ends, a "Buy now"
     button) or its next upcoming one (when it starts, at what price). One query."""
-    now = timezone.now()
-    sale = flashsale.sale_for_sku(sku, now=now) if sku is not None else None
-    return {
-        "sale": sale,
-        "live": sale is not None and flashsale.is_live(sale, now),
-        "left": flashsale.units_left(sale) if sale is not None else 0,
-    }
+    return {"sale": flashsale.sale_for_sku(sku) if sku is not None else None}

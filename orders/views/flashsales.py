@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.validators import MaxValueValidator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -71,11 +70,7 @@ def _sale_or_404(pk) -> FlashSale:
 
 def sale_list(request):
     """Flash sales live now and coming up, soonest first (one query)."""
-    now = timezone.now()
-    sales = list(flashsale.current_sales(now=now))
-    for sale in sales:
-        sale.state = flashsale.sale_state(sale, now)
-        sale.left = flashsale.units_left(sale)
+    sales = list(flashsale.current_sales())
     return render(request, "orders/flashsale/list.html", {"sales": sales})
 
 
@@ -84,7 +79,6 @@ def buy(request, pk):
     """The buy page of one sale: GET shows the form, POST makes the attempt. Success goes
     to the order's page; a refusal (sold out, over the limit, ...) is shown here."""
     sale = _sale_or_404(pk)
-    now = timezone.now()
     addresses = request.user.addresses.order_by("-is_default", "pk")
     initial = {"idempotency_key": uuid.uuid4().hex, "shipping_method": "standard", "quantity": 1}
     data = request.POST if request.method == "POST" else None
@@ -121,8 +115,6 @@ def buy(request, pk):
         sale.refresh_from_db(fields=["sold", "ends_at"])
     context = {
         "sale": sale,
-        "state": flashsale.sale_state(sale, now),
-        "left": flashsale.units_left(sale),
         "form": form,
         "addresses": address_list,
         "payment_minutes": settings.MALL_PAYMENT_TIMEOUT_MINUTES,

@@ -24,6 +24,7 @@ from orders.exceptions import OrderRefused
 from orders.models import FlashSale, FlashSaleClaim, Order
 from orders.services import flashsale, flashsale_gate, ordering
 from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
+from tests.concurrency import race
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders.flashsale_helpers import sale_sku, schedule
 
@@ -97,7 +98,7 @@ def test_a_sale_is_scheduled_with_its_rules(sku):
         2,
         0,
     )
-    assert flashsale.sale_state(sale) == "upcoming"
+    assert sale.state == "upcoming"
 
 
 def test_scheduling_refuses_with_every_problem_at_once(sku):
@@ -179,11 +180,24 @@ def test_ending_and_calling_off(sku):
     with pytest.raises(flashsale.FlashSaleInvalid):
         flashsale.end_sale(sale=later, actor=None)
     flashsale.end_sale(sale=live, actor=None)
-    assert flashsale.sale_state(live) == "ended"
+    assert live.state == "ended"
     with pytest.raises(flashsale.SaleEnded):
         attempt(live)
     flashsale.call_off_sale(sale=later, actor=None)
     assert not FlashSale.objects.filter(pk=later.pk).exists()
+
+
+def test_state_and_units_left_at_the_boundaries():
+    start, tick = timezone.now(), datetime.timedelta(microseconds=1)
+    sale = FlashSale(quantity=5, sold=0, starts_at=start, ends_at=start + HOUR)
+    assert (sale.state_at(start - tick), sale.units_left) == (FlashSale.State.UPCOMING, 5)
+    assert sale.state_at(start) == sale.state_at(start + HOUR - tick) == FlashSale.State.LIVE
+    sale.sold = 5  # sold out: still live, nothing left
+    assert (sale.state_at(start + tick), sale.units_left) == (FlashSale.State.LIVE, 0)
+    assert sale.state_at(start + HOUR) == FlashSale.State.ENDED
+    # The property reads the clock; the values are the API's words.
+    assert FlashSale(starts_at=start - HOUR, ends_at=start + HOUR).state == "live"
+    assert FlashSale.State.values == ["upcoming", "live", "ended"]
 
 
 # --- The Redis gate ------------------------------------------------------------------------------
@@ -259,7 +273,7 @@ def test_a_winner_gets_an_order_at_the_flash_price_and_a_claim(gate, sale, sku):
         False,
     )
     sale.refresh_from_db()
-    assert sale.sold == 1 and flashsale.units_left(sale) == 4
+    assert sale.sold == 1 and sale.units_left == 4
     assert left_in_gate(gate, sale) == 4
     assert holders(gate, sale) == {user.pk: "1 buy-1"}
     assert inventory.available_units(sku) == 19
@@ -848,30 +862,6 @@ def test_operators_end_a_live_sale_and_call_off_an_upcoming_one(client, operator
 # --- Concurrency of one shopper ------------------------------------------------------------------
 
 
-def _at_once(count, call):
-    """``call(n)`` from ``count`` threads released together; (results, errors)."""
-    from django.db import connection
-
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run(n):
-        try:
-            barrier.wait(timeout=10)
-            results.append(call(n))
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 @pytest.mark.parametrize("mode", ["redis", "off"])
 def test_a_double_click_gives_one_order_even_while_the_first_is_running(
     transactional_db, redis_client, settings, mode
@@ -879,7 +869,7 @@ def test_a_double_click_gives_one_order_even_while_the_first_is_running(
     settings.MALL_FLASH_SALE_GATE = mode
     sale = schedule(sale_sku(), quantity=5)
     user, address = shopper_with_address()
-    results, errors = _at_once(6, lambda n: attempt(sale, user, address, key="double-click"))
+    results, errors = race(lambda n: attempt(sale, user, address, key="double-click"), 6)
     assert errors == []
     assert len({order.pk for order in results}) == 1 and len(results) == 6
     sale.refresh_from_db()
@@ -895,7 +885,7 @@ def test_one_shopper_racing_with_many_submits_gets_one_order(
     settings.MALL_FLASH_SALE_GATE = mode
     sale = schedule(sale_sku(), quantity=5, limit=2)
     user, address = shopper_with_address()
-    results, errors = _at_once(6, lambda n: attempt(sale, user, address, key=f"submit-{n}"))
+    results, errors = race(lambda n: attempt(sale, user, address, key=f"submit-{n}"), 6)
     assert len(results) == 1 and len(errors) == 5
     assert all(isinstance(error, flashsale.OverLimit) for error in errors), errors
     sale.refresh_from_db()
@@ -934,7 +924,7 @@ def test_a_claim_released_by_several_paths_at_once_returns_its_unit_once(
         with transaction.atomic():
             return flashsale.release_claim(order=order)
 
-    results, errors = _at_once(paths, path)
+    results, errors = race(path, paths)
 
     assert errors == [] and len(results) == paths
     assert sorted(released) == [False] * (paths - 1) + [True]
