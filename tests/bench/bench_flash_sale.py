@@ -23,25 +23,19 @@ skips tests/bench.
 """
 
 import argparse
-import http.client
-import json
 import os
-import random
-import secrets
 import statistics
-import string
 import sys
-import threading
 import time
-import uuid
-from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_reservations import _run  # noqa: E402  (needs ROOT on the path)
+from tests.bench.bench_reservations import (  # noqa: E402  (needs ROOT on the path)
+    create_database,
+    drop_database,
+)
 from tests.bench.bench_storefront import (  # noqa: E402
     Gunicorn,
     local_opener,
@@ -58,19 +52,6 @@ MODES = ("redis", "off")
 MAX_ATTEMPTS = 50_000  # a bound whatever the arguments say
 
 
-def create_database(database_url: str) -> str:
-    _run(
-        database_url,
-        f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)',
-        f'CREATE DATABASE "{DATABASE}"',
-    )
-    return urlunsplit(urlsplit(database_url)._replace(path=f"/{DATABASE}"))
-
-
-def drop_database(database_url: str) -> None:
-    _run(database_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
 def make_shoppers(count: int) -> list[tuple[int, str, int]]:
     """``count`` shoppers with an address and a signed-in session: (id, session, address)."""
     from tests.orders.flashsale_helpers import bulk_sessions, bulk_shoppers
@@ -82,116 +63,42 @@ def make_shoppers(count: int) -> list[tuple[int, str, int]]:
 
 def make_sale(mode: str, units: int):
     """A listed SKU with stock to spare and a live sale of ``units`` of it."""
-    import datetime
+    from tests.orders.factories import listed_sku
+    from tests.orders.flashsale_helpers import schedule
 
-    from django.utils import timezone
-
-    from catalog.models import Category
-    from orders.services import flashsale
-    from tests.catalog.factories import make_listed_product, tea_categories
-
-    category = Category.objects.filter(slug="tea").first() or tea_categories()
-    product = make_listed_product(
-        name=f"秒杀基准 {mode}", category=category, prices=("100.00",), stock=units * 2
-    )
-    now = timezone.now()
-    return flashsale.schedule_sale(
-        sku=product.skus.get(),
-        price="59.00",
-        quantity=units,
-        per_shopper_limit=1,
-        starts_at=now - datetime.timedelta(seconds=1),
-        ends_at=now + datetime.timedelta(hours=1),
-        actor=None,
-    )
+    sku = listed_sku(price="100.00", stock=units * 2, name=f"秒杀基准 {mode}")
+    return schedule(sku, price="59.00", quantity=units, limit=1)
 
 
 def hammer(port: int, sale_id: int, shoppers, attempts: int, clients: int, time_limit: float):
     """``attempts`` buy attempts from ``clients`` keep-alive connections, at most
     ``time_limit`` seconds. Returns the figures of one run."""
-    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
-    plan = [shoppers[n % len(shoppers)] for n in range(attempts)]
-    random.Random(2026).shuffle(plan)
-    path = f"/api/v1/flash-sales/{sale_id}/buy/"
-    lock = threading.Lock()
-    statuses: Counter = Counter()
-    latencies: list[float] = []
-    winners: list[float] = []
-    won_at: list[float] = []
-    errors: list[str] = []
-    position = 0
-    barrier = threading.Barrier(clients + 1)
-    started = 0.0
+    from tests.orders.flashsale_helpers import fire_buy_attempts
 
-    def client():
-        nonlocal position
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            with lock:  # one at a time: every connection proven before the crowd starts
-                connection.request("GET", "/healthz")
-                connection.getresponse().read()
-            barrier.wait(timeout=60)
-            while time.monotonic() < started + time_limit:
-                with lock:
-                    if position >= len(plan):
-                        return
-                    _user, session, address = plan[position]
-                    position += 1
-                body = json.dumps(
-                    {"quantity": 1, "address": address, "shipping_method": "standard"}
-                )
-                headers = {
-                    "Content-Type": "application/json",
-                    "Cookie": f"sessionid={session}; csrftoken={csrf}",
-                    "X-CSRFToken": csrf,
-                    "Idempotency-Key": uuid.uuid4().hex,
-                }
-                begin = time.perf_counter()
-                try:
-                    connection.request("POST", path, body, headers)
-                    response = connection.getresponse()
-                    response.read()
-                    status = response.status
-                except (OSError, http.client.HTTPException) as error:
-                    connection.close()
-                    status = type(error).__name__
-                    with lock:
-                        errors.append(f"{status}: {error}")
-                elapsed = (time.perf_counter() - begin) * 1000
-                with lock:
-                    statuses[status] += 1
-                    latencies.append(elapsed)
-                    if status == 201:
-                        winners.append(elapsed)
-                        won_at.append(time.monotonic() - started)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    started = time.monotonic()
-    barrier.wait(timeout=120)
-    started = time.monotonic()
-    for thread in threads:
-        thread.join(timeout=max(0.0, started + time_limit + 35 - time.monotonic()))
-    wall = time.monotonic() - started
-    with lock:  # threads still running past the limit are left behind, not waited for
-        done, won = sorted(latencies), sorted(winners)
-        sold_out_after = max(won_at) if won_at else wall
-        return {
-            "attempts": len(done),
-            "wall": wall,
-            "attempts_per_s": len(done) / wall if wall else 0.0,
-            "orders": statuses[201],
-            "orders_per_s": statuses[201] / sold_out_after if sold_out_after else 0.0,
-            "sold_out_after": sold_out_after,
-            "p50": percentile(done, 50),
-            "p95": percentile(done, 95),
-            "winner_p95": percentile(won, 95),
-            "statuses": dict(statuses),
-            "first_error": errors[0] if errors else "",
-        }
+    crowd = fire_buy_attempts(
+        port,
+        sale_id,
+        shoppers,
+        attempts=attempts,
+        clients=clients,
+        time_limit=time_limit,
+        seed=2026,
+    )
+    done, wall, orders = crowd.latencies, crowd.wall, crowd.statuses[201]
+    sold_out_after = max(crowd.won_at) if crowd.won_at else wall
+    return {
+        "attempts": len(done),
+        "wall": wall,
+        "attempts_per_s": len(done) / wall if wall else 0.0,
+        "orders": orders,
+        "orders_per_s": orders / sold_out_after if sold_out_after else 0.0,
+        "sold_out_after": sold_out_after,
+        "p50": percentile(done, 50),
+        "p95": percentile(done, 95),
+        "winner_p95": percentile(crowd.winners, 95),
+        "statuses": dict(crowd.statuses),
+        "first_error": ": ".join(crowd.errors[0]) if crowd.errors else "",
+    }
 
 
 def transactions(database_url: str) -> int:
@@ -264,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     created = False
     rows = []
     try:
-        stores = {**stores, "DATABASE_URL": create_database(server_url)}
+        stores = {**stores, "DATABASE_URL": create_database(server_url, DATABASE)}
         created = True
         env = {**os.environ, **shop_environment(stores, state)}
         os.environ.update(env)
@@ -323,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if created and not args.keep:
             say(f"dropping {DATABASE}")
-            drop_database(server_url)
+            drop_database(server_url, DATABASE)
         stop_stores(state, started)
 
 

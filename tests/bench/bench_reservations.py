@@ -67,18 +67,18 @@ def _run(database_url: str, *statements: str) -> None:
         connection.close()
 
 
-def create_database(database_url: str) -> str:
-    """A fresh database of the benchmark's own next to the one in ``database_url``."""
+def create_database(database_url: str, name: str = DATABASE) -> str:
+    """A fresh database ``name`` next to the one in ``database_url``; returns its URL."""
     _run(
         database_url,
-        f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)',
-        f'CREATE DATABASE "{DATABASE}"',
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}"',
     )
-    return urlunsplit(urlsplit(database_url)._replace(path=f"/{DATABASE}"))
+    return urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
 
 
-def drop_database(database_url: str) -> None:
-    _run(database_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+def drop_database(database_url: str, name: str = DATABASE) -> None:
+    _run(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_stock(sku_count: int):

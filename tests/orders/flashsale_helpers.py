@@ -1,7 +1,18 @@
 """Helpers for the flash-sale tests: a listed SKU with stock, sales scheduled through
-the service, shoppers with addresses and signed-in sessions made in bulk."""
+the service, shoppers with addresses and signed-in sessions made in bulk, and the crowd
+of buy attempts that the race test and tests/bench/bench_flash_sale.py fire over HTTP."""
 
 import datetime
+import http.client
+import json
+import random
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -86,3 +97,123 @@ def bulk_sessions(users) -> dict[int, str]:
         keys[user.pk] = key
     Session.objects.bulk_create(rows)
     return keys
+
+
+@dataclass
+class BuyAttempts:
+    """What a crowd of buy attempts got back (copied when the crowd ended)."""
+
+    statuses: Counter  # HTTP status, or the exception's name when every try failed
+    bodies: dict  # status -> response bodies (or error messages), in arrival order
+    latencies: list[float]  # ms per attempt, retries included, sorted
+    winners: list[float]  # ms per 201, sorted
+    won_at: list[float]  # s from the crowd's start to each 201
+    errors: list[tuple[str, str]]  # (exception name, message) per failed try
+    wall: float  # s from the crowd's start until every client ended or was left behind
+
+
+def fire_buy_attempts(
+    port: int,
+    sale_id: int,
+    shoppers,
+    *,
+    attempts: int,
+    clients: int,
+    time_limit: float,
+    seed: int,
+    tries: int = 1,
+    headers: dict | None = None,
+) -> BuyAttempts:
+    """``attempts`` POSTs to the buy endpoint of sale ``sale_id`` on 127.0.0.1:``port``
+    from ``clients`` threads, each on its own keep-alive connection; ``shoppers`` are
+    ``(user id, session key, address id)``, taken in an order shuffled with ``seed``,
+    every attempt with a fresh idempotency key (and ``headers`` besides). The crowd
+    starts at once when every connection is open and stops after ``time_limit`` seconds
+    whatever happens; clients still busy 35 s past that are left behind. An attempt whose
+    connection drops is tried up to ``tries`` times with the same key."""
+    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    plan = [shoppers[n % len(shoppers)] for n in range(attempts)]
+    random.Random(seed).shuffle(plan)
+    path = f"/api/v1/flash-sales/{sale_id}/buy/"
+    lock = threading.Lock()
+    statuses: Counter = Counter()
+    bodies: dict = {}
+    latencies: list[float] = []
+    winners: list[float] = []
+    won_at: list[float] = []
+    errors: list[tuple[str, str]] = []
+    position = 0
+    barrier = threading.Barrier(clients + 1)
+    started = 0.0
+
+    def client():
+        nonlocal position
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            # Connections opened one at a time (Django's development server has a listen
+            # backlog of 10) and proven with a first request, before the crowd starts.
+            with lock:
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+            barrier.wait(timeout=60)
+            while time.monotonic() < started + time_limit:
+                with lock:
+                    if position >= len(plan):
+                        return
+                    _user, session, address = plan[position]
+                    position += 1
+                body = json.dumps(
+                    {"quantity": 1, "address": address, "shipping_method": "standard"}
+                )
+                request_headers = {
+                    "Content-Type": "application/json",
+                    "Cookie": f"sessionid={session}; csrftoken={csrf}",
+                    "X-CSRFToken": csrf,
+                    "Idempotency-Key": uuid.uuid4().hex,
+                    **(headers or {}),
+                }
+                begin = time.perf_counter()
+                for _try in range(tries):
+                    # A retry keeps the key, as a real client would: the key makes it safe
+                    # whether or not the first try arrived.
+                    try:
+                        connection.request("POST", path, body, request_headers)
+                        response = connection.getresponse()
+                        payload = response.read()
+                        status = response.status
+                        break
+                    except (OSError, http.client.HTTPException) as error:
+                        connection.close()
+                        status, payload = type(error).__name__, str(error).encode()
+                        with lock:
+                            errors.append((status, str(error)))
+                elapsed = (time.perf_counter() - begin) * 1000
+                with lock:
+                    statuses[status] += 1
+                    bodies.setdefault(status, []).append(payload)
+                    latencies.append(elapsed)
+                    if status == 201:
+                        winners.append(elapsed)
+                        won_at.append(time.monotonic() - started)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    barrier.wait(timeout=120)
+    started = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=max(0.0, started + time_limit + 35 - time.monotonic()))
+    wall = time.monotonic() - started
+    with lock:  # clients still running past the limit are left behind, not waited for
+        return BuyAttempts(
+            statuses=Counter(statuses),
+            bodies={status: list(payloads) for status, payloads in bodies.items()},
+            latencies=sorted(latencies),
+            winners=sorted(winners),
+            won_at=list(won_at),
+            errors=list(errors),
+            wall=wall,
+        )

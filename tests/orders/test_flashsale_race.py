@@ -7,14 +7,8 @@ thread per client connection, sharing the GIL with the client threads), so these
 show correctness, not speed: tests/bench/bench_flash_sale.py measures speed on gunicorn.
 """
 
-import http.client
 import json
-import random
-import secrets
-import string
-import threading
 import time
-import uuid
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -24,86 +18,15 @@ from django.db.models import Count, Sum
 from catalog.models import Stock
 from orders.models import FlashSale, FlashSaleClaim, Order
 from orders.services import flashsale, flashsale_gate
-from tests.orders.flashsale_helpers import bulk_sessions, bulk_shoppers, sale_sku, schedule
+from tests.orders.flashsale_helpers import (
+    bulk_sessions,
+    bulk_shoppers,
+    fire_buy_attempts,
+    sale_sku,
+    schedule,
+)
 
 TIME_LIMIT = 60  # seconds per run, whatever happens
-
-
-def fire(base_url: str, sale_id: int, shoppers, *, attempts: int, clients: int):
-    """``attempts`` POSTs to the buy endpoint from ``clients`` threads, each on its own
-    keep-alive connection, shoppers in random order, every attempt with a fresh
-    idempotency key. Returns (statuses, bodies by status, latencies in s, wall time)."""
-    # The live server listens on "localhost" (IPv4); the race talks to 127.0.0.1 only.
-    port = urlsplit(base_url).port
-    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
-    plan = [shoppers[n % len(shoppers)] for n in range(attempts)]
-    random.Random(7).shuffle(plan)
-    lock = threading.Lock()
-    statuses, bodies, latencies, retries = Counter(), {}, [], Counter()
-    path = f"/api/v1/flash-sales/{sale_id}/buy/"
-    position = 0
-    deadline = time.monotonic() + TIME_LIMIT
-    barrier = threading.Barrier(clients)
-
-    def client():
-        nonlocal position
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            # Connections opened one at a time (the development server's listen backlog
-            # is 10) and proven with a first request, before the crowd starts at once.
-            with lock:
-                connection.request("GET", "/healthz")
-                connection.getresponse().read()
-            barrier.wait(timeout=30)
-            while time.monotonic() < deadline:
-                with lock:
-                    if position >= len(plan):
-                        return
-                    _user, session, address = plan[position]
-                    position += 1
-                body = json.dumps(
-                    {"quantity": 1, "address": address, "shipping_method": "standard"}
-                )
-                headers = {
-                    "Content-Type": "application/json",
-                    "Cookie": f"sessionid={session}; csrftoken={csrf}",
-                    "X-CSRFToken": csrf,
-                    "Idempotency-Key": uuid.uuid4().hex,
-                    "Accept-Language": "en",
-                }
-                begin = time.perf_counter()
-                for _try in range(3):
-                    # A dropped connection is retried with the same key, as a real client
-                    # would: the key makes the retry safe whether or not the first arrived.
-                    try:
-                        connection.request("POST", path, body, headers)
-                        response = connection.getresponse()
-                        payload = response.read()
-                        status = response.status
-                        break
-                    except (OSError, http.client.HTTPException) as error:
-                        connection.close()
-                        status, payload = f"{type(error).__name__}", str(error).encode()
-                        with lock:
-                            retries[status] += 1
-                elapsed = time.perf_counter() - begin
-                with lock:
-                    statuses[status] += 1
-                    bodies.setdefault(status, []).append(payload)
-                    latencies.append(elapsed)
-        finally:
-            connection.close()
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=TIME_LIMIT + 30)
-    wall = time.monotonic() - started
-    if retries:
-        print(f"\nretried after a dropped connection: {dict(retries)}")
-    return statuses, bodies, sorted(latencies), wall
 
 
 def run_race(live_server, *, units: int, shoppers: int, attempts: int, clients: int):
@@ -112,10 +35,24 @@ def run_race(live_server, *, units: int, shoppers: int, attempts: int, clients: 
     users, addresses = bulk_shoppers(shoppers)
     sessions = bulk_sessions(users)
     plan = [(user.pk, sessions[user.pk], addresses[user.pk]) for user in users]
-    statuses, bodies, latencies, wall = fire(
-        live_server.url, sale.pk, plan, attempts=attempts, clients=clients
+    started = time.monotonic()  # the wall time includes opening the connections
+    crowd = fire_buy_attempts(
+        # The live server listens on "localhost" (IPv4); the race talks to 127.0.0.1 only.
+        urlsplit(live_server.url).port,
+        sale.pk,
+        plan,
+        attempts=attempts,
+        clients=clients,
+        time_limit=TIME_LIMIT,
+        seed=7,
+        tries=3,
+        headers={"Accept-Language": "en"},
     )
-    return sku, sale, statuses, bodies, latencies, wall
+    wall = time.monotonic() - started
+    if crowd.errors:
+        retries = Counter(name for name, _message in crowd.errors)
+        print(f"\nretried after a dropped connection: {dict(retries)}")
+    return sku, sale, crowd.statuses, crowd.bodies, crowd.latencies, wall
 
 
 def assert_sold_exactly(sku, sale, units, statuses, bodies, attempts):
@@ -138,7 +75,7 @@ def assert_sold_exactly(sku, sale, units, statuses, bodies, attempts):
 
 
 def report(label, statuses, latencies, wall):
-    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000 if latencies else 0
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else 0  # ms
     print(
         f"\n{label}: {sum(statuses.values())} attempts in {wall:.1f} s "
         f"({sum(statuses.values()) / wall:.0f}/s), p95 {p95:.0f} ms, {dict(statuses)}"
