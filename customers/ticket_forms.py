@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from mall.forms import MultipleFileField
 from orders.models import AfterSalesCase, Order, OrderLine
 
 from .models import FaqCategory, Ticket, User
@@ -24,18 +25,15 @@ Type, Priority, Channel = Ticket.Type, Ticket.Priority, Ticket.Channel
 MAX_DASHBOARD_DAYS = 366
 
 
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
+class AttachmentsField(MultipleFileField):
+    """Pictures and PDF files in one input, at most ``MAX_ATTACHMENTS``; their content is
+    checked by the service."""
 
-
-class AttachmentsField(forms.FileField):
-    """Several files in one input (Django's documented multiple-file field); their
-    content is checked by the service."""
+    accept = "image/*,application/pdf"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Attachments"))
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
         super().__init__(*args, **kwargs)
         self.help_text = _("Up to %(count)s pictures or PDF files, at most %(mb)s MB each.") % {
             "count": MAX_ATTACHMENTS,
@@ -43,11 +41,7 @@ class AttachmentsField(forms.FileField):
         }
 
     def clean(self, data, initial=None):
-        one = super().clean
-        if isinstance(data, list | tuple):
-            files = [one(item, initial) for item in data if item]
-        else:
-            files = [one(data, initial)] if data else []
+        files = super().clean(data, initial)
         if len(files) > MAX_ATTACHMENTS:
             raise forms.ValidationError(
                 _("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS}

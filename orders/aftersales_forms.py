@@ -6,26 +6,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mall.forms import PhotosField
+
 from .models import AfterSalesCase
 from .services.aftersales import MAX_PHOTOS, RETURN_CARRIERS
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Several image files in one input (Django's documented multiple-file field)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        one = super().clean
-        if isinstance(data, list | tuple):
-            return [one(item, initial) for item in data if item]
-        return [one(data, initial)] if data else []
 
 
 class RequestForm(forms.Form):

@@ -4,6 +4,8 @@ thumbnailed once at upload; documents and videos are checked by content, not by 
 import io
 import os
 import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -17,6 +19,8 @@ THUMB_SMALL = (320, 320)
 THUMB_MEDIUM = (800, 800)
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before Pillow's own limit
 ACCEPTED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+T = TypeVar("T")
 
 
 def _read(upload, limit: int) -> bytes:
@@ -43,13 +47,20 @@ def _open_image(data: bytes) -> Image.Image:
     return image
 
 
-def _encode_jpeg(image: Image.Image, size: tuple[int, int] | None = None) -> bytes:
+def _upright_rgb(image: Image.Image) -> Image.Image:
+    """The decoded pixels turned as the camera meant, transparency flattened on white: the
+    one preparation every size of a picture shares."""
     image = ImageOps.exif_transpose(image)  # keep the orientation the camera meant
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
+    return image
+
+
+def _encode_jpeg(image: Image.Image, size: tuple[int, int] | None = None) -> bytes:
+    """``image`` (from ``_upright_rgb``) as JPEG, shrunk to fit ``size`` if given."""
     if size:
         image = image.copy()
         image.thumbnail(size, Image.Resampling.LANCZOS)
@@ -65,7 +76,7 @@ def process_product_image(upload) -> dict[str, ContentFile]:
     Raises ``InvalidUpload`` for anything that is not a readable image of an accepted
     format within the size limits.
     """
-    image = _open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES))
+    image = _upright_rgb(_open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES)))
     stem = uuid.uuid4().hex
     return {
         "image": ContentFile(_encode_jpeg(image), name=f"{stem}.jpg"),
@@ -78,8 +89,45 @@ def process_photo(upload, *, max_side: int = 2000) -> ContentFile:
     """A photo kept as evidence (after-sales, complaints): re-encoded as JPEG (EXIF, GPS
     and anything appended dropped), at most ``max_side`` pixels on its long side, named
     by a random id. Raises ``InvalidUpload`` like ``process_product_image``."""
-    image = _open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES))
-    return ContentFile(_encode_jpeg(image, (max_side, max_side)), name=f"{uuid.uuid4().hex}.jpg")
+    (photo,) = process_photo_sizes(upload, max_sides=(max_side,))
+    return photo
+
+
+def process_photo_sizes(upload, *, max_sides: Sequence[int]) -> tuple[ContentFile, ...]:
+    """The photo re-encoded like ``process_photo`` once per entry of ``max_sides`` (e.g.
+    the full view and its thumbnail), in that order, each named by its own random id.
+    The upload is read and decoded once for all of them. Raises ``InvalidUpload``."""
+    image = _upright_rgb(_open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES)))
+    return tuple(
+        ContentFile(_encode_jpeg(image, (side, side)), name=f"{uuid.uuid4().hex}.jpg")
+        for side in max_sides
+    )
+
+
+def process_photos(
+    uploads: Iterable,
+    *,
+    limit: int,
+    process: Callable[[Any], T] = process_photo,
+    too_many: str | None = None,
+) -> tuple[list[T], list[str]]:
+    """The files of one form field, each passed through ``process`` (by default
+    ``process_photo``); empty entries (no file chosen) are left out. Returns what
+    ``process`` made of each, in order, and every problem found: more than ``limit``
+    files (``too_many``, by default "Add at most <limit> photos."; only the first
+    ``limit`` are processed) and each ``InvalidUpload`` prefixed by the file's name.
+    The caller decides what a problem means; nothing is raised for them."""
+    uploads = [upload for upload in uploads or () if upload]
+    processed, problems = [], []
+    if len(uploads) > limit:
+        problems.append(too_many or _("Add at most %(count)s photos.") % {"count": limit})
+    for upload in uploads[:limit]:
+        try:
+            processed.append(process(upload))
+        except InvalidUpload as error:
+            name = os.path.basename(getattr(upload, "name", "") or "")
+            problems.append(f"{name}: {error}" if name else str(error))
+    return processed, problems
 
 
 def process_document_scan(upload) -> ContentFile:
@@ -91,7 +139,7 @@ def process_document_scan(upload) -> ContentFile:
         if b"%%EOF" not in data[-1024:]:
             raise InvalidUpload(_("The PDF is incomplete."))
         return ContentFile(data, name=f"{stem}.pdf")
-    image = _open_image(data)
+    image = _upright_rgb(_open_image(data))
     return ContentFile(_encode_jpeg(image), name=f"{stem}.jpg")
 
 

@@ -9,13 +9,15 @@ checked that the order line is the shopper's and was delivered. The unique
 submissions race.
 """
 
+from functools import partial
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.statemachine import transition
 
-from ..exceptions import CatalogError, InvalidUpload
+from ..exceptions import CatalogError
 from ..models import REVIEW_MACHINE, SKU, ProductReview, ProductReviewChange, ReviewPhoto
 from . import media
 
@@ -47,23 +49,6 @@ class ModerationRefused(CatalogError):
     """A moderation step that does not apply (hiding a hidden review, no reason, ...)."""
 
 
-def _processed_photos(photos) -> tuple[list[tuple], list[str]]:
-    """Each photo re-encoded (EXIF and anything appended dropped) with its thumbnail."""
-    processed, problems = [], []
-    photos = [photo for photo in photos or () if photo]
-    if len(photos) > MAX_PHOTOS:
-        problems.append(_("Add at most %(count)s photos.") % {"count": MAX_PHOTOS})
-    for upload in photos[:MAX_PHOTOS]:
-        try:
-            image = media.process_photo(upload, max_side=PHOTO_SIDE)
-            thumb = media.process_photo(upload, max_side=THUMB_SIDE)
-        except InvalidUpload as error:
-            problems.append(f"{getattr(upload, 'name', '')}: {error}".lstrip(": "))
-        else:
-            processed.append((image, thumb))
-    return processed, problems
-
-
 def submit_review(
     *, user, order_line_id: int, sku: SKU, rating, text: str = "", photos=()
 ) -> ProductReview:
@@ -88,7 +73,12 @@ def submit_review(
     if len(text) > MAX_TEXT:
         problems.append(_("Keep the review to %(count)s characters at most.") % {"count": MAX_TEXT})
     # Photos are decoded before the transaction: no lock is held while Pillow works.
-    processed, photo_problems = _processed_photos(photos)
+    processed, photo_problems = media.process_photos(
+        photos,
+        limit=MAX_PHOTOS,
+        # The shown photo and its thumbnail from one decode of the upload.
+        process=partial(media.process_photo_sizes, max_sides=(PHOTO_SIDE, THUMB_SIDE)),
+    )
     problems += photo_problems
     if problems:
         raise ReviewRefused(problems)

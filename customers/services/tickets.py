@@ -51,7 +51,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.exceptions import InvalidUpload
 from catalog.services import media
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
@@ -256,21 +255,21 @@ def save_service_target(
 def _process_attachments(files: Iterable) -> list[tuple[object, str]]:
     """(checked file, original name) per upload, or ``AttachmentRefused`` with every
     problem. Images are re-encoded as JPEG; PDFs are kept after a header check."""
-    files = [upload for upload in files if upload]
-    problems, processed = [], []
-    if len(files) > MAX_ATTACHMENTS:
-        problems.append(_("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS})
-    for upload in files[:MAX_ATTACHMENTS]:
+
+    def checked(upload) -> tuple[object, str]:
         name = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1][-100:]
-        try:
-            upload.seek(0)
-            is_pdf = upload.read(5) == b"%PDF-"
-            upload.seek(0)
-            checked = media.process_document_scan(upload) if is_pdf else media.process_photo(upload)
-        except InvalidUpload as error:
-            problems.append(f"{name}: {error}")
-            continue
-        processed.append((checked, name))
+        upload.seek(0)
+        is_pdf = upload.read(5) == b"%PDF-"
+        upload.seek(0)
+        content = media.process_document_scan(upload) if is_pdf else media.process_photo(upload)
+        return content, name
+
+    processed, problems = media.process_photos(
+        files,
+        limit=MAX_ATTACHMENTS,
+        process=checked,
+        too_many=_("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS},
+    )
     if problems:
         raise AttachmentRefused(problems)
     return processed

@@ -55,7 +55,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.exceptions import InvalidUpload
 from catalog.services import inventory, media
 from customers.services import notify
 from mall.money import to_money
@@ -240,18 +239,6 @@ def claimable_units(order: Order) -> dict[int, int]:
 # --- The shopper asks ----------------------------------------------------------------------
 
 
-def _process_photos(photos) -> tuple[list, list[str]]:
-    processed, problems = [], []
-    if len(photos) > MAX_PHOTOS:
-        problems.append(_("Add at most %(count)s photos.") % {"count": MAX_PHOTOS})
-    for upload in list(photos)[:MAX_PHOTOS]:
-        try:
-            processed.append(media.process_photo(upload))
-        except InvalidUpload as error:
-            problems.append(f"{upload.name}: {error}")
-    return processed, problems
-
-
 def _window_problem(order, kind, reason, today) -> str | None:
     deadline = claim_deadline(order, kind=kind, reason=reason)
     if deadline is None or today <= deadline:
@@ -299,7 +286,8 @@ def request_case(
     _require_shopper(actor, order)
     today = timezone.localdate(now or timezone.now())
     photos = list(photos)
-    processed, problems = _process_photos(photos)
+    processed, photo_problems = media.process_photos(photos, limit=MAX_PHOTOS)
+    problems = list(photo_problems)
     description = description.strip()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -355,7 +343,7 @@ def request_case(
                     _("%(item)s cannot be returned without a reason: %(terms)s")
                     % {"item": line.product_name, "terms": terms}
                 )
-        if reason in FAULT_REASONS and not photos:
+        if reason in FAULT_REASONS and not processed and not photo_problems:
             problems.append(_("Add at least one photo that shows the problem."))
         if problems:
             raise AfterSalesRefused(problems)

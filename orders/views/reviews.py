@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from catalog.selectors.reviews import reviewed_order_lines
 from catalog.services.reviews import MAX_PHOTOS, MAX_TEXT, AlreadyReviewed, ReviewRefused
+from mall.forms import PhotosField
 
-from ..aftersales_forms import PhotosField
 from ..models import OrderLine
 from ..services import product_reviews
 

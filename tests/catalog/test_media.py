@@ -9,11 +9,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
 from catalog.exceptions import InvalidUpload
+from catalog.services import media
 from catalog.services.media import (
     THUMB_MEDIUM,
     THUMB_SMALL,
     check_video,
     process_document_scan,
+    process_photo,
+    process_photo_sizes,
+    process_photos,
     process_product_image,
 )
 
@@ -169,6 +173,98 @@ def test_transparency_is_flattened_on_white():
 
     red, green, blue = opened(files["image"]).convert("RGB").getpixel((25, 25))
     assert min(red, green, blue) > 240
+
+
+# --- Photos kept as evidence or shown with a review ---------------------------------------------
+
+
+def test_a_photo_is_re_encoded_without_exif_and_fits_its_longest_side():
+    content = process_photo(upload(image_bytes(exif=camera_exif(), size=(2400, 1800))))
+
+    content.seek(0)
+    raw = content.read()
+    assert b"PhoneMaker" not in raw
+    image = opened(content)
+    assert image.format == "JPEG" and len(image.getexif()) == 0
+    assert image.size == (2000, 1500)
+    assert content.name.endswith(".jpg") and "photo" not in content.name
+
+
+def test_one_decode_gives_every_size_in_order(monkeypatch):
+    decoded = []
+    open_image = media._open_image
+    monkeypatch.setattr(media, "_open_image", lambda data: decoded.append(1) or open_image(data))
+
+    full, thumb = process_photo_sizes(
+        upload(image_bytes(exif=camera_exif(), size=(2400, 1800))), max_sides=(1600, 240)
+    )
+
+    assert len(decoded) == 1
+    assert opened(full).size == (1600, 1200)
+    assert opened(thumb).size == (240, 180)
+    assert full.name != thumb.name
+    for content in (full, thumb):
+        content.seek(0)
+        assert b"PhoneMaker" not in content.read()
+        assert content.name.endswith(".jpg")
+
+
+def test_a_small_photo_is_not_blown_up():
+    (content,) = process_photo_sizes(upload(image_bytes("PNG", size=(200, 150))), max_sides=(1600,))
+
+    assert opened(content).size == (200, 150)
+    assert opened(content).format == "JPEG"
+
+
+def test_photos_of_one_field_are_processed_in_order_and_empty_entries_skipped():
+    uploads = [upload(image_bytes(size=(300, 200)), name="a.jpg"), None, upload(image_bytes())]
+
+    processed, problems = process_photos(uploads, limit=6)
+
+    assert problems == []
+    assert [opened(content).size for content in processed] == [(300, 200), (1200, 900)]
+
+
+def test_every_problem_is_listed_with_the_file_name_and_nothing_is_raised():
+    uploads = [
+        upload(b"not an image at all", name="notes.jpg"),
+        upload(image_bytes()),
+        upload(image_bytes("BMP", size=(100, 80)), name="old.bmp"),
+    ]
+
+    processed, problems = process_photos(uploads, limit=6)
+
+    assert len(processed) == 1
+    assert problems == [
+        "notes.jpg: The file is not an image we can read.",
+        "old.bmp: Images must be JPEG, PNG, WebP or GIF.",
+    ]
+
+
+def test_more_photos_than_the_limit_are_refused_and_only_the_first_are_processed():
+    uploads = [upload(image_bytes(size=(40, 30)), name=f"{n}.jpg") for n in range(4)]
+
+    processed, problems = process_photos(uploads, limit=3)
+
+    assert problems == ["Add at most 3 photos."]
+    assert len(processed) == 3
+
+
+def test_the_caller_chooses_what_each_upload_becomes_and_the_limit_message():
+    uploads = [upload(PDF, name="bill.pdf"), upload(b"MZ", name="tool.exe")]
+    uploads += [upload(image_bytes(size=(40, 30)), name="x.jpg")] * 2
+
+    processed, problems = process_photos(
+        uploads,
+        limit=3,
+        process=lambda file: (process_document_scan(file), file.name),
+        too_many="Attach at most 3 files.",
+    )
+
+    assert [name for _content, name in processed] == ["bill.pdf", "x.jpg"]
+    assert problems[0] == "Attach at most 3 files."
+    assert problems[1].startswith("tool.exe: ")
+    assert len(problems) == 2
 
 
 # --- Qualification scans -----------------------------------------------------------------------
