@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import AfterSalesCase, Order
 
 from .models import Ticket, TicketAttachment, TicketBreach, TicketMessage, TicketStatusChange
-from .services.tickets import AWAITING_FIRST_RESPONSE, CLOCK_RUNNING, OPEN, due_soon_filter
+from .services.tickets import CLOCK_RUNNING, FIRST_RESPONSE_PENDING, OPEN, due_soon_filter
 from .validators import normalize_mobile
 
 Status = Ticket.Status
@@ -62,10 +62,7 @@ def next_due() -> Case:
     pending, then the resolution; none while it waits for the customer (the clock is
     stopped) or once resolved."""
     return Case(
-        When(
-            Q(first_response_at__isnull=True, status__in=AWAITING_FIRST_RESPONSE),
-            then=F("first_response_due"),
-        ),
+        When(FIRST_RESPONSE_PENDING, then=F("first_response_due")),
         When(status__in=CLOCK_RUNNING, then=F("resolution_due")),
         default=None,
         output_field=DateTimeField(),
@@ -74,11 +71,9 @@ def next_due() -> Case:
 
 def breached_filter(now) -> Q:
     """Open tickets past a deadline they still work against."""
-    return Q(
-        status__in=AWAITING_FIRST_RESPONSE,
-        first_response_at__isnull=True,
-        first_response_due__lt=now,
-    ) | Q(status__in=CLOCK_RUNNING, resolution_due__lt=now)
+    return (FIRST_RESPONSE_PENDING & Q(first_response_due__lt=now)) | Q(
+        status__in=CLOCK_RUNNING, resolution_due__lt=now
+    )
 
 
 def view_filter(view: str, *, user, now) -> Q:

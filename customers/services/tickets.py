@@ -82,6 +82,8 @@ CHANGE_TARGETS = "customers.change_servicetarget"
 OPEN = (Status.NEW, Status.ASSIGNED, Status.WAITING)
 # A first response is pending while nobody answered; "waiting" tickets were answered.
 AWAITING_FIRST_RESPONSE = (Status.NEW, Status.ASSIGNED)
+# Nobody has answered yet: the first-response deadline is the one that counts.
+FIRST_RESPONSE_PENDING = Q(first_response_at__isnull=True, status__in=AWAITING_FIRST_RESPONSE)
 # The resolution clock runs while the ticket is with the shop, not while it waits for
 # the customer (``_step`` moves the deadline on by the time spent waiting).
 CLOCK_RUNNING = (Status.NEW, Status.ASSIGNED)
@@ -804,17 +806,15 @@ def due_soon_filter(now) -> Q:
     """Open tickets whose pending deadline is less than the escalation window away, or
     passed (as the queue's "about to breach" and the job read it)."""
     horizon = now + escalation_window()
-    return Q(
-        status__in=AWAITING_FIRST_RESPONSE,
-        first_response_at__isnull=True,
-        first_response_due__lte=horizon,
-    ) | Q(status__in=CLOCK_RUNNING, resolution_due__lte=horizon)
+    return (FIRST_RESPONSE_PENDING & Q(first_response_due__lte=horizon)) | Q(
+        status__in=CLOCK_RUNNING, resolution_due__lte=horizon
+    )
 
 
 def _not_escalated_for_deadline() -> Q:
     """Not escalated since the escalation window of the deadline that comes next."""
     window = escalation_window()
-    first_pending = Q(first_response_at__isnull=True, status__in=AWAITING_FIRST_RESPONSE)
+    first_pending = FIRST_RESPONSE_PENDING
     return (
         Q(escalated_at__isnull=True)
         | (first_pending & Q(escalated_at__lt=F("first_response_due") - window))
@@ -872,11 +872,9 @@ def record_breaches(*, now=None) -> int:
     Returns how many were new."""
     now = now or timezone.now()
     exists = TicketBreach.objects.filter(ticket=OuterRef("pk"))
-    first = Ticket.objects.filter(
-        status__in=AWAITING_FIRST_RESPONSE,
-        first_response_at__isnull=True,
-        first_response_due__lt=now,
-    ).exclude(Exists(exists.filter(kind=TicketBreach.Kind.FIRST_RESPONSE)))
+    first = Ticket.objects.filter(FIRST_RESPONSE_PENDING, first_response_due__lt=now).exclude(
+        Exists(exists.filter(kind=TicketBreach.Kind.FIRST_RESPONSE))
+    )
     resolution = Ticket.objects.filter(status__in=CLOCK_RUNNING, resolution_due__lt=now).exclude(
         Exists(exists.filter(kind=TicketBreach.Kind.RESOLUTION))
     )
