@@ -110,9 +110,14 @@ class Refund(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     # What asked for it: "late payment", an after-sales case, ... One refund per key.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
     requested_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # Submissions to the provider so far and the last error: a pending refund is being
     # retried, a failed one was refused by the provider and waits for a person.
