@@ -30,6 +30,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from mall.money import to_money
+from mall.validators import credit_code_check_char
 
 from .demo_data import (
     AFTER_SALES,
@@ -75,7 +76,6 @@ from .models import (
 )
 from .services import admission, inventory, listing, pricing, purchasing
 from .services.media import process_document_scan, process_product_image
-from .validators import credit_code_check_char
 
 OPERATOR_EMAIL = "operator@mall.example"
 DEMO_SKU_PREFIX = "DM-"  # hand-made demo goods: DM-0001-1, DM-0001-2, ...

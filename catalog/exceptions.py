@@ -2,8 +2,10 @@
 
 from django.utils.translation import gettext as _
 
+from mall.errors import DomainError
 
-class CatalogError(Exception):
+
+class CatalogError(DomainError):
     """Base: ``str(error)`` is a message fit for an operator or a shopper."""
 
 

@@ -16,7 +16,6 @@ from mall.celery import RETRY_POLICY
 
 from .services import admission, inventory, pricing
 
-__all__ = ["RETRY_POLICY"]  # other apps' tasks import it from here too
 
 
 def _day(value: str | None) -> datetime.date:

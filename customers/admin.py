@@ -3,8 +3,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from mall.validators import mask_mobile
+
 from .models import Address, User
-from .validators import mask_mobile
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
 
 from .models import FaqArticle, FaqCategory
 from .services import knowledge

@@ -1,7 +1,8 @@
 from django.contrib.auth.backends import ModelBackend
 
+from mall.validators import normalize_mobile
+
 from .models import User
-from .validators import normalize_mobile
 
 
 class PhoneOrEmailBackend(ModelBackend):

@@ -2,7 +2,8 @@
 
 from django.db import transaction
 
-from . import roles
+from mall import roles
+
 from .models import Address, User
 
 DEMO_PASSWORD = "mall-demo-2026"  # noqa: S105  (demo data, refused when DEBUG is off)

@@ -3,8 +3,9 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from mall.validators import normalize_mobile, validate_mobile
+
 from .models import Address, User
-from .validators import normalize_mobile, validate_mobile
 
 
 class _ContactFieldsMixin:

@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from mall.forms import MultipleFileField
+from mall.validators import normalize_mobile
 from orders.models import AfterSalesCase, Order, OrderLine
 
 from .models import FaqCategory, Ticket, User
 from .services.tickets import MAX_ATTACHMENTS, MAX_BODY
 from .ticket_selectors import VIEWS
-from .validators import normalize_mobile
 
 Type, Priority, Channel = Ticket.Type, Ticket.Priority, Ticket.Channel
 MAX_DASHBOARD_DAYS = 366

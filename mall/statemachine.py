@@ -20,12 +20,15 @@ history row is part of the contract, not an add-on.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .errors import DomainError
 
-class IllegalTransition(Exception):
+
+class IllegalTransition(DomainError):
     """A transition that the machine's table does not allow from the current state."""
 
     def __init__(self, instance, transition: "Transition", current: str, allowed: Iterable[str]):
@@ -91,7 +94,7 @@ class TransitionRecord(models.Model):
     from_state = models.CharField(_("from"), max_length=30)
     to_state = models.CharField(_("to"), max_length=30)
     actor = models.ForeignKey(
-        "customers.User",
+        settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
         null=True,
         blank=True,

@@ -2,8 +2,10 @@
 
 from django.utils.translation import gettext as _
 
+from mall.errors import DomainError
 
-class OrderError(Exception):
+
+class OrderError(DomainError):
     """Base: ``str(error)`` is a message fit for a shopper or an operator."""
 
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from catalog.tasks import RETRY_POLICY
+from mall.celery import RETRY_POLICY
 
 from .models import Refund
 from .providers import sandbox_gateway

@@ -5,7 +5,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from catalog.validators import validate_credit_code
+from mall.validators import validate_credit_code
 
 # Older taxpayer numbers have 15 or 20 digits and capital letters; today's is the
 # 18-character unified social credit code, with its check character.
@@ -15,7 +15,7 @@ _OLD_TAX_NUMBER = re.compile(r"^(?:[0-9A-Z]{15}|[0-9A-Z]{20})$")
 def clean_tax_number(value: str) -> str:
     """The taxpayer ID for a company invoice, spaces removed and in capitals ("" for
     none). Raises ``ValidationError`` unless it is a valid unified social credit code
-    (``catalog.validators.validate_credit_code``) or an older 15- or 20-character one."""
+    (``mall.validators.validate_credit_code``) or an older 15- or 20-character one."""
     number = (value or "").strip().upper().replace(" ", "")
     if not number or _OLD_TAX_NUMBER.match(number):
         return number

@@ -28,9 +28,13 @@ from catalog.models import (
 )
 from catalog.services import admission
 from catalog.services.media import extension, process_document_scan
-
-from .actions import ServiceAction, ServiceActionsMixin, make_admin_action, transition_action
-from .history import TransitionHistoryInline
+from mall.admin.actions import (
+    ServiceAction,
+    ServiceActionsMixin,
+    make_admin_action,
+    transition_action,
+)
+from mall.admin.history import TransitionHistoryInline
 
 # --- Highlighting dates ------------------------------------------------------------------
 

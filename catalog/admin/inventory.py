@@ -22,8 +22,7 @@ from django.utils.translation import pgettext_lazy
 from catalog.exceptions import CatalogError, InsufficientStock
 from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement, Warehouse
 from catalog.services import inventory
-
-from .readonly import ReadOnlyMixin
+from mall.admin.readonly import ReadOnlyMixin
 
 
 def _refusal(error: CatalogError) -> str:

@@ -35,9 +35,9 @@ from catalog.models import (
 )
 from catalog.services import admission, listing
 from catalog.services.media import check_video, process_product_image
+from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.history import TransitionHistoryInline
 
-from .actions import ServiceActionsMixin, make_admin_action, transition_action
-from .history import TransitionHistoryInline
 from .resources import ProductResource
 
 

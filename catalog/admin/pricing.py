@@ -22,9 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from catalog.exceptions import CatalogError
 from catalog.models import PRICE_CHANGE_MACHINE, SKU, PriceChange, PriceChangeRecord, SkuPrice
 from catalog.services import pricing
-
-from .actions import ServiceActionsMixin, make_admin_action, transition_action
-from .history import TransitionHistoryInline
+from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.history import TransitionHistoryInline
 
 
 class PriceChangeForm(forms.Form):

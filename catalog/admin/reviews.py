@@ -22,10 +22,9 @@ from django.utils.translation import pgettext_lazy
 
 from catalog.models import REVIEW_MACHINE, ProductReview, ProductReviewChange
 from catalog.services import reviews
-from customers.validators import mask_mobile
-
-from .actions import ServiceAction, ServiceActionsMixin, make_admin_action
-from .history import TransitionHistoryInline
+from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.history import TransitionHistoryInline
+from mall.validators import mask_mobile
 
 MODERATE = "catalog.moderate_productreview"
 

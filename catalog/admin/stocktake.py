@@ -26,8 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import STOCKTAKE_MACHINE, Category, Stocktake, StocktakeLine, Warehouse
 from catalog.selectors import stocktake as selectors
 from catalog.services import stocktake as stocktakes
-
-from .actions import REFUSALS, ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.actions import REFUSALS, ServiceActionsMixin, make_admin_action, transition_action
 
 LINES_PER_PAGE = 100
 

@@ -2,8 +2,8 @@
 
 import catalog.models.admission
 import catalog.models.listing
-import catalog.models.pricing
-import catalog.validators
+import mall.ranges
+import mall.validators
 import django.contrib.postgres.constraints
 import django.contrib.postgres.fields
 import django.contrib.postgres.operations
@@ -218,7 +218,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, verbose_name='company name')),
-                ('credit_code', models.CharField(max_length=18, unique=True, validators=[catalog.validators.validate_credit_code], verbose_name='unified social credit code')),
+                ('credit_code', models.CharField(max_length=18, unique=True, validators=[mall.validators.validate_credit_code], verbose_name='unified social credit code')),
                 ('contact_name', models.CharField(max_length=50, verbose_name='contact person')),
                 ('contact_phone', models.CharField(max_length=20, verbose_name='contact phone')),
                 ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
@@ -351,7 +351,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='skuprice',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('sku', '='), (catalog.models.pricing.TsTzRange('valid_from', 'valid_to'), '&&')], name='sku_price_no_overlap'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('sku', '='), (mall.ranges.TsTzRange('valid_from', 'valid_to'), '&&')], name='sku_price_no_overlap'),
         ),
         migrations.AddConstraint(
             model_name='stockmovement',

@@ -6,8 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.statemachine import Machine, Transition, TransitionRecord
-
-from ..validators import validate_credit_code
+from mall.validators import validate_credit_code
 
 
 class DocumentType(models.TextChoices):

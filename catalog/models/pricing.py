@@ -9,17 +9,13 @@ it applied.
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mall.ranges import TsTzRange
 from mall.statemachine import Machine, Transition, TransitionRecord
-
-
-class TsTzRange(Func):
-    function = "TSTZRANGE"
-    output_field = models.Field()
 
 
 class SkuPrice(models.Model):

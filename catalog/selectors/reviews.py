@@ -12,7 +12,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import JSONObject
 
-from customers.validators import mask_mobile
+from mall.validators import mask_mobile
 
 from ..models import ProductReview, ReviewPhoto
 

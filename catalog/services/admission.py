@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.roles import OPERATOR
+from mall.roles import OPERATOR
 from mall.statemachine import transition
 
 from ..exceptions import (

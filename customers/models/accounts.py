@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mall.validators import normalize_mobile, validate_mobile
+
 from ..regions import PROVINCES
-from ..validators import normalize_mobile, validate_mobile
 
 
 class UserManager(BaseUserManager):

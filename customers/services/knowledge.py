@@ -24,12 +24,14 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from mall.errors import DomainError
+
 from ..models import FaqArticle, FaqCategory, TicketMessage
 
 MAX_TERMS = 8
 
 
-class KnowledgeError(Exception):
+class KnowledgeError(DomainError):
     """A knowledge-base change that cannot be made; the message says why."""
 
 

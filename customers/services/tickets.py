@@ -52,6 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.services import media
+from mall.errors import DomainError
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
@@ -113,7 +114,7 @@ DEFAULT_TARGETS: dict[tuple[str, str], tuple[int, int]] = {
 }
 
 
-class TicketError(Exception):
+class TicketError(DomainError):
     """A ticket action that cannot be done as asked; ``str(error)`` says why, for a person."""
 
 

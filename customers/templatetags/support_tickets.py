@@ -7,7 +7,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.validators import mask_mobile
+from mall.validators import mask_mobile
 
 register = template.Library()
 

@@ -31,9 +31,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
-from catalog.admin.history import TransitionHistoryInline
-from catalog.admin.readonly import ReadOnlyInline
+from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.history import TransitionHistoryInline
+from mall.admin.readonly import ReadOnlyInline
 from mall.reports import csv_response
 from mall.statemachine import IllegalTransition
 

@@ -18,8 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from catalog.admin.actions import perform_each
 from catalog.models import SKU
+from mall.admin.actions import perform_each
 
 from ..models import FlashSale, FlashSaleClaim
 from ..services import flashsale, flashsale_gate

@@ -25,10 +25,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
-from catalog.admin.history import TransitionHistoryInline
-from catalog.admin.readonly import ReadOnlyInline
 from catalog.models import Warehouse
+from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.history import TransitionHistoryInline
+from mall.admin.readonly import ReadOnlyInline
 from mall.statemachine import IllegalTransition
 
 from .. import carriers

@@ -24,8 +24,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
-from catalog.admin.history import TransitionHistoryInline
+from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.history import TransitionHistoryInline
 from mall.reports import csv_response
 
 from .. import carriers

@@ -9,10 +9,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
-from catalog.admin.history import TransitionHistoryInline
-from customers.validators import normalize_mobile, validate_mobile
+from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.history import TransitionHistoryInline
 from mall.statemachine import IllegalTransition
+from mall.validators import normalize_mobile, validate_mobile
 
 from ..exceptions import OrderError
 from ..models import ORDER_MACHINE, BlockedContact, Order, OrderLine, OrderStatusChange, Payment

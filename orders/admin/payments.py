@@ -5,8 +5,8 @@ superusers, as a developer would look into the provider's merchant portal."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
-from catalog.admin.readonly import ReadOnlyMixin
+from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.readonly import ReadOnlyMixin
 
 from ..exceptions import OrderError
 from ..models import Payment, PaymentNotification, Refund, SandboxRefund, SandboxTrade

@@ -1,7 +1,7 @@
 import django.contrib.postgres.constraints
 from django.db import migrations
 
-import catalog.models.pricing
+import mall.ranges
 
 
 class Migration(migrations.Migration):
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             constraint=django.contrib.postgres.constraints.ExclusionConstraint(
                 expressions=[
                     ("sku", "="),
-                    (catalog.models.pricing.TsTzRange("starts_at", "ends_at"), "&&"),
+                    (mall.ranges.TsTzRange("starts_at", "ends_at"), "&&"),
                 ],
                 name="flash_sale_no_overlap",
             ),

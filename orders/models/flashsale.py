@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models.pricing import TsTzRange
+from mall.ranges import TsTzRange
 
 
 class FlashSale(models.Model):

@@ -13,7 +13,7 @@ from django.db.models import Avg, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.validators import normalize_mobile
+from mall.validators import normalize_mobile
 
 from ..exceptions import OrderError
 from ..models import SOLD, BlockedContact, Order, OrderStatusChange

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from catalog.models import Category, CategoryAttribute, QualificationDocument, Supplier
 from catalog.services import admission, listing, pricing
-from catalog.validators import credit_code_check_char
+from mall.validators import credit_code_check_char
 from tests.catalog.factories import jpeg_upload
 from tests.customers.factories import UserFactory
 

@@ -28,7 +28,7 @@ from catalog.models import (
 )
 from catalog.services.inventory import receive_stock
 from catalog.services.listing import add_product_image, build_search_text
-from catalog.validators import credit_code_check_char
+from mall.validators import credit_code_check_char
 
 # Every status in which goods must not reach a shopper.
 NOT_LISTED = [status for status in Product.Status.values if status != Product.Status.LISTED]

@@ -176,7 +176,7 @@ def test_suspending_asks_for_a_reason_first(operator_client, operator, supplier,
     page = run_action(operator_client, "supplier", "suspend", [supplier])
 
     assert page.status_code == 200
-    assert "admin/catalog/action_reason.html" in [t.name for t in page.templates]
+    assert "admin/mall/action_reason.html" in [t.name for t in page.templates]
     assert 'name="reason"' in page.content.decode()
     supplier.refresh_from_db()
     assert supplier.status == Supplier.Status.APPROVED

@@ -38,9 +38,9 @@ from catalog.models import (
 )
 from catalog.services.admission import prohibited_words_in, submission_problems
 from catalog.services.listing import build_search_text
-from catalog.validators import validate_credit_code
 from customers import demo as customers_demo
 from customers.models import User
+from mall.validators import validate_credit_code
 from orders import demo as orders_demo
 from orders.models import FlashSale, Order, Payment
 

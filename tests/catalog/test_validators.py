@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.validators import credit_code_check_char, validate_credit_code
+from mall.validators import credit_code_check_char, validate_credit_code
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000802100433B"])

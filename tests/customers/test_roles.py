@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
-from customers import roles
-from customers.roles import ROLE_PERMISSIONS, sync_role_groups
+from mall import roles
+from mall.roles import ROLE_PERMISSIONS, sync_role_groups
 from tests.customers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from customers import roles
 from customers.models import FaqArticle, FaqCategory, Ticket
 from customers.services import knowledge, tickets
+from mall import roles
 from tests.customers.factories import UserFactory
 
 

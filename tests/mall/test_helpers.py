@@ -1,5 +1,5 @@
 """The helpers shared across apps: document numbers (mall.numbers), report day bounds and
-CSV downloads (mall.reports), the read-only admin pieces (catalog.admin.readonly)."""
+CSV downloads (mall.reports), the read-only admin pieces (mall.admin.readonly)."""
 
 import csv
 import datetime
@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from catalog.admin.readonly import ReadOnlyInline, ReadOnlyMixin
 from mall import numbers
+from mall.admin.readonly import ReadOnlyInline, ReadOnlyMixin
 from mall.numbers import new_number
 from mall.reports import csv_response, day_bounds
 from orders.admin.fulfilment import ShipmentLineInline

@@ -1,8 +1,8 @@
 import pytest
 
 from catalog.models import SUPPLIER_MACHINE, Supplier, SupplierStatusChange
-from catalog.validators import credit_code_check_char
 from mall.statemachine import IllegalTransition, Machine, Transition, transition
+from mall.validators import credit_code_check_char
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from customers import roles
+from mall import roles
 from orders.models import AfterSalesCase, Order
 from orders.services import aftersales, checkout
 from tests.customers.factories import UserFactory

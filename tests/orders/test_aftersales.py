@@ -12,8 +12,8 @@ from PIL import Image
 
 from catalog.models import Product, Stock, StockMovement
 from catalog.services import inventory
-from customers import roles
 from customers.models import Notification
+from mall import roles
 from mall.statemachine import IllegalTransition
 from orders import tasks
 from orders.exceptions import RefundRefused

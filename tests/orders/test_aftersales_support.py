@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Stock, StockMovement
-from customers import roles
+from mall import roles
 from orders import aftersales_selectors as selectors
 from orders.models import AfterSalesCase, Refund
 from orders.services import aftersales, payments

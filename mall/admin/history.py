@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.utils.translation import gettext_lazy as _
 
-from .readonly import ReadOnlyInline
+from mall.admin.readonly import ReadOnlyInline
 
 
 class TransitionHistoryInline(ReadOnlyInline):

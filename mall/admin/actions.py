@@ -1,10 +1,10 @@
 """Admin actions that move objects through a state machine by calling a service.
 
 Each selected object is tried on its own, in primary-key order (so row locks are taken in
-one order): a refusal (``CatalogError`` or ``IllegalTransition``) is reported with its
+one order): a refusal (a ``DomainError``, an illegal transition included) is reported with its
 message and does not stop the others. Actions that need a reason, or the fields of a
 small form (a carrier to ship with, a case's resolution and cost), first show a
-confirmation page with that form (templates/admin/catalog/action_reason.html).
+confirmation page with that form (templates/admin/mall/action_reason.html).
 Actions never write models themselves; the service does, with its checks and history row.
 """
 
@@ -16,10 +16,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from catalog.exceptions import CatalogError
-from mall.statemachine import IllegalTransition, Machine
+from mall.errors import DomainError
+from mall.statemachine import Machine
 
-REFUSALS = (CatalogError, IllegalTransition)
+# What an action reports as a refusal of one object (an illegal transition is one too);
+# anything else is a bug and fails the request.
+REFUSALS = (DomainError,)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def make_admin_action(spec: ServiceAction):
             "media": modeladmin.media + form.media,
         }
         request.current_app = modeladmin.admin_site.name
-        return TemplateResponse(request, "admin/catalog/action_reason.html", context)
+        return TemplateResponse(request, "admin/mall/action_reason.html", context)
 
     action.__name__ = spec.name
     return admin.action(description=spec.label, permissions=[spec.permission])(action)

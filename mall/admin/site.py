@@ -76,7 +76,7 @@ class MallAdminSite(admin.AdminSite):
         return app_list
 
     def has_permission(self, request):
-        from customers.roles import is_back_office
+        from mall.roles import is_back_office
 
         user = request.user
         return bool(user.is_active and user.is_staff and is_back_office(user))
