@@ -17,7 +17,6 @@ from mall.celery import RETRY_POLICY
 from .services import admission, inventory, pricing
 
 
-
 def _day(value: str | None) -> datetime.date:
     return datetime.date.fromisoformat(value) if value else timezone.localdate()
 

@@ -56,10 +56,3 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("mobile number"), ordering="phone")
     def masked_phone(self, obj):
         return mask_mobile(obj.phone) if obj.phone else "—"
-
-
-# --- FAQ knowledge base and feedback report --------------------------------------------------
-# Their admins live in their own modules (customers/admin_faq.py, customers/admin_reports.py);
-# importing them registers the FAQ admins and the feedback report page. So do the tickets'
-# (read-only) and the service targets' (customers/admin_tickets.py).
-from . import admin_faq, admin_reports, admin_tickets  # noqa: E402, F401

@@ -1,5 +1,4 @@
-"""Background jobs of accounts (notification emails, sent after the action commits) and of
-customer service (ticket deadlines, follow-up reminders, auto-closing)."""
+"""Background jobs of accounts: notification emails, sent after the action commits."""
 
 from celery import shared_task
 from django.conf import settings
@@ -39,23 +38,3 @@ def email_notification(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
     return True
-
-
-# --- Customer service: ticket deadlines ------------------------------------------------------
-
-
-@shared_task(**RETRY_POLICY)
-def escalate_tickets() -> dict[str, int]:
-    """Every few minutes: escalate tickets about to miss a deadline, record missed
-    deadlines, remind agents of due follow-up calls (each once; safe to run again)."""
-    from .services import tickets
-
-    return tickets.escalate_due_tickets()
-
-
-@shared_task(**RETRY_POLICY)
-def close_resolved_tickets() -> int:
-    """Hourly: close tickets resolved more than MALL_SUPPORT_AUTO_CLOSE_DAYS ago."""
-    from .services import tickets
-
-    return tickets.close_resolved_tickets()

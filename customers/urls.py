@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ticket_views, views
+from . import views
 
 app_name = "customers"
 
@@ -31,16 +31,4 @@ urlpatterns = [
     path("addresses/<int:pk>/edit/", views.address_edit, name="address_edit"),
     path("addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("addresses/<int:pk>/default/", views.address_make_default, name="address_make_default"),
-    # Service requests (customer-service tickets).
-    path("tickets/", ticket_views.ticket_list, name="ticket_list"),
-    path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),
-    path("tickets/<str:number>/", ticket_views.ticket_detail, name="ticket_detail"),
-    path("tickets/<str:number>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
-    path("tickets/<str:number>/rate/", ticket_views.ticket_rate, name="ticket_rate"),
-    path("tickets/<str:number>/close/", ticket_views.ticket_close, name="ticket_close"),
-    path(
-        "tickets/<str:number>/attachments/<int:pk>/",
-        ticket_views.ticket_attachment,
-        name="ticket_attachment",
-    ),
 ]

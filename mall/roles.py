@@ -66,10 +66,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "aftersalescase", "aftersalesline"),
         # The knowledge base and the product reviews are kept by operators; the
         # feedback report reads tickets.
-        *_perms("customers", "add change view", "faqcategory", "faqarticle"),
+        *_perms("support", "add change view", "faqcategory", "faqarticle"),
         *_perms("catalog", "view change moderate", "productreview"),
         *_perms("catalog", "view", "reviewphoto"),
-        *_perms("customers", "view", "ticket"),
+        *_perms("support", "view", "ticket"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -92,9 +92,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view decide", "aftersalescase"),
         *_perms("orders", "view", "aftersalesline", "logisticscase"),
         # Tickets are worked in the ticket view; good answers become draft articles.
-        *_perms("customers", "view work", "ticket"),
-        *_perms("customers", "view", "faqcategory", "faqarticle", "followup"),
-        *_perms("customers", "add", "faqarticle"),
+        *_perms("support", "view work", "ticket"),
+        *_perms("support", "view", "faqcategory", "faqarticle", "followup"),
+        *_perms("support", "add", "faqarticle"),
     },
     SUPPORT_SUPERVISOR: {
         *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
@@ -102,11 +102,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "aftersalesline", "logisticscase"),
         # Everything an agent does, plus every agent's figures, reassigning, the full
         # contact details, and the service targets.
-        *_perms("customers", "view work supervise", "ticket"),
-        "customers.see_contact_details",
-        *_perms("customers", "view change", "servicetarget"),
-        *_perms("customers", "view", "faqcategory", "faqarticle", "followup", "ticketbreach"),
-        *_perms("customers", "add", "faqarticle"),
+        *_perms("support", "view work supervise", "ticket"),
+        "support.see_contact_details",
+        *_perms("support", "view change", "servicetarget"),
+        *_perms("support", "view", "faqcategory", "faqarticle", "followup", "ticketbreach"),
+        *_perms("support", "add", "faqarticle"),
     },
     ANALYST: {
         *_perms(
@@ -126,7 +126,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "order", "orderline", "shipment", "logisticscase"),
         *_perms("orders", "view", "aftersalescase"),
         *_perms("catalog", "view", "productreview"),
-        *_perms("customers", "view", "ticket"),
+        *_perms("support", "view", "ticket"),
     },
 }
 

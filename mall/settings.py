@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "import_export",
     "mall",
     "customers",
+    "customers.support",
     "catalog",
     "orders",
     "marketing",
@@ -468,13 +469,13 @@ MALL_SUPPORT_ESCALATE_BEFORE_MINUTES = env.int("MALL_SUPPORT_ESCALATE_BEFORE_MIN
 MALL_SUPPORT_FOLLOW_UP_DAYS = env.int("MALL_SUPPORT_FOLLOW_UP_DAYS", default=3)
 # Resolved tickets close by themselves after this many days.
 MALL_SUPPORT_AUTO_CLOSE_DAYS = env.int("MALL_SUPPORT_AUTO_CLOSE_DAYS", default=7)
-CELERY_BEAT_SCHEDULE["customers-escalate-tickets"] = {
-    "task": "customers.tasks.escalate_tickets",
+CELERY_BEAT_SCHEDULE["support-escalate-tickets"] = {
+    "task": "customers.support.tasks.escalate_tickets",
     "schedule": 300,
     "options": {"expires": 300},
 }
-CELERY_BEAT_SCHEDULE["customers-close-resolved-tickets"] = {
-    "task": "customers.tasks.close_resolved_tickets",
+CELERY_BEAT_SCHEDULE["support-close-resolved-tickets"] = {
+    "task": "customers.support.tasks.close_resolved_tickets",
     "schedule": crontab(minute=50),
     "options": {"expires": 3600},
 }

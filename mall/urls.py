@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import documents as catalog_documents
+from customers.support import urls as support_urls
 
 from . import views
 
@@ -15,8 +16,9 @@ urlpatterns = [
     path("flash-sales/", include("orders.flashsale_urls")),
     path("after-sales/", include("orders.aftersales_urls")),
     path("support/after-sales/", include("orders.support_urls")),
-    path("support/", include("customers.support_urls")),
-    path("help/", include("customers.help_urls")),
+    path("support/", include(support_urls.workspace_urls)),
+    path("help/", include(support_urls.help_urls)),
+    path("accounts/tickets/", include(support_urls.requests_urls)),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,13 +5,13 @@ ticket; nobody else gets in."""
 import pytest
 from django.urls import reverse
 
-from customers.models import FaqArticle, FaqCategory, Ticket
-from customers.services import knowledge
+from customers.support.models import FaqArticle, FaqCategory, Ticket
+from customers.support.services import knowledge
 from tests.customers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/customers/faqarticle/"
+CHANGELIST = "/admin/support/faqarticle/"
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_operators_list_filter_and_search_articles(operator_client, delivery, pa
 
 def test_an_operator_writes_an_article_and_search_follows(operator_client, operator, delivery):
     response = operator_client.post(
-        reverse("admin:customers_faqarticle_add"),
+        reverse("admin:support_faqarticle_add"),
         {
             "category": delivery.pk,
             "status": "published",
@@ -97,7 +97,7 @@ def test_an_operator_writes_an_article_and_search_follows(operator_client, opera
     assert list(knowledge.search_articles("delivery time")) == [created]
 
     response = operator_client.post(
-        reverse("admin:customers_faqarticle_change", args=[created.pk]),
+        reverse("admin:support_faqarticle_change", args=[created.pk]),
         {
             "category": delivery.pk,
             "status": "published",
@@ -116,7 +116,7 @@ def test_an_operator_writes_an_article_and_search_follows(operator_client, opera
 
 def test_the_english_question_comes_with_its_answer(operator_client, delivery):
     response = operator_client.post(
-        reverse("admin:customers_faqarticle_add"),
+        reverse("admin:support_faqarticle_add"),
         {
             "category": delivery.pk,
             "status": "draft",
@@ -153,7 +153,7 @@ def test_publish_and_unpublish_actions(operator_client, delivery):
 
 def test_a_draft_from_a_ticket_shows_its_ticket(operator_client, delivery):
     draft = article(delivery, "发票怎么开？", status="draft", source_ticket=ticket())
-    page = operator_client.get(reverse("admin:customers_faqarticle_change", args=[draft.pk]))
+    page = operator_client.get(reverse("admin:support_faqarticle_change", args=[draft.pk]))
     assert page.status_code == 200
     assert "T1 · 发票怎么开？" in page.text
 
@@ -162,7 +162,7 @@ def test_categories_show_their_article_counts(operator_client, delivery):
     article(delivery, "一")
     article(delivery, "二")
     article(delivery, "三", status="draft")
-    page = operator_client.get("/admin/customers/faqcategory/").text
+    page = operator_client.get("/admin/support/faqcategory/").text
     assert '<td class="field-published_count">2</td>' in page
     assert '<td class="field-draft_count">1</td>' in page
 
@@ -173,7 +173,7 @@ def test_other_roles_do_not_edit_articles(client, delivery, role):
     response = client.get(CHANGELIST)
     assert response.status_code in (302, 403)  # support staff are sent to the login page
     response = client.post(
-        reverse("admin:customers_faqarticle_add"),
+        reverse("admin:support_faqarticle_add"),
         {"category": delivery.pk, "status": "published", "position": 0, "title": "x", "body": "y"},
     )
     assert response.status_code in (302, 403)

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from catalog.models import ProductReview
 from catalog.services import reviews
-from customers.admin_reports import feedback_report
-from customers.models import Ticket
+from customers.support.admin.reports import feedback_report
+from customers.support.models import Ticket
 from tests.catalog.factories import SupplierFactory, make_listed_product, tea_categories
 from tests.customers.factories import UserFactory
 from tests.orders.factories import place

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from customers import demo_knowledge
-from customers.models import FaqArticle, FaqCategory
-from customers.services import knowledge
+from customers.support import demo_knowledge
+from customers.support.models import FaqArticle, FaqCategory
+from customers.support.services import knowledge
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_drafts_are_never_shown(client, articles):
 
 def test_the_help_centre_leads_to_the_service_team(client, articles):
     page = client.get("/help/").text
-    assert f'href="{reverse("customers:ticket_new")}" id="contact-us"' in page
+    assert f'href="{reverse("tickets:new")}" id="contact-us"' in page
 
 
 def test_the_header_links_the_help_centre(client, articles):

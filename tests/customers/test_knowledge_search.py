@@ -3,8 +3,8 @@ an agent's answer becomes a draft article, a note or a shopper's message does no
 
 import pytest
 
-from customers.models import FaqArticle, FaqCategory, Ticket, TicketMessage
-from customers.services import knowledge
+from customers.support.models import FaqArticle, FaqCategory, Ticket, TicketMessage
+from customers.support.services import knowledge
 from tests.customers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

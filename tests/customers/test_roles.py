@@ -55,8 +55,8 @@ def test_operator_may_view_but_not_change_shoppers():
         if name.startswith("customers.") and name.rsplit("_", 1)[1] in about_accounts
     } == {"customers.view_user", "customers.view_address"}
     # Tickets are read (for the feedback report), never worked, from the admin.
-    assert "customers.view_ticket" in permissions
-    assert "customers.work_ticket" not in permissions
+    assert "support.view_ticket" in permissions
+    assert "support.work_ticket" not in permissions
 
 
 def test_sync_role_groups_restores_drifted_permissions():

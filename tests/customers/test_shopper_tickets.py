@@ -6,20 +6,20 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from customers.models import Ticket
-from customers.services import tickets
+from customers.support.models import Ticket
+from customers.support.services import tickets
 from tests.customers.factories import UserFactory
 from tests.customers.ticket_helpers import agent, jpeg, open_ticket
 from tests.orders.factories import listed_sku, place
 
 pytestmark = pytest.mark.django_db
 
-NEW = reverse("customers:ticket_new")
-LIST = reverse("customers:ticket_list")
+NEW = reverse("tickets:new")
+LIST = reverse("tickets:list")
 
 
 def detail(ticket):
-    return reverse("customers:ticket_detail", args=[ticket.number])
+    return reverse("tickets:detail", args=[ticket.number])
 
 
 def test_anonymous_visitors_sign_in_first(client):
@@ -105,15 +105,15 @@ def test_shoppers_see_only_their_own_tickets_and_files(client):
     assert client.get(detail(theirs)).status_code == 404
     their_file = theirs.messages.get().attachments.get()
     my_file = mine.messages.get().attachments.get()
-    url = reverse("customers:ticket_attachment", args=[theirs.number, their_file.pk])
+    url = reverse("tickets:attachment", args=[theirs.number, their_file.pk])
     assert client.get(url).status_code == 404
     # Not under their own ticket's number either.
-    url = reverse("customers:ticket_attachment", args=[mine.number, their_file.pk])
+    url = reverse("tickets:attachment", args=[mine.number, their_file.pk])
     assert client.get(url).status_code == 404
-    url = reverse("customers:ticket_attachment", args=[mine.number, my_file.pk])
+    url = reverse("tickets:attachment", args=[mine.number, my_file.pk])
     assert client.get(url)["Content-Type"] == "image/jpeg"
-    for action in ("ticket_reply", "ticket_rate", "ticket_close"):
-        response = client.post(reverse(f"customers:{action}", args=[theirs.number]), {"body": "x"})
+    for action in ("reply", "rate", "close"):
+        response = client.post(reverse(f"tickets:{action}", args=[theirs.number]), {"body": "x"})
         assert response.status_code == 404
     assert theirs.messages.count() == 1
 
@@ -129,7 +129,7 @@ def test_internal_notes_and_their_files_never_reach_the_shopper(client):
     page = client.get(detail(ticket)).content.decode()
     assert "我们已安排补发。" in page and "内部：顾客投诉过三次" not in page
     assert "客服小陈" not in page  # staff names stay private
-    url = reverse("customers:ticket_attachment", args=[ticket.number, note.attachments.get().pk])
+    url = reverse("tickets:attachment", args=[ticket.number, note.attachments.get().pk])
     assert client.get(url).status_code == 404
 
 
@@ -141,7 +141,7 @@ def test_the_shopper_sees_the_reply_answers_and_the_ticket_goes_back_to_the_agen
     account = client.get(reverse("customers:account")).content.decode()
     assert LIST in account and f"/accounts/tickets/{ticket.number}/" in account  # the message
     client.post(
-        reverse("customers:ticket_reply", args=[ticket.number]),
+        reverse("tickets:reply", args=[ticket.number]),
         {"body": "照片如下", "attachments": [jpeg()]},
     )
     ticket.refresh_from_db()
@@ -154,13 +154,11 @@ def test_the_shopper_rates_a_resolved_ticket_once_which_closes_it(client):
     tickets.resolve(ticket=ticket, actor=agent())
     client.force_login(ticket.shopper)
     assert 'id="rate-form"' in client.get(detail(ticket)).content.decode()
-    client.post(
-        reverse("customers:ticket_rate", args=[ticket.number]), {"rating": "4", "comment": "不错"}
-    )
+    client.post(reverse("tickets:rate", args=[ticket.number]), {"rating": "4", "comment": "不错"})
     ticket.refresh_from_db()
     assert (ticket.rating, ticket.rating_comment, ticket.status) == (4, "不错", "closed")
     response = client.post(
-        reverse("customers:ticket_rate", args=[ticket.number]), {"rating": "1"}, follow=True
+        reverse("tickets:rate", args=[ticket.number]), {"rating": "1"}, follow=True
     )
     assert "already rated" in response.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).rating == 4
@@ -172,9 +170,9 @@ def test_an_open_ticket_cannot_be_rated_and_a_bad_rating_is_refused(client):
     ticket = open_ticket()
     client.force_login(ticket.shopper)
     assert 'id="rate-form"' not in client.get(detail(ticket)).content.decode()
-    client.post(reverse("customers:ticket_rate", args=[ticket.number]), {"rating": "5"})
+    client.post(reverse("tickets:rate", args=[ticket.number]), {"rating": "5"})
     tickets.resolve(ticket=ticket, actor=agent())
-    client.post(reverse("customers:ticket_rate", args=[ticket.number]), {"rating": "9"})
+    client.post(reverse("tickets:rate", args=[ticket.number]), {"rating": "9"})
     ticket.refresh_from_db()
     assert ticket.rating is None and ticket.status == "resolved"
 
@@ -183,7 +181,7 @@ def test_replying_to_a_resolved_ticket_reopens_it(client):
     ticket = open_ticket()
     tickets.resolve(ticket=ticket, actor=agent())
     client.force_login(ticket.shopper)
-    client.post(reverse("customers:ticket_reply", args=[ticket.number]), {"body": "还是坏的"})
+    client.post(reverse("tickets:reply", args=[ticket.number]), {"body": "还是坏的"})
     ticket.refresh_from_db()
     assert (ticket.status, ticket.reopened) == ("assigned", 1)
 

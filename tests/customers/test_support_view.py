@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import FaqArticle, FollowUp, ServiceTarget, Ticket, TicketBreach
-from customers.services import tickets
+from customers.support.models import FaqArticle, FollowUp, ServiceTarget, Ticket, TicketBreach
+from customers.support.services import tickets
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.customers.ticket_helpers import (
     agent,
@@ -249,7 +249,7 @@ def test_contact_details_are_masked_unless_the_role_may_see_them(client):
     assert "文三****" in page and "100 号 5 幢" not in page
     assert "l***@example.com" in page and "li.lei@example.com" not in page
 
-    client.force_login(supervisor())  # customers.see_contact_details
+    client.force_login(supervisor())  # support.see_contact_details
     page = client.get(url).content.decode()
     assert "13812345678" in page and "13987654321" in page and "文三路 100 号 5 幢" in page
 
@@ -360,7 +360,7 @@ def test_an_agent_raises_the_priority_from_the_page_and_the_shopper_does_not_see
     page = client.get(reverse("support:ticket", args=[ticket.number])).content.decode()
     assert "priority changed" in page and "Normal → Urgent: 顾客情绪激动" in page
     client.force_login(ticket.shopper)
-    own = client.get(reverse("customers:ticket_detail", args=[ticket.number])).content.decode()
+    own = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
     assert "顾客情绪激动" not in own and "priority changed" not in own
 
 

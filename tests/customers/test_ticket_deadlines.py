@@ -8,11 +8,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from customers import business_hours
-from customers.business_hours import Calendar, add_working_minutes, working_minutes_between
-from customers.models import ServiceTarget, Ticket
-from customers.services import tickets
-from customers.templatetags.support_tickets import time_left
+from customers.support import business_hours
+from customers.support.business_hours import Calendar, add_working_minutes, working_minutes_between
+from customers.support.models import ServiceTarget, Ticket
+from customers.support.services import tickets
+from customers.support.templatetags.support_tickets import time_left
 from tests.customers.ticket_helpers import open_ticket
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -13,17 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers import business_hours, tasks
-from customers.models import (
-    FollowUp,
-    Notification,
-    Ticket,
-    TicketAttachment,
-    TicketBreach,
-    TicketMessage,
-)
-from customers.services import tickets
-from customers.services.tickets import AttachmentRefused, TicketError
+from customers import tasks as account_tasks
+from customers.models import Notification
+from customers.support import business_hours, tasks
+from customers.support.models import FollowUp, Ticket, TicketAttachment, TicketBreach, TicketMessage
+from customers.support.services import tickets
+from customers.support.services.tickets import AttachmentRefused, TicketError
 from mall.statemachine import IllegalTransition
 from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
 from tests.concurrency import race
@@ -179,7 +174,7 @@ def test_an_agents_first_reply_takes_the_ticket_and_is_the_first_response(
     notice = Notification.objects.get(user=shopper)
     assert ticket.number in notice.title and notice.link == f"/accounts/tickets/{ticket.number}/"
     assert len(callbacks) == 1  # the email, after commit
-    assert tasks.email_notification(notice.pk) is True
+    assert account_tasks.email_notification(notice.pk) is True
     assert mail.outbox[0].to == ["lin@example.com"]
 
     tickets.reply(ticket=ticket, actor=worker_, body="补充说明")
@@ -641,8 +636,8 @@ def test_resolved_tickets_close_by_themselves_after_some_days(settings):
 
 def test_the_beat_runs_the_deadlines_job_every_five_minutes(settings):
     schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedule["customers.tasks.escalate_tickets"]["schedule"] == 300
-    assert "customers.tasks.close_resolved_tickets" in schedule
+    assert schedule["customers.support.tasks.escalate_tickets"]["schedule"] == 300
+    assert "customers.support.tasks.close_resolved_tickets" in schedule
     assert tasks.escalate_tickets.acks_late is True
 
 
@@ -687,7 +682,7 @@ def test_the_ticket_admin_page_runs_the_same_queries_for_a_long_thread(client):
     worker_ = agent()
     # A superuser sees both inlines: the thread and the timeline.
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    url = f"/admin/customers/ticket/{ticket.pk}/change/"
+    url = f"/admin/support/ticket/{ticket.pk}/change/"
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -706,16 +701,16 @@ def test_back_office_reads_tickets_in_the_admin_but_changes_nothing(client):
     ticket = open_ticket(UserFactory(phone="13812345678", display_name=""))
     tickets.add_note(ticket=ticket, actor=agent(), body="内部备注")
     client.force_login(staff("operator"))
-    listing = client.get("/admin/customers/ticket/")
+    listing = client.get("/admin/support/ticket/")
     assert listing.status_code == 200 and ticket.number in listing.content.decode()
     assert "138****5678" in listing.content.decode()
-    change = client.get(f"/admin/customers/ticket/{ticket.pk}/change/")
+    change = client.get(f"/admin/support/ticket/{ticket.pk}/change/")
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
-    assert client.get("/admin/customers/ticket/add/").status_code == 403
-    assert client.post(f"/admin/customers/ticket/{ticket.pk}/delete/").status_code == 403
-    assert client.get("/admin/customers/servicetarget/").status_code == 403
+    assert client.get("/admin/support/ticket/add/").status_code == 403
+    assert client.post(f"/admin/support/ticket/{ticket.pk}/delete/").status_code == 403
+    assert client.get("/admin/support/servicetarget/").status_code == 403
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    assert client.get("/admin/customers/servicetarget/").status_code == 200
+    assert client.get("/admin/support/servicetarget/").status_code == 200
     # Agents work in /support/, not here.
     client.force_login(agent())
-    assert client.get("/admin/customers/ticket/").status_code == 302
+    assert client.get("/admin/support/ticket/").status_code == 302

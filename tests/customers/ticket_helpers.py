@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from customers.models import FaqArticle, FaqCategory, Ticket
-from customers.services import knowledge, tickets
+from customers.support.models import FaqArticle, FaqCategory, Ticket
+from customers.support.services import knowledge, tickets
 from mall import roles
 from tests.customers.factories import UserFactory
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 from catalog.models import ProductReview
 from catalog.services import reviews
-from customers import demo_knowledge
-from customers.models import FaqArticle
+from customers.support import demo_knowledge
+from customers.support.models import FaqArticle
 from tests.customers.factories import PASSWORD, UserFactory
 from tests.orders.aftersales_helpers import delivered_order
 from tests.orders.factories import listed_sku

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from customers.models import Ticket
+from customers.support.models import Ticket
 from tests.customers.factories import PASSWORD, UserFactory
 from tests.customers.ticket_helpers import article
 from tests.orders.aftersales_helpers import delivered_order

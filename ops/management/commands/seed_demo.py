@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog import demo as catalog_demo
 from customers import demo as customers_demo
-from customers import demo_knowledge
-from customers import demo_service as customers_demo_service
+from customers.support import demo_knowledge
+from customers.support import demo_service as customers_demo_service
 from orders import demo as orders_demo
 from orders import demo_reviews
 

@@ -3,11 +3,11 @@ shopper's recent orders and after-sales cases, replies with canned answers from 
 internal notes, and the actions assign / reassign / escalate / resolve / reopen / close;
 phone and email tickets; follow-up calls; the supervisors' dashboard and service targets.
 
-Only staff who work tickets (``customers.work_ticket``: the support roles, superusers)
+Only staff who work tickets (``support.work_ticket``: the support roles, superusers)
 get in: anyone else signed in gets 403, anonymous visitors the sign-in page. Supervisor
-pages need ``customers.supervise_ticket`` too. The services check again on every action.
+pages need ``support.supervise_ticket`` too. The services check again on every action.
 Contact details (phone, street, email) are masked unless the agent has
-``customers.see_contact_details``.
+``support.see_contact_details``.
 """
 
 import datetime
@@ -26,14 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mall.statemachine import IllegalTransition
-
-from . import ticket_selectors as selectors
-from .models import TICKET_MACHINE, FaqArticle, FaqCategory, FollowUp, Ticket, TicketAttachment
-from .services import knowledge, tickets
-from .services.knowledge import KnowledgeError
-from .services.tickets import SEE_CONTACT_DETAILS, TicketError, may_supervise, may_work
-from .ticket_forms import (
+from customers.support.forms.tickets import (
     DraftArticleForm,
     FollowUpForm,
     NoteForm,
@@ -47,10 +40,28 @@ from .ticket_forms import (
     TargetsForm,
     agents,
 )
+from customers.support.models import (
+    TICKET_MACHINE,
+    FaqArticle,
+    FaqCategory,
+    FollowUp,
+    Ticket,
+    TicketAttachment,
+)
+from customers.support.selectors import tickets as selectors
+from customers.support.services import knowledge, tickets
+from customers.support.services.knowledge import KnowledgeError
+from customers.support.services.tickets import (
+    SEE_CONTACT_DETAILS,
+    TicketError,
+    may_supervise,
+    may_work,
+)
+from mall.statemachine import IllegalTransition
 
 PAGE_SIZE = 30
 ANSWERS = 8
-ADD_ARTICLE = "customers.add_faqarticle"
+ADD_ARTICLE = "support.add_faqarticle"
 # What agents read on the timeline for events that are not transitions.
 TIMELINE_LABELS = {
     "open": pgettext_lazy("ticket", "opened"),

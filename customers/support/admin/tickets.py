@@ -5,11 +5,10 @@ edited by supervisors in /support/targets/; the admin page is for superusers."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from customers.support.models import ServiceTarget, Ticket, TicketMessage, TicketStatusChange
 from mall.admin.history import TransitionHistoryInline
 from mall.admin.readonly import ReadOnlyMixin
 from mall.validators import mask_mobile
-
-from .models import ServiceTarget, Ticket, TicketMessage, TicketStatusChange
 
 
 class TicketMessageInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,6 +1,9 @@
 """The FAQ knowledge base: categories and articles in Chinese and English, shown in the
 storefront's help centre, suggested while a shopper types a ticket, and drawn on by
-agents as canned answers. Agents turn good answers into draft articles."""
+agents as canned answers. Agents turn good answers into draft articles.
+The tables keep the names they had in the customers app, where these models lived
+until customer service became an app of its own (migration support 0001).
+"""
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -16,6 +19,7 @@ class FaqCategory(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
+        db_table = "customers_faqcategory"
         verbose_name = _("FAQ category")
         verbose_name_plural = _("FAQ categories")
         ordering = ["position", "pk"]
@@ -47,7 +51,7 @@ class FaqArticle(models.Model):
     # has no spaces between words) with a trigram index, like the goods' search.
     search_text = models.TextField(editable=False, default="")
     source_ticket = models.ForeignKey(
-        "customers.Ticket",
+        "support.Ticket",
         verbose_name=_("drafted from ticket"),
         null=True,
         blank=True,
@@ -64,6 +68,7 @@ class FaqArticle(models.Model):
     not_helpful = models.PositiveIntegerField(_("found not helpful"), default=0)
 
     class Meta:
+        db_table = "customers_faqarticle"
         verbose_name = _("FAQ article")
         verbose_name_plural = _("FAQ articles")
         ordering = ["category__position", "position", "pk"]

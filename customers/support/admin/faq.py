@@ -14,10 +14,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.support.models import FaqArticle, FaqCategory
+from customers.support.services import knowledge
 from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
-
-from .models import FaqArticle, FaqCategory
-from .services import knowledge
 
 PUBLISHED = FaqArticle.Status.PUBLISHED
 
@@ -173,7 +172,7 @@ class FaqArticleAdmin(ServiceActionsMixin, admin.ModelAdmin):
             return "—"
         label = f"{ticket.number} · {ticket.subject}"
         try:
-            url = reverse("admin:customers_ticket_change", args=[ticket.pk])
+            url = reverse("admin:support_ticket_change", args=[ticket.pk])
         except NoReverseMatch:  # tickets are worked in the ticket view, maybe not here
             return label
         return format_html('<a href="{}">{}</a>', url, label)

@@ -9,10 +9,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from customers.models import User
+from customers.support.models import Ticket
+from customers.support.services import tickets
 from orders.models import Order
-
-from .models import Ticket, User
-from .services import tickets
 
 Type = Ticket.Type
 

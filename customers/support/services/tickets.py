@@ -12,8 +12,8 @@ Opening and escalating write timeline rows of their own ("open", "escalate"; the
 does not change).
 
 Who acts: the ticket's shopper opens, replies, rates and closes their own tickets;
-staff with ``customers.work_ticket`` (support agents and supervisors) do the rest;
-reassigning someone else's ticket needs ``customers.supervise_ticket``. Every service
+staff with ``support.work_ticket`` (support agents and supervisors) do the rest;
+reassigning someone else's ticket needs ``support.supervise_ticket``. Every service
 takes the acting user and raises ``PermissionDenied`` for anyone else, whatever the
 views checked before.
 
@@ -52,12 +52,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.services import media
-from mall.errors import DomainError
-from mall.numbers import new_number
-from mall.statemachine import IllegalTransition, transition
-
-from .. import business_hours
-from ..models import (
+from customers.models import User
+from customers.services.accounts import notify
+from customers.support import business_hours
+from customers.support.models import (
     TICKET_MACHINE,
     FollowUp,
     ServiceTarget,
@@ -66,19 +64,20 @@ from ..models import (
     TicketBreach,
     TicketMessage,
     TicketStatusChange,
-    User,
 )
-from .accounts import notify
+from mall.errors import DomainError
+from mall.numbers import new_number
+from mall.statemachine import IllegalTransition, transition
 
 Status = Ticket.Status
 Type = Ticket.Type
 Priority = Ticket.Priority
 Channel = Ticket.Channel
 
-WORK = "customers.work_ticket"
-SUPERVISE = "customers.supervise_ticket"
-SEE_CONTACT_DETAILS = "customers.see_contact_details"
-CHANGE_TARGETS = "customers.change_servicetarget"
+WORK = "support.work_ticket"
+SUPERVISE = "support.supervise_ticket"
+SEE_CONTACT_DETAILS = "support.see_contact_details"
+CHANGE_TARGETS = "support.change_servicetarget"
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.WAITING)
 # A first response is pending while nobody answered; "waiting" tickets were answered.
@@ -148,7 +147,7 @@ def _is_shopper(actor, ticket: Ticket) -> bool:
 
 
 def shopper_url(ticket: Ticket) -> str:
-    return reverse("customers:ticket_detail", args=[ticket.number])
+    return reverse("tickets:detail", args=[ticket.number])
 
 
 def support_url(ticket: Ticket) -> str:
@@ -228,7 +227,7 @@ def save_service_target(
     *, actor, type_: str, priority: str, first_response_minutes: int, resolution_minutes: int
 ) -> ServiceTarget:
     """Set the targets of one type and priority (tickets opened from now on use them;
-    open tickets keep their deadlines). Needs ``customers.change_servicetarget``. Raises
+    open tickets keep their deadlines). Needs ``support.change_servicetarget``. Raises
     ``TicketError`` unless 0 < first response <= resolution."""
     if not (may_work(actor) and actor.has_perm(CHANGE_TARGETS)):
         raise PermissionDenied
@@ -608,10 +607,10 @@ def assign(*, ticket: Ticket, actor, agent=None) -> Ticket:
 def _supervisors():
     supervise = Q(
         groups__permissions__codename="supervise_ticket",
-        groups__permissions__content_type__app_label="customers",
+        groups__permissions__content_type__app_label=Ticket._meta.app_label,
     ) | Q(
         user_permissions__codename="supervise_ticket",
-        user_permissions__content_type__app_label="customers",
+        user_permissions__content_type__app_label=Ticket._meta.app_label,
     )
     return User.objects.filter(supervise, is_active=True, is_staff=True).distinct().order_by("pk")
 

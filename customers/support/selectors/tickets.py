@@ -28,11 +28,21 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.support.models import (
+    Ticket,
+    TicketAttachment,
+    TicketBreach,
+    TicketMessage,
+    TicketStatusChange,
+)
+from customers.support.services.tickets import (
+    CLOCK_RUNNING,
+    FIRST_RESPONSE_PENDING,
+    OPEN,
+    due_soon_filter,
+)
 from mall.validators import normalize_mobile
 from orders.models import AfterSalesCase, Order
-
-from .models import Ticket, TicketAttachment, TicketBreach, TicketMessage, TicketStatusChange
-from .services.tickets import CLOCK_RUNNING, FIRST_RESPONSE_PENDING, OPEN, due_soon_filter
 
 Status = Ticket.Status
 

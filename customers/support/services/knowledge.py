@@ -24,9 +24,8 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from customers.support.models import FaqArticle, FaqCategory, TicketMessage
 from mall.errors import DomainError
-
-from ..models import FaqArticle, FaqCategory, TicketMessage
 
 MAX_TERMS = 8
 

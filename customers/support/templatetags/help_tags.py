@@ -3,7 +3,7 @@ the page is English and an English text exists)."""
 
 from django import template
 
-from customers.services import knowledge
+from customers.support.services import knowledge
 
 register = template.Library()
 

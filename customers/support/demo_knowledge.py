@@ -8,8 +8,9 @@ Idempotent: categories are found by slug, articles by category and question.
 
 from django.db import transaction
 
-from .models import FaqArticle, FaqCategory, User
-from .services import knowledge
+from customers.models import User
+from customers.support.models import FaqArticle, FaqCategory
+from customers.support.services import knowledge
 
 PUBLISHED, DRAFT = FaqArticle.Status.PUBLISHED, FaqArticle.Status.DRAFT
 

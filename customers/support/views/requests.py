@@ -19,14 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.models import Product
+from customers.support.forms.tickets import NewTicketForm, RateForm, ShopperReplyForm
+from customers.support.models import Ticket, TicketAttachment
+from customers.support.selectors import tickets as selectors
+from customers.support.services import tickets
+from customers.support.services.tickets import AttachmentRefused, TicketError
+from customers.support.views.workspace import attachment_response
 from mall.statemachine import IllegalTransition
-
-from . import ticket_selectors as selectors
-from .models import Ticket, TicketAttachment
-from .services import tickets
-from .services.tickets import AttachmentRefused, TicketError
-from .support_views import attachment_response
-from .ticket_forms import NewTicketForm, RateForm, ShopperReplyForm
 
 PAGE_SIZE = 10
 # What the shopper reads on the timeline (who acted is never shown: staff names are
@@ -108,7 +107,7 @@ def ticket_new(request):
                 _("We received your request %(number)s and will answer soon.")
                 % {"number": ticket.number},
             )
-            return redirect("customers:ticket_detail", ticket.number)
+            return redirect("tickets:detail", ticket.number)
     return render(request, "customers/tickets/new.html", {"form": form})
 
 
@@ -149,7 +148,7 @@ def ticket_reply(request, number):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("customers:ticket_detail", number)
+        return redirect("tickets:detail", number)
     try:
         tickets.reply(
             ticket=ticket,
@@ -161,7 +160,7 @@ def ticket_reply(request, number):
         messages.error(request, str(error))
     else:
         messages.success(request, _("Your reply was sent."))
-    return redirect("customers:ticket_detail", number)
+    return redirect("tickets:detail", number)
 
 
 @login_required
@@ -172,7 +171,7 @@ def ticket_rate(request, number):
     form = RateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose from 1 to 5 stars."))
-        return redirect("customers:ticket_detail", number)
+        return redirect("tickets:detail", number)
     try:
         with transaction.atomic():
             tickets.rate(
@@ -187,7 +186,7 @@ def ticket_rate(request, number):
         messages.error(request, str(error))
     else:
         messages.success(request, _("Thank you for your rating."))
-    return redirect("customers:ticket_detail", number)
+    return redirect("tickets:detail", number)
 
 
 @login_required
@@ -200,7 +199,7 @@ def ticket_close(request, number):
         messages.error(request, str(error))
     else:
         messages.success(request, _("The request is closed."))
-    return redirect("customers:ticket_detail", number)
+    return redirect("tickets:detail", number)
 
 
 @never_cache

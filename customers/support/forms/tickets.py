@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from customers.models import User
+from customers.support.models import FaqCategory, Ticket
+from customers.support.selectors.tickets import VIEWS
+from customers.support.services.tickets import MAX_ATTACHMENTS, MAX_BODY
 from mall.forms import MultipleFileField
 from mall.validators import normalize_mobile
 from orders.models import AfterSalesCase, Order, OrderLine
-
-from .models import FaqCategory, Ticket, User
-from .services.tickets import MAX_ATTACHMENTS, MAX_BODY
-from .ticket_selectors import VIEWS
 
 Type, Priority, Channel = Ticket.Type, Ticket.Priority, Ticket.Channel
 MAX_DASHBOARD_DAYS = 366
@@ -176,7 +176,9 @@ class ReasonForm(forms.Form):
 
 def agents():
     """Active staff who work tickets (for reassigning and filters): one query."""
-    work = Permission.objects.filter(content_type__app_label="customers", codename="work_ticket")
+    work = Permission.objects.filter(
+        content_type__app_label=Ticket._meta.app_label, codename="work_ticket"
+    )
     return (
         User.objects.filter(is_active=True, is_staff=True)
         .filter(

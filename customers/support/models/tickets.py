@@ -6,6 +6,9 @@ A ticket is a state machine (new → assigned → waiting for the customer → r
 closed; reopen) with a recorded timeline. Its two deadlines (first response, resolution)
 are fixed when it is opened from the ``ServiceTarget`` of its type and priority, counted
 in business hours when the shop configures them.
+
+The tables keep the names they had in the customers app, where these models lived
+until customer service became an app of its own (migration support 0001).
 """
 
 from django.db import models
@@ -134,6 +137,7 @@ class Ticket(models.Model):
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
     class Meta:
+        db_table = "customers_ticket"
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         ordering = ["-created_at", "-pk"]
@@ -190,6 +194,7 @@ class TicketStatusChange(TransitionRecord):
     subject = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
 
     class Meta(TransitionRecord.Meta):
+        db_table = "customers_ticketstatuschange"
         verbose_name = _("ticket timeline entry")
         verbose_name_plural = _("ticket timeline")
 
@@ -207,11 +212,12 @@ class TicketMessage(models.Model):
     )
     # The FAQ article an agent's reply was drawn from (a canned answer), if any.
     from_article = models.ForeignKey(
-        "customers.FaqArticle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "support.FaqArticle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
     class Meta:
+        db_table = "customers_ticketmessage"
         verbose_name = _("ticket message")
         verbose_name_plural = _("ticket messages")
         ordering = ["created_at", "pk"]
@@ -232,6 +238,7 @@ class TicketAttachment(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "customers_ticketattachment"
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["pk"]
@@ -249,6 +256,7 @@ class ServiceTarget(models.Model):
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
 
     class Meta:
+        db_table = "customers_servicetarget"
         verbose_name = _("service target")
         verbose_name_plural = _("service targets")
         ordering = ["type", "priority"]
@@ -281,6 +289,7 @@ class TicketBreach(models.Model):
     )
 
     class Meta:
+        db_table = "customers_ticketbreach"
         verbose_name = _("missed deadline")
         verbose_name_plural = _("missed deadlines")
         ordering = ["-recorded_at", "-pk"]
@@ -311,6 +320,7 @@ class FollowUp(models.Model):
     reminded_at = models.DateTimeField(_("agent reminded at"), null=True, blank=True)
 
     class Meta:
+        db_table = "customers_followup"
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = ["due_at", "pk"]

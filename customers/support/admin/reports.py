@@ -5,7 +5,7 @@ operators know which goods and suppliers to act on (and to spot-check).
 It combines the catalog's product reviews with the customers app's tickets, so it lives
 here, above both. Figures are SQL aggregates in a fixed number of queries (six at most),
 with a CSV download of either table. Readers need ``catalog.view_productreview`` and
-``customers.view_ticket`` (operators and analysts). Registered by ``customers/admin.py``.
+``support.view_ticket`` (operators and analysts). Registered by ``customers/admin.py``.
 
 Definitions (also shown on the page):
 
@@ -36,11 +36,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from catalog.models import Product, ProductReview, Supplier
+from customers.support.models import Ticket
 from mall.reports import csv_response, day_bounds
 
-from .models import Ticket
-
-PERMISSIONS = ("catalog.view_productreview", "customers.view_ticket")
+PERMISSIONS = ("catalog.view_productreview", "support.view_ticket")
 BY_PRODUCT, BY_SUPPLIER = "product", "supplier"
 GROUPINGS = {BY_PRODUCT: _("product"), BY_SUPPLIER: _("supplier")}
 MONTH, QUARTER = "month", "quarter"

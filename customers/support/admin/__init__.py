@@ -1,0 +1,2 @@
+# Importing the modules registers their admins and pages.
+from . import faq, reports, tickets  # noqa: F401

@@ -1,0 +1,24 @@
+from .knowledge import FaqArticle, FaqCategory
+from .tickets import (
+    TICKET_MACHINE,
+    FollowUp,
+    ServiceTarget,
+    Ticket,
+    TicketAttachment,
+    TicketBreach,
+    TicketMessage,
+    TicketStatusChange,
+)
+
+__all__ = [
+    "TICKET_MACHINE",
+    "FaqArticle",
+    "FaqCategory",
+    "FollowUp",
+    "ServiceTarget",
+    "Ticket",
+    "TicketAttachment",
+    "TicketBreach",
+    "TicketMessage",
+    "TicketStatusChange",
+]
