@@ -1,34 +1,36 @@
 from django.urls import path
 
-from . import views
+from .views import accounts, addresses
 
 app_name = "customers"
 
 urlpatterns = [
-    path("register/", views.register, name="register"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("register/", accounts.register, name="register"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
-        views.PasswordResetDoneView.as_view(),
+        accounts.PasswordResetDoneView.as_view(),
         name="password_reset_done",
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        views.PasswordResetConfirmView.as_view(),
+        accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
         "password-reset/complete/",
-        views.PasswordResetCompleteView.as_view(),
+        accounts.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("", views.account, name="account"),
-    path("messages/", views.messages_page, name="messages"),
-    path("addresses/", views.address_list, name="address_list"),
-    path("addresses/new/", views.address_edit, name="address_create"),
-    path("addresses/<int:pk>/edit/", views.address_edit, name="address_edit"),
-    path("addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
-    path("addresses/<int:pk>/default/", views.address_make_default, name="address_make_default"),
+    path("", accounts.account, name="account"),
+    path("messages/", accounts.messages_page, name="messages"),
+    path("addresses/", addresses.address_list, name="address_list"),
+    path("addresses/new/", addresses.address_edit, name="address_create"),
+    path("addresses/<int:pk>/edit/", addresses.address_edit, name="address_edit"),
+    path("addresses/<int:pk>/delete/", addresses.address_delete, name="address_delete"),
+    path(
+        "addresses/<int:pk>/default/", addresses.address_make_default, name="address_make_default"
+    ),
 ]

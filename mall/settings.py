@@ -125,7 +125,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form field, not USERNAME_FIELD
 AXES_USERNAME_CALLABLE = "customers.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "customers.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "customers.views.accounts.locked_out"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,7 +8,7 @@
 
 from django.urls import path
 
-from .views import help, requests, workspace
+from .views import help, requests, supervision, workspace
 
 requests_patterns = [
     path("", requests.ticket_list, name="list"),
@@ -51,10 +51,10 @@ workspace_patterns = [
     ),
     path("tickets/<str:number>/attachments/<int:pk>/", workspace.attachment, name="attachment"),
     path("answers/", workspace.answers, name="answers"),
-    path("follow-ups/", workspace.follow_ups, name="follow_ups"),
-    path("follow-ups/<int:pk>/done/", workspace.follow_up_done, name="follow_up_done"),
-    path("dashboard/", workspace.dashboard, name="dashboard"),
-    path("targets/", workspace.targets, name="targets"),
+    path("follow-ups/", supervision.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:pk>/done/", supervision.follow_up_done, name="follow_up_done"),
+    path("dashboard/", supervision.dashboard, name="dashboard"),
+    path("targets/", supervision.targets, name="targets"),
 ]
 
 requests_urls = (requests_patterns, "tickets")

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.support.models import FaqArticle, FaqCategory
-from customers.support.services import knowledge
+from ..models import FaqArticle, FaqCategory
+from ..services import knowledge
 
 SEARCH_LIMIT = 30
 SUGGESTIONS = 5

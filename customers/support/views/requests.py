@@ -19,13 +19,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.models import Product
-from customers.support.forms.tickets import NewTicketForm, RateForm, ShopperReplyForm
-from customers.support.models import Ticket, TicketAttachment
-from customers.support.selectors import tickets as selectors
-from customers.support.services import tickets
-from customers.support.services.tickets import AttachmentRefused, TicketError
-from customers.support.views.workspace import attachment_response
 from mall.statemachine import IllegalTransition
+
+from ..forms.tickets import NewTicketForm, RateForm, ShopperReplyForm
+from ..models import Ticket, TicketAttachment
+from ..selectors import tickets as selectors
+from ..services import tickets
+from ..services.tickets import AttachmentRefused, TicketError
+from .workspace import attachment_response
 
 PAGE_SIZE = 10
 # What the shopper reads on the timeline (who acted is never shown: staff names are

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.validators import mask_mobile
 
-from .models import Address, User
+from ..models import Address, User
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -1,0 +1,1 @@
+from . import accounts  # noqa: F401  (registers the account admins)
