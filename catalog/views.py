@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import CategoryAttribute, Product
-from .selectors import reviews as review_selectors
+from .selectors import product_reviews as review_selectors
 from .services.admission import attribute_schema
 
 PAGE_SIZE = 24

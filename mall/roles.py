@@ -57,8 +57,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "review cancel", "order"),
         *_perms("orders", "add change view delete", "blockedcontact"),
         *_perms("orders", "view", "refund"),
-        *_perms("orders", "add change view", "flashsale"),
-        *_perms("orders", "view", "flashsaleclaim"),
+        *_perms("marketing", "add change view", "flashsale"),
+        *_perms("marketing", "view", "flashsaleclaim"),
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),

@@ -395,8 +395,8 @@ MALL_FLASH_SALE_CACHE_SECONDS = env.float("MALL_FLASH_SALE_CACHE_SECONDS", defau
 # How often the gate counters are recomputed from the database (a crash between the gate
 # and the database, a Redis that lost its data).
 MALL_FLASH_SALE_RECONCILE_SECONDS = env.int("MALL_FLASH_SALE_RECONCILE_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE["orders-reconcile-flash-sales"] = {
-    "task": "orders.tasks.reconcile_flash_sales",
+CELERY_BEAT_SCHEDULE["marketing-reconcile-flash-sales"] = {
+    "task": "marketing.tasks.reconcile_flash_sales",
     "schedule": MALL_FLASH_SALE_RECONCILE_SECONDS,
     "options": {"expires": MALL_FLASH_SALE_RECONCILE_SECONDS},
 }

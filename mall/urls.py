@@ -5,17 +5,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import documents as catalog_documents
 from customers.support import urls as support_urls
+from marketing import urls as marketing_urls
+from orders import urls as orders_urls
 
 from . import views
 
 urlpatterns = [
     path("", include("mall.storefront_urls")),
     path("", include("catalog.urls")),
-    path("", include("orders.urls")),
-    path("payments/", include("orders.payment_urls")),
-    path("flash-sales/", include("orders.flashsale_urls")),
-    path("after-sales/", include("orders.aftersales_urls")),
-    path("support/after-sales/", include("orders.support_urls")),
+    path("", include(orders_urls.shop_urls)),
+    path("payments/", include(orders_urls.payment_urls)),
+    path("flash-sales/", include(marketing_urls.flash_sale_urls)),
+    path("after-sales/", include(orders_urls.aftersales_urls)),
+    path("support/after-sales/", include(orders_urls.support_aftersales_urls)),
     path("support/", include(support_urls.workspace_urls)),
     path("help/", include(support_urls.help_urls)),
     path("accounts/tickets/", include(support_urls.requests_urls)),
@@ -30,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include(marketing_urls.api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ops.urls")),

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self):
+        # Registers the flash sales' cancel hook with orders (a cancelled flash order gives
+        # its units back to the sale).
+        from .services import flashsales  # noqa: F401

@@ -7,7 +7,7 @@ from django.db import OperationalError
 from mall.celery import RETRY_POLICY
 
 from .models import Refund
-from .providers import sandbox_gateway
+from .providers.adapters import sandbox_gateway
 from .providers.base import ProviderError
 from .services import ordering, payments
 
@@ -64,19 +64,6 @@ def resubmit_pending_refunds() -> int:
     """Every five minutes: submit again refunds still pending (their task was lost or
     gave up)."""
     return payments.resubmit_pending_refunds()
-
-
-# --- Flash sales ---------------------------------------------------------------------------
-
-
-@shared_task(**RETRY_POLICY)
-def reconcile_flash_sales() -> dict[str, int]:
-    """Every minute: recompute the flash-sale gates in Redis from the database (a crash
-    between gate and database, a Redis that lost its data) and release claims of
-    cancelled orders. Safe to run twice or at once: it only writes what the database says."""
-    from .services import flashsale
-
-    return flashsale.reconcile()
 
 
 # --- Fulfilment and logistics ---------------------------------------------------------------

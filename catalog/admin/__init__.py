@@ -5,8 +5,8 @@ from . import (  # noqa: F401
     inventory,
     listing,
     pricing,
+    product_reviews,
     purchasing,
     reports,
-    reviews,
     stocktake,
 )

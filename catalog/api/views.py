@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..models import SKU, Product
-from ..selectors import reviews as review_selectors
+from ..selectors import product_reviews as review_selectors
 from .filters import ProductListParams
 from .serializers import (
     CategorySerializer,

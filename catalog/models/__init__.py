@@ -20,8 +20,8 @@ from .listing import (
     ProductStatusChange,
 )
 from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
+from .product_reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
 from .purchasing import PurchaseReceipt, PurchaseReceiptLine
-from .reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [

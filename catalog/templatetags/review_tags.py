@@ -3,7 +3,7 @@
 from django import template
 from django.core.files.storage import default_storage
 
-from catalog.selectors.reviews import reviewer_name
+from ..selectors.product_reviews import reviewer_name
 
 register = template.Library()
 

@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from mall.jobs import enqueue
+
 from ..models import Address, Notification, User
 
 
@@ -116,9 +118,7 @@ def notify(*, user: User, title: str, body: str = "", link: str = "", email: boo
         user=user, title=title[:120], body=body, link=link[:200]
     )
     if email and user.email:
-        from .. import tasks
-
-        transaction.on_commit(lambda: tasks.email_notification.delay(notification.pk), robust=True)
+        enqueue("customers.tasks.email_notification", notification.pk)
     return notification
 
 

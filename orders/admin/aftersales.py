@@ -37,7 +37,6 @@ from mall.admin.readonly import ReadOnlyInline
 from mall.reports import csv_response
 from mall.statemachine import IllegalTransition
 
-from .. import aftersales_selectors as selectors
 from ..exceptions import OrderError
 from ..models import (
     AFTER_SALES_MACHINE,
@@ -47,6 +46,7 @@ from ..models import (
     AfterSalesStatusChange,
 )
 from ..providers.base import ProviderError
+from ..selectors import aftersales as selectors
 from ..services import aftersales
 from ..services.aftersales import DECIDE, INSPECT, AfterSalesRefused, Inspection
 

@@ -31,7 +31,7 @@ from mall.admin.history import TransitionHistoryInline
 from mall.admin.readonly import ReadOnlyInline
 from mall.statemachine import IllegalTransition
 
-from .. import carriers
+from ..carriers import registry as carriers
 from ..exceptions import OrderError
 from ..models import (
     SHIPMENT_MACHINE,

@@ -28,7 +28,7 @@ from mall.admin.actions import ServiceActionsMixin, make_admin_action, transitio
 from mall.admin.history import TransitionHistoryInline
 from mall.reports import csv_response
 
-from .. import carriers
+from ..carriers import registry as carriers
 from ..exceptions import OrderError
 from ..models import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
 from ..services import logistics

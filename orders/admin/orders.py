@@ -16,7 +16,8 @@ from mall.validators import normalize_mobile, validate_mobile
 
 from ..exceptions import OrderError
 from ..models import ORDER_MACHINE, BlockedContact, Order, OrderLine, OrderStatusChange, Payment
-from ..services import ordering, review
+from ..services import ordering
+from ..services import risk_review as review
 
 
 class OrderLineInline(admin.TabularInline):

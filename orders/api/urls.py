@@ -1,6 +1,6 @@
 """Cart, checkout and order endpoints of the REST API (under /api/v1/)."""
 
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -15,5 +15,4 @@ urlpatterns = [
     path("orders/<str:number>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancel.as_view(), name="order-cancel"),
     path("orders/<str:number>/pay/", views.OrderPay.as_view(), name="order-pay"),
-    path("", include("orders.api.flashsale_urls")),
 ]

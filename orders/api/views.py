@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from mall.statemachine import IllegalTransition
 
-from .. import selectors
 from ..exceptions import CartError, OrderError, OrderRefused, TotalChanged
 from ..models import Order
+from ..selectors import orders as selectors
 from ..services import cart as carts
 from ..services import ordering, payments
 from ..services.fulfilment import FulfilmentError

@@ -7,7 +7,6 @@ from .aftersales import (
     AfterSalesStatusChange,
 )
 from .cart import Cart, CartLine
-from .flashsale import FlashSale, FlashSaleClaim
 from .fulfilment import (
     SHIPMENT_MACHINE,
     Shipment,
@@ -18,7 +17,7 @@ from .fulfilment import (
 from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
 from .order import ORDER_MACHINE, SOLD, Order, OrderLine, OrderStatusChange
 from .payment import Payment, PaymentNotification, Refund
-from .review import BlockedContact
+from .risk_review import BlockedContact
 from .sandbox import SandboxRefund, SandboxTrade
 
 __all__ = [
@@ -35,8 +34,6 @@ __all__ = [
     "BlockedContact",
     "Cart",
     "CartLine",
-    "FlashSale",
-    "FlashSaleClaim",
     "LogisticsCase",
     "LogisticsCaseChange",
     "Order",

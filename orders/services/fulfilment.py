@@ -37,7 +37,7 @@ from mall.money import to_money
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
-from .. import carriers
+from ..carriers import registry as carriers
 from ..carriers.base import CarrierError, Place
 from ..exceptions import OrderError
 from ..models import (
@@ -53,7 +53,7 @@ from ..models import (
     ShipmentLine,
     ShipmentStatusChange,
 )
-from . import review
+from . import risk_review as review
 
 logger = logging.getLogger("orders.fulfilment")
 

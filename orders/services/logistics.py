@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 from mall.money import to_money
 from mall.statemachine import IllegalTransition, transition
 
-from .. import carriers
+from ..carriers import registry as carriers
 from ..carriers.base import DAMAGED, DELIVERED, LOST, CarrierError, Parcel
 from ..exceptions import OrderError
 from ..models import (

@@ -8,6 +8,7 @@ order however often the submit arrives (double click, network retry, the API's
 """
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,7 +24,8 @@ from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
-from . import flashsale, fulfilment, payments, review
+from . import fulfilment, payments
+from . import risk_review as review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
 
 
@@ -189,12 +191,29 @@ def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -
             continue  # its own expiry released it already
 
 
+# What the floors above orders do when an order is cancelled (marketing: a flash-sale
+# claim gives its units back to the sale). Each hook is called with ``order=`` inside the
+# cancellation's transaction, after the stock went back; it must be idempotent (a
+# cancellation can be retried) and may raise only to abort the whole cancellation.
+CancelHook = Callable[..., None]
+_cancel_hooks: list[CancelHook] = []
+
+
+def register_cancel_hook(hook: CancelHook) -> CancelHook:
+    """Have ``hook(order=...)`` run in every cancellation (shopper, operator, unpaid
+    timeout). A decorator; registering the same hook twice keeps one."""
+    if hook not in _cancel_hooks:
+        _cancel_hooks.append(hook)
+    return hook
+
+
 def _after_cancel(order: Order, *, actor, reason: str, expired: bool = False) -> None:
     """What every cancellation does besides the transition, in its transaction: the
-    stock goes back, open payments close, a flash-sale claim returns its units."""
+    stock goes back, open payments close, and the registered cancel hooks run."""
     _release_lines(order, actor=actor, reason=reason, expired=expired)
     payments.close_open_payments(order=order, reason=reason)
-    flashsale.release_claim(order=order)
+    for hook in _cancel_hooks:
+        hook(order=order)
 
 
 def can_cancel(order: Order) -> bool:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Reservation
 from catalog.services import inventory
+from mall.jobs import enqueue
 from mall.money import to_money
 from mall.numbers import new_number
 from mall.statemachine import transition
@@ -56,7 +57,6 @@ from ..models import (
     PaymentNotification,
     Refund,
 )
-from ..providers import UnknownProvider, get_provider
 from ..providers.base import (
     CLOSED,
     FAILED,
@@ -66,6 +66,7 @@ from ..providers.base import (
     ProviderRefused,
     TradeNotice,
 )
+from ..providers.registry import UnknownProvider, get_provider
 
 logger = logging.getLogger("orders.payments")
 
@@ -485,9 +486,7 @@ def refund(*, payment: Payment, amount, reason: str, idempotency_key: str, actor
         if existing is None:
             raise
         return _same_refund(existing, payment, amount)
-    from .. import tasks  # the tasks module imports this one
-
-    transaction.on_commit(lambda: tasks.submit_refund.delay(made.pk), robust=True)
+    enqueue("orders.tasks.submit_refund", made.pk)
     payment.refresh_from_db(fields=["refunded_amount"])
     return made
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import carriers
+from ..carriers import registry as carriers
 
 register = template.Library()
 

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mall.statemachine import IllegalTransition
 
-from .. import aftersales_selectors as selectors
-from ..aftersales_forms import RequestForm, SendBackForm, WithdrawForm
+from ..forms.aftersales import RequestForm, SendBackForm, WithdrawForm
 from ..models import AFTER_SALES_MACHINE, AfterSalesCase, AfterSalesPhoto, Order
+from ..selectors import aftersales as selectors
 from ..services import aftersales
 from ..services.aftersales import AfterSalesError, AfterSalesRefused, carrier_label
 

@@ -8,10 +8,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import selectors
 from ..exceptions import CartError
-from ..forms import AddToCartForm, CartLineForm
+from ..forms.checkout import AddToCartForm, CartLineForm
 from ..models import Cart
+from ..selectors import orders as selectors
 from ..services import cart as carts
 
 SESSION_CART = "cart_id"

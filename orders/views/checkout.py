@@ -13,10 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from .. import selectors
 from ..exceptions import OrderRefused, TotalChanged
-from ..forms import CheckoutForm
+from ..forms.checkout import CheckoutForm
 from ..models import Order
+from ..selectors import orders as selectors
 from ..services import ordering
 from ..services.checkout import SHIPPING_METHODS
 from .cart import shopper_cart

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 
 from mall.statemachine import IllegalTransition
 
-from .. import selectors
 from ..exceptions import OrderError
-from ..forms import CancelOrderForm
+from ..forms.checkout import CancelOrderForm
 from ..models import ORDER_MACHINE, Order
-from ..services import ordering, payments, review
+from ..selectors import orders as selectors
+from ..services import ordering, payments
+from ..services import risk_review as review
 from ..services.checkout import SHIPPING_METHODS
 from .payments import payment_urls
 

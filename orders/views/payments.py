@@ -19,8 +19,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..models import Order, Payment, PaymentNotification, SandboxTrade
-from ..providers import UnknownProvider, enabled_names, get_provider, sandbox_gateway
+from ..providers.adapters import sandbox_gateway
 from ..providers.base import BadSignature, ProviderRefused
+from ..providers.registry import UnknownProvider, enabled_names, get_provider
 from ..services import payments
 
 logger = logging.getLogger("orders.payments")

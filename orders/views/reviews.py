@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from catalog.selectors.reviews import reviewed_order_lines
-from catalog.services.reviews import MAX_PHOTOS, MAX_TEXT, AlreadyReviewed, ReviewRefused
+from catalog.selectors.product_reviews import reviewed_order_lines
+from catalog.services.product_reviews import MAX_PHOTOS, MAX_TEXT, AlreadyReviewed, ReviewRefused
 from mall.forms import PhotosField
 
 from ..models import OrderLine
-from ..services import product_reviews
+from ..services import line_reviews as product_reviews
 
 RATING_CHOICES = [
     (5, gettext_lazy("★★★★★ Excellent")),

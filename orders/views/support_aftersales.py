@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 
 from mall.statemachine import IllegalTransition
 
-from .. import aftersales_selectors as selectors
-from ..aftersales_forms import ApproveForm, CloseForm, RejectForm
+from ..forms.aftersales import ApproveForm, CloseForm, RejectForm
 from ..models import AFTER_SALES_MACHINE, AfterSalesCase
+from ..selectors import aftersales as selectors
 from ..services import aftersales
 from ..services.aftersales import DECIDE, AfterSalesError, carrier_label
 from .aftersales import timeline_of

@@ -54,7 +54,7 @@ MAX_ATTEMPTS = 50_000  # a bound whatever the arguments say
 
 def make_shoppers(count: int) -> list[tuple[int, str, int]]:
     """``count`` shoppers with an address and a signed-in session: (id, session, address)."""
-    from tests.orders.flashsale_helpers import bulk_sessions, bulk_shoppers
+    from tests.marketing.flashsale_helpers import bulk_sessions, bulk_shoppers
 
     users, addresses = bulk_shoppers(count, prefix="176")
     sessions = bulk_sessions(users)
@@ -63,8 +63,8 @@ def make_shoppers(count: int) -> list[tuple[int, str, int]]:
 
 def make_sale(mode: str, units: int):
     """A listed SKU with stock to spare and a live sale of ``units`` of it."""
+    from tests.marketing.flashsale_helpers import schedule
     from tests.orders.factories import listed_sku
-    from tests.orders.flashsale_helpers import schedule
 
     sku = listed_sku(price="100.00", stock=units * 2, name=f"秒杀基准 {mode}")
     return schedule(sku, price="59.00", quantity=units, limit=1)
@@ -73,7 +73,7 @@ def make_sale(mode: str, units: int):
 def hammer(port: int, sale_id: int, shoppers, attempts: int, clients: int, time_limit: float):
     """``attempts`` buy attempts from ``clients`` keep-alive connections, at most
     ``time_limit`` seconds. Returns the figures of one run."""
-    from tests.orders.flashsale_helpers import fire_buy_attempts
+    from tests.marketing.flashsale_helpers import fire_buy_attempts
 
     crowd = fire_buy_attempts(
         port,
@@ -125,7 +125,8 @@ def check(sale, units: int) -> dict:
     from django.db.models import Count
 
     from catalog.models import Stock
-    from orders.models import FlashSaleClaim, Order
+    from marketing.models import FlashSaleClaim
+    from orders.models import Order
 
     sale.refresh_from_db()
     claims = FlashSaleClaim.objects.filter(flash_sale=sale, released=False)

@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         logging.getLogger("mall.request").setLevel(logging.WARNING)  # gunicorn logs to a file
-        from catalog import demo
         from catalog.models import Product
+        from ops.demo import catalog as demo
 
         if demo.bulk_goods_count() < args.goods:
             say(f"seeding the catalog up to {args.goods} bulk goods")

@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 from django.test import override_settings
 from django.utils import timezone
 
-from catalog import demo, tasks
+from catalog import tasks
 from catalog.models import (
     SKU,
     Category,
@@ -38,11 +38,13 @@ from catalog.models import (
 )
 from catalog.services.admission import prohibited_words_in, submission_problems
 from catalog.services.listing import build_search_text
-from customers import demo as customers_demo
 from customers.models import User
 from mall.validators import validate_credit_code
-from orders import demo as orders_demo
-from orders.models import FlashSale, Order, Payment
+from marketing.models import FlashSale
+from ops.demo import accounts as customers_demo
+from ops.demo import catalog as demo
+from ops.demo import orders as orders_demo
+from orders.models import Order, Payment
 
 pytestmark = pytest.mark.django_db
 

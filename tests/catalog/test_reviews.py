@@ -12,10 +12,10 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import ProductReview, ReviewPhoto
-from catalog.selectors import reviews as review_selectors
-from catalog.services import reviews
+from catalog.selectors import product_reviews as review_selectors
+from catalog.services import product_reviews as reviews
 from orders.models import OrderLine
-from orders.services import product_reviews
+from orders.services import line_reviews as product_reviews
 from tests.catalog.factories import make_listed_product, tea_categories
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
@@ -521,8 +521,8 @@ def test_analysts_read_reviews_but_do_not_moderate(client, tea):
 
 
 def test_the_demo_reviews_belong_to_delivered_order_lines(settings):
-    from customers import demo as customers_demo
-    from orders import demo_reviews
+    from ops.demo import accounts as customers_demo
+    from ops.demo import reviews as demo_reviews
     from orders.models import Order
     from tests.orders.fulfilment_helpers import calm_carrier
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from catalog.models import ProductReview
-from catalog.services import reviews
+from catalog.services import product_reviews as reviews
 from customers.support.admin.reports import feedback_report
 from customers.support.models import Ticket
 from tests.catalog.factories import SupplierFactory, make_listed_product, tea_categories

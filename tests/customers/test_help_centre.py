@@ -7,9 +7,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from customers.support import demo_knowledge
 from customers.support.models import FaqArticle, FaqCategory
 from customers.support.services import knowledge
+from ops.demo import knowledge as demo_knowledge
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from catalog.models import ProductReview
-from catalog.services import reviews
-from customers.support import demo_knowledge
+from catalog.services import product_reviews as reviews
 from customers.support.models import FaqArticle
+from ops.demo import knowledge as demo_knowledge
 from tests.customers.factories import PASSWORD, UserFactory
 from tests.orders.aftersales_helpers import delivered_order
 from tests.orders.factories import listed_sku

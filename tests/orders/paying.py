@@ -4,7 +4,7 @@ payer choose, and hand the shop the sandbox's signed notification."""
 from django.test import RequestFactory
 
 from orders.models import Payment, SandboxTrade
-from orders.providers import sandbox_gateway
+from orders.providers.adapters import sandbox_gateway
 from orders.services import payments
 from orders.views.payments import payment_urls
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from catalog.models import Stock, StockMovement
 from mall import roles
-from orders import aftersales_selectors as selectors
 from orders.models import AfterSalesCase, Refund
+from orders.selectors import aftersales as selectors
 from orders.services import aftersales, payments
 from orders.services.aftersales import Inspection
 from tests.catalog.factories import SupplierFactory

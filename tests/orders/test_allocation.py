@@ -7,7 +7,8 @@ from catalog.models import Reservation
 from catalog.services import inventory
 from mall.statemachine import IllegalTransition
 from orders.models import Order, Shipment
-from orders.services import fulfilment, review
+from orders.services import fulfilment
+from orders.services import risk_review as review
 from tests.catalog.factories import WarehouseFactory, make_listed_product, tea_categories
 from tests.customers.factories import UserFactory
 from tests.orders.factories import place

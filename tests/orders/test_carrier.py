@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders import carriers
-from orders.carriers import sandbox
+from orders.carriers import registry as carriers
+from orders.carriers.adapters import sandbox
 from orders.carriers.base import (
     COLLECTED,
     DAMAGED,

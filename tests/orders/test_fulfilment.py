@@ -25,7 +25,8 @@ from orders.models import (
     Shipment,
     ShipmentStatusChange,
 )
-from orders.services import fulfilment, logistics, ordering, review
+from orders.services import fulfilment, logistics, ordering
+from orders.services import risk_review as review
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
 from tests.orders.factories import place

@@ -16,7 +16,7 @@ from customers import tasks as customer_tasks
 from customers.models import Notification
 from mall.statemachine import IllegalTransition
 from orders import tasks
-from orders.carriers import sandbox
+from orders.carriers.adapters import sandbox
 from orders.carriers.base import CarrierUnavailable
 from orders.exceptions import RefundRefused
 from orders.models import (

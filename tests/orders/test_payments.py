@@ -18,7 +18,7 @@ from catalog.services import inventory
 from orders import tasks
 from orders.exceptions import PaymentRefused
 from orders.models import Order, Payment, PaymentNotification, Refund, SandboxTrade
-from orders.providers import sandbox_gateway
+from orders.providers.adapters import sandbox_gateway
 from orders.services import ordering, payments
 from orders.views.payments import payment_urls
 from tests.concurrency import race

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 
 from orders.exceptions import RefundRefused
 from orders.models import Refund, SandboxRefund
-from orders.providers import sandbox_gateway
+from orders.providers.adapters import sandbox_gateway
 from orders.services import payments
 from tests.customers.factories import UserFactory
 from tests.orders import paying

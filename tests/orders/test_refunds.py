@@ -11,7 +11,7 @@ from django.utils import timezone
 from orders import tasks
 from orders.exceptions import RefundRefused
 from orders.models import Payment, Refund, SandboxRefund
-from orders.providers import sandbox_gateway
+from orders.providers.adapters import sandbox_gateway
 from orders.providers.base import ProviderUnavailable
 from orders.services import payments
 from tests.concurrency import race

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from orders.exceptions import OrderError
 from orders.models import BlockedContact, Order
-from orders.services import ordering, review
+from orders.services import ordering
+from orders.services import risk_review as review
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders.factories import listed_sku, place
 

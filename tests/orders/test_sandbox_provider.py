@@ -26,8 +26,9 @@ from django.utils import timezone
 from mall.celery import app as celery_app
 from orders import tasks
 from orders.models import Order, PaymentNotification, SandboxRefund, SandboxTrade
-from orders.providers import UnknownProvider, choices, get_provider, sandbox_gateway
+from orders.providers.adapters import sandbox_gateway
 from orders.providers.base import BadSignature, ProviderRefused, TradeNotFound
+from orders.providers.registry import UnknownProvider, choices, get_provider
 from tests.orders import paying
 from tests.orders.factories import listed_sku, place
 

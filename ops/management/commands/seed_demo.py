@@ -3,23 +3,18 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog import demo as catalog_demo
-from customers import demo as customers_demo
-from customers.support import demo_knowledge
-from customers.support import demo_service as customers_demo_service
-from orders import demo as orders_demo
-from orders import demo_reviews
+from ...demo import accounts, catalog, knowledge, orders, reviews, tickets
 
-# Each app that has demo data contributes a ``demo.seed()``; listed here in the order
+# Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
 # their data depends on each other. Every seed is idempotent.
 SEEDS = [
-    customers_demo.seed,
-    demo_knowledge.seed,
-    catalog_demo.seed,
-    orders_demo.seed,
-    customers_demo_service.seed,
+    accounts.seed,
+    knowledge.seed,
+    catalog.seed,
+    orders.seed,
+    tickets.seed,
     # Reviews need delivered orders: they buy, receive and review the demo goods.
-    demo_reviews.seed,
+    reviews.seed,
 ]
 
 
@@ -70,12 +65,12 @@ class Command(BaseCommand):
             if self.verbosity:
                 self.stdout.write(f"  bulk goods: {message}")
 
-        before = catalog_demo.bulk_goods_count()
+        before = catalog.bulk_goods_count()
         if before >= size:
             say(f"{before} already, none added")
             return
         started = time.monotonic()
-        added = catalog_demo.seed_bulk(
+        added = catalog.seed_bulk(
             size=size,
             progress=lambda done, total, elapsed: say(f"{done}/{total} ({elapsed:.0f} s)"),
         )
@@ -83,5 +78,5 @@ class Command(BaseCommand):
 
     def _print_logins(self):
         self.stdout.write("  demo logins (role, login, password):")
-        for role, login, password in customers_demo.logins():
+        for role, login, password in accounts.logins():
             self.stdout.write(f"    {role:<20} {login:<26} {password}")

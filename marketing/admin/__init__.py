@@ -1,0 +1,1 @@
+from . import flashsales  # noqa: F401  (registers the flash-sale admin)

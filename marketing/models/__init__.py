@@ -1,0 +1,3 @@
+from .flashsales import FlashSale, FlashSaleClaim
+
+__all__ = ["FlashSale", "FlashSaleClaim"]

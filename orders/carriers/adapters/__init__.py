@@ -1,0 +1,1 @@
+"""Carrier adapters: the sandbox (pretend parcels with tracking events, delays and losses)."""

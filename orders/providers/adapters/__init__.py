@@ -1,0 +1,2 @@
+"""Payment provider adapters: the sandbox (a pretend Alipay / WeChat Pay for local runs and
+tests)."""

@@ -1,0 +1,118 @@
+"""Read queries of orders for pages, the API and reports: each returns what a page needs
+in a fixed number of queries, whatever the number of lines or orders."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from catalog.models import ProductReview
+
+from ..models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+    Refund,
+    Shipment,
+    TrackingEvent,
+)
+from ..services.checkout import CheckedItem, Totals, check_items, compute_totals
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    item: CheckedItem
+    price_seen: Decimal | None
+
+    def __getattr__(self, name):  # sku, quantity, unit_price, line_total, problem, ...
+        return getattr(self.item, name)
+
+    @property
+    def price_changed(self) -> bool:
+        return (
+            self.price_seen is not None
+            and self.item.unit_price is not None
+            and self.price_seen != self.item.unit_price
+        )
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart | None
+    lines: list[CartLineView]
+    totals: Totals | None  # of the lines that can be ordered
+
+    @property
+    def problems(self) -> list[str]:
+        return [line.problem for line in self.lines if line.problem]
+
+    @property
+    def orderable(self) -> list[CartLineView]:
+        return [line for line in self.lines if not line.problem]
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def cart_view(cart: Cart | None, *, province: str = "", method: str = "standard", user=None):
+    """The cart as it is now: every line re-checked (still on sale, price, stock) with
+    its problem and whether its price changed since the shopper last saw it, and the
+    totals of the lines that can be ordered (shipping to ``province`` by ``method``).
+    Two queries."""
+    if cart is None:
+        return CartView(cart=None, lines=[], totals=None)
+    rows = list(CartLine.objects.filter(cart=cart).values_list("sku_id", "quantity", "price_seen"))
+    checked = check_items([(sku_id, quantity) for sku_id, quantity, _seen in rows])
+    lines = [CartLineView(item, seen) for item, (_s, _q, seen) in zip(checked, rows, strict=True)]
+    from orders.services.checkout import PricedLine
+
+    priced = [
+        PricedLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+        for line in lines
+        if not line.problem
+    ]
+    totals = compute_totals(lines=priced, province=province, method=method, user=user)
+    return CartView(cart=cart, lines=lines, totals=totals)
+
+
+def orders_of(user) -> QuerySet[Order]:
+    """A shopper's orders, newest first, with their lines (two queries per page)."""
+    return (
+        Order.objects.filter(user=user)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .order_by("-placed_at", "-pk")
+    )
+
+
+def order_detail(*, number: str, user=None) -> Order:
+    """One order with its lines (each knowing whether it has a product review yet, as
+    ``reviewed``), timeline (actors joined), payments and refunds, and its shipments
+    (cancelled ones left out) with their tracking events, newest first: seven queries.
+    With ``user``, only that shopper's order is found (anyone else's is
+    ``Order.DoesNotExist``, which pages turn into a 404)."""
+    orders = Order.objects.select_related("user")
+    if user is not None:
+        orders = orders.filter(user=user)
+    reviewed = Exists(ProductReview.objects.filter(order_line_id=OuterRef("pk")))
+    return orders.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.annotate(reviewed=reviewed).order_by("pk")),
+        Prefetch(
+            "timeline",
+            queryset=OrderStatusChange.objects.select_related("actor").order_by("at", "pk"),
+        ),
+        Prefetch("payments", queryset=Payment.objects.order_by("created_at", "pk")),
+        Prefetch("payments__refunds", queryset=Refund.objects.order_by("created_at", "pk")),
+        Prefetch(
+            "shipments",
+            queryset=Shipment.objects.exclude(status=Shipment.Status.CANCELLED).order_by(
+                "created_at", "pk"
+            ),
+        ),
+        Prefetch(
+            "shipments__events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-pk")
+        ),
+    ).get(number=number)
