@@ -1,9 +1,15 @@
+"""The project's URLs: every app's page groups mounted at their paths.
+
+This is the composition root, the one module of the kernel that imports the apps (their
+``urls`` modules, nothing else); the import contract in pyproject.toml says so.
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from catalog import documents as catalog_documents
+from catalog import urls as catalog_urls
 from customers.support import urls as support_urls
 from marketing import urls as marketing_urls
 from orders import urls as orders_urls
@@ -11,8 +17,8 @@ from orders import urls as orders_urls
 from . import views
 
 urlpatterns = [
-    path("", include("mall.storefront_urls")),
-    path("", include("catalog.urls")),
+    path("", include(catalog_urls.storefront_urls)),
+    path("", include(catalog_urls.catalog_urls)),
     path("", include(orders_urls.shop_urls)),
     path("payments/", include(orders_urls.payment_urls)),
     path("flash-sales/", include(marketing_urls.flash_sale_urls)),
@@ -22,13 +28,9 @@ urlpatterns = [
     path("help/", include(support_urls.help_urls)),
     path("accounts/tickets/", include(support_urls.requests_urls)),
     path("accounts/", include("customers.urls")),
-    path("warehouse/stocktakes/", include("catalog.stocktake_urls")),
+    path("warehouse/stocktakes/", include(catalog_urls.stocktake_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path(
-        "admin/documents/<int:pk>/scan/",
-        catalog_documents.qualification_scan,
-        name="qualification-scan",
-    ),
+    *catalog_urls.document_urlpatterns,
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api.urls")),
     path("api/v1/", include("orders.api.urls")),

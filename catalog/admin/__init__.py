@@ -7,6 +7,5 @@ from . import (  # noqa: F401
     pricing,
     product_reviews,
     purchasing,
-    reports,
     stocktake,
 )

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog.documents import scan_url
 from catalog.exceptions import InvalidUpload
 from catalog.models import (
     SUPPLIER_MACHINE,
@@ -28,6 +27,7 @@ from catalog.models import (
 )
 from catalog.services import admission
 from catalog.services.media import extension, process_document_scan
+from catalog.views.documents import scan_url
 from mall.admin.actions import (
     ServiceAction,
     ServiceActionsMixin,

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Forms of the account: registration, sign-in by mobile or email, the profile."""
 
 from django import forms
 from django.contrib.auth import password_validation

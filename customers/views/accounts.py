@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Account pages: register, sign in and out, password reset, the profile and the
+shopper's messages."""
 
 import copy
 

@@ -16,12 +16,17 @@ MOVED = ["flashsale", "flashsaleclaim"]
 
 def move_content_types(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
+    # New code that ran before this migration may have made content types of its own for
+    # these models; the old ones carry the permissions groups hold, so they win.
+    if ContentType.objects.filter(app_label="orders", model__in=MOVED).exists():
+        ContentType.objects.filter(app_label="marketing", model__in=MOVED).delete()
     ContentType.objects.filter(app_label="orders", model__in=MOVED).update(app_label="marketing")
 
 
 def move_content_types_back(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
     ContentType.objects.filter(app_label="marketing", model__in=MOVED).update(app_label="orders")
+
 
 class Migration(migrations.Migration):
 

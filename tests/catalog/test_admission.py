@@ -351,7 +351,7 @@ def test_a_passed_spot_check_changes_nothing_else(supplier, food, operator):
 
 
 def test_qualification_scans_only_reach_staff_who_may_view_documents(client, supplier):
-    from catalog.documents import scan_url
+    from catalog.views.documents import scan_url
     from tests.customers.factories import UserFactory
 
     document = supplier.documents.first()

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from catalog.models import Product, Stock
 from catalog.services import inventory
+from marketing import tasks
 from marketing.models import FlashSale, FlashSaleClaim
 from marketing.services import flash_gate as flashsale_gate
 from marketing.services import flashsales as flashsale
-from marketing import tasks
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering

@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.selectors import aftersales as selectors
 from catalog.models import Stock, StockMovement
 from mall import roles
 from orders.models import AfterSalesCase, Refund
-from orders.selectors import aftersales as selectors
 from orders.services import aftersales, payments
 from orders.services.aftersales import Inspection
 from tests.catalog.factories import SupplierFactory
@@ -360,7 +360,7 @@ def test_the_report_adds_up_by_product_supplier_and_reason(report_data):
 
 
 def test_the_report_page_and_csv(client, report_data, django_assert_max_num_queries):
-    url = reverse("admin:orders_aftersales_report")
+    url = reverse("admin:analytics_aftersales_report")
     client.force_login(staff(roles.ANALYST))
     with django_assert_max_num_queries(12):
         page = client.get(url, {"by": "supplier", "start": _today(), "end": _today()})
@@ -378,7 +378,7 @@ def test_the_report_page_and_csv(client, report_data, django_assert_max_num_quer
 
 
 def test_the_report_needs_the_permission(client, report_data):
-    url = reverse("admin:orders_aftersales_report")
+    url = reverse("admin:analytics_aftersales_report")
     client.force_login(staff(roles.WAREHOUSE))
     assert client.get(url).status_code == 200  # the warehouse views cases too
     nobody = UserFactory(is_staff=True)

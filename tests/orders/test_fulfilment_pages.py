@@ -276,7 +276,7 @@ def test_the_warehouse_does_not_see_exception_cases_and_resolving_needs_the_perm
     [case] = _cases(goods, settings, 1)
     client.force_login(clerk)
     assert client.get(reverse("admin:orders_logisticscase_changelist")).status_code == 403
-    assert client.get(reverse("admin:orders_carrier_scorecard")).status_code == 403
+    assert client.get(reverse("admin:analytics_carrier_scorecard")).status_code == 403
     analyst = UserFactory(roles=["analyst"])
     client.force_login(analyst)
     listed = client.get(reverse("admin:orders_logisticscase_changelist"))
@@ -297,7 +297,7 @@ def test_the_scorecard_page_and_csv_run_a_fixed_number_of_queries(
     _tracked(goods, count)
     _cases(goods, settings, 1)
     client.force_login(UserFactory(roles=["analyst"]))
-    url = reverse("admin:orders_carrier_scorecard")
+    url = reverse("admin:analytics_carrier_scorecard")
     index = client.get(reverse("admin:index")).content.decode()
     assert url in index and "Carrier scorecard" in index
     with django_assert_max_num_queries(6):

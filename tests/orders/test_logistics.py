@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from analytics.selectors import carriers as scorecard
 from catalog.models import Reservation
 from customers import tasks as customer_tasks
 from customers.models import Notification
@@ -459,7 +460,7 @@ def test_the_scorecard_adds_up_known_figures_per_carrier_and_month(
     Shipment.objects.filter(pk=shipments[4].pk).update(carrier="sandbox")
 
     with django_assert_num_queries(1):
-        rows = list(logistics.carrier_scorecard())
+        rows = list(scorecard.carrier_scorecard())
     april_row, march_row = rows
     assert march_row["month"].date() == datetime.date(2026, 3, 1)
     assert march_row["carrier"] == "sandbox"
@@ -477,12 +478,12 @@ def test_the_scorecard_adds_up_known_figures_per_carrier_and_month(
     assert april_row["on_time_rate"] is None and april_row["cases"] == 0
     assert april_row["net_cost"] == Decimal("0.00")
     only_april = list(
-        logistics.carrier_scorecard(
+        scorecard.carrier_scorecard(
             since=datetime.date(2026, 4, 1), until=datetime.date(2026, 4, 30)
         )
     )
     assert [row["shipments"] for row in only_april] == [1]
-    assert list(logistics.carrier_scorecard(carrier="sf-express")) == []
+    assert list(scorecard.carrier_scorecard(carrier="sf-express")) == []
 
 
 # --- Through a real worker --------------------------------------------------------------------

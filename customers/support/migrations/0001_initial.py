@@ -27,6 +27,10 @@ MOVED = [
 
 def move_content_types(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
+    # New code that ran before this migration may have made content types of its own for
+    # these models; the old ones carry the permissions groups hold, so they win.
+    if ContentType.objects.filter(app_label="customers", model__in=MOVED).exists():
+        ContentType.objects.filter(app_label="support", model__in=MOVED).delete()
     ContentType.objects.filter(app_label="customers", model__in=MOVED).update(app_label="support")
 
 

@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from analytics.selectors.feedback import feedback_report
 from catalog.models import ProductReview
 from catalog.services import product_reviews as reviews
-from customers.support.admin.reports import feedback_report
 from customers.support.models import Ticket
 from tests.catalog.factories import SupplierFactory, make_listed_product, tea_categories
 from tests.customers.factories import UserFactory
@@ -21,7 +21,7 @@ from tests.orders.factories import place
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/customers/feedback-report/"
+URL = "/admin/analytics/feedback-report/"
 START, END = datetime.date(2026, 1, 1), datetime.date(2026, 6, 30)
 _line_ids = iter(range(500_000, 600_000))
 

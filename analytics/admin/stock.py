@@ -4,7 +4,8 @@ days of supply, slow movers, and replenishment with suggested purchase quantitie
 Pages for whoever holds ``catalog.view_stock_reports`` (analysts, operators; others get
 403), listed on the admin index under "Stock reports". Each has a small filter form,
 totals, pages of 50 rows and a CSV download of every row. The figures come from
-``catalog.selectors.stock`` (computed in SQL, a fixed number of queries per page).
+``analytics.selectors.stock`` and, for replenishment, ``catalog.selectors.stock`` (computed
+in SQL, a fixed number of queries per page).
 """
 
 import datetime
@@ -24,8 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Supplier, Warehouse
-from catalog.selectors import stock as stock_reports
+from catalog.selectors import stock as replenishment
 from mall.reports import csv_response
+
+from ..selectors import stock as stock_reports
 
 PERMISSION = "catalog.view_stock_reports"
 PER_PAGE = 50
@@ -125,7 +128,7 @@ class Report:
 
     @property
     def url_name(self):
-        return f"catalog_report_{self.slug.replace('-', '_')}"
+        return f"analytics_stock_{self.slug.replace('-', '_')}"
 
 
 def _value_columns(first: Column) -> list[Column]:
@@ -185,8 +188,8 @@ def _can_receive(request) -> bool:
 
 
 def _build_replenishment(request, *, low_only, supplier, warehouse):
-    rows = stock_reports.replenishment_list(low_only=low_only, supplier=supplier)
-    data = ReportData(rows, stock_reports.replenishment_totals(rows))
+    rows = replenishment.replenishment_list(low_only=low_only, supplier=supplier)
+    data = ReportData(rows, replenishment.replenishment_totals(rows))
     if supplier is not None and _can_receive(request):
         # One receipt for everything suggested from this supplier (one more query).
         wanted = [
@@ -421,10 +424,10 @@ def report_view(report: Report):
             "csv_url": "?" + csv_query.urlencode(),
             "extra_links": data.extra_links,
             "without_cost": data.totals.get("skus_without_cost"),
-            "reports_url": reverse("admin:catalog_stock_reports"),
+            "reports_url": reverse("admin:analytics_stock_reports"),
         }
         request.current_app = admin.site.name
-        return TemplateResponse(request, "admin/catalog/reports/report.html", context)
+        return TemplateResponse(request, "admin/analytics/stock/report.html", context)
 
     view.__name__ = report.url_name
     return view
@@ -441,20 +444,20 @@ def reports_index(request):
         ],
     }
     request.current_app = admin.site.name
-    return TemplateResponse(request, "admin/catalog/reports/index.html", context)
+    return TemplateResponse(request, "admin/analytics/stock/index.html", context)
 
 
 admin.site.register_page(
-    route="catalog/reports/",
+    route="analytics/stock-reports/",
     view=reports_index,
-    name="catalog_stock_reports",
+    name="analytics_stock_reports",
     label=_("All stock reports"),
     section=SECTION,
     permission=PERMISSION,
 )
 for _report in REPORTS:
     admin.site.register_page(
-        route=f"catalog/reports/{_report.slug}/",
+        route=f"analytics/stock-reports/{_report.slug}/",
         view=report_view(_report),
         name=_report.url_name,
         label=_report.title,

@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.selectors import stock as reports
 from catalog.models import PurchaseReceipt, Stock, StockMovement, Supplier
-from catalog.selectors import stock as reports
+from catalog.selectors import stock as restock
 from catalog.services import inventory
 from catalog.services.purchasing import book_purchase_receipt
 from tests.catalog.factories import (
@@ -282,7 +283,7 @@ def demand():
 def test_the_replenishment_formula(demand, settings):
     settings.MALL_REPLENISH_COVER_DAYS = 14
     s5, s6 = demand
-    rows = {row.pk: row for row in reports.replenishment_list()}
+    rows = {row.pk: row for row in restock.replenishment_list()}
     five, six = rows[s5.pk], rows[s6.pk]
     # s5: 10 sold in 28 days: 0.36 a day; reorder point ⌈10 × 10 / 28⌉ + 3 = ⌈3.57⌉ + 3 = 7;
     # 5 available ≤ 7: low; suggested ⌈7 + 10 × 14 / 28⌉ − 5 = 7 + 5 − 5 = 7;
@@ -307,25 +308,25 @@ def test_the_replenishment_formula(demand, settings):
     assert list(rows) == [s5.pk, s6.pk]  # 14 days of supply before 28
 
     settings.MALL_REPLENISH_COVER_DAYS = 30
-    five = reports.replenishment_list().get(pk=s5.pk)
+    five = restock.replenishment_list().get(pk=s5.pk)
     assert five.suggested == 13  # 7 + ⌈10 × 30 / 28⌉ − 5 = 7 + 11 − 5
 
 
 def test_low_only_and_what_is_left_out(demand):
     s5, s6 = demand
-    assert [row.pk for row in reports.replenishment_list(low_only=True)] == [s5.pk]
-    assert [row.pk for row in reports.replenishment_list(supplier=s6.product.supplier)] == [s6.pk]
+    assert [row.pk for row in restock.replenishment_list(low_only=True)] == [s5.pk]
+    assert [row.pk for row in restock.replenishment_list(supplier=s6.product.supplier)] == [s6.pk]
     s6.is_active = False
     s6.save()
     delisted = make_listed_product(stock=0, status="delisted").skus.get()
     never_stocked = make_listed_product(stock=0).skus.get()
-    rows = {row.pk: row for row in reports.replenishment_list()}
+    rows = {row.pk: row for row in restock.replenishment_list()}
     assert s6.pk not in rows and delisted.pk not in rows
     # Out of stock with no sales: low (0 ≤ 0) but nothing to suggest; sorted last.
     out = rows[never_stocked.pk]
     assert (out.available, out.reorder_point, out.low, out.suggested) == (0, 0, True, 0)
     assert list(rows)[-1] == never_stocked.pk
-    totals = reports.replenishment_totals(reports.replenishment_list())
+    totals = restock.replenishment_totals(restock.replenishment_list())
     assert totals == {"skus": 2, "low": 2, "suggested": 7}
 
 
@@ -333,18 +334,18 @@ def test_returns_outweighing_sales_are_no_demand(demand):
     s5, _ = demand
     a = Stock.objects.get(sku=s5).warehouse
     sell(s5, a, 12, days=2, kind=StockMovement.Kind.RETURN)
-    five = reports.replenishment_list().get(pk=s5.pk)
+    five = restock.replenishment_list().get(pk=s5.pk)
     assert (five.sold, five.reorder_point, five.days_of_supply) == (0, 3, None)
 
 
 # --- The pages --------------------------------------------------------------------------------
 
 REPORT_URLS = [
-    "catalog_report_stock_value_by_warehouse",
-    "catalog_report_stock_value_by_category",
-    "catalog_report_turnover",
-    "catalog_report_slow_movers",
-    "catalog_report_replenishment",
+    "analytics_stock_stock_value_by_warehouse",
+    "analytics_stock_stock_value_by_category",
+    "analytics_stock_turnover",
+    "analytics_stock_slow_movers",
+    "analytics_stock_replenishment",
 ]
 
 
@@ -361,7 +362,7 @@ def test_analysts_and_operators_see_the_reports_from_the_index(client, role, sho
     assert index.status_code == 200
     for name in REPORT_URLS:
         assert reverse(f"admin:{name}").encode() in index.content
-    assert client.get(reverse("admin:catalog_stock_reports")).status_code == 200
+    assert client.get(reverse("admin:analytics_stock_reports")).status_code == 200
     for name in REPORT_URLS:
         response = client.get(reverse(f"admin:{name}"))
         assert response.status_code == 200, name
@@ -370,8 +371,8 @@ def test_analysts_and_operators_see_the_reports_from_the_index(client, role, sho
 
 def test_warehouse_staff_get_403(client, shop):
     login(client, "warehouse")
-    assert b"catalog/reports/" not in client.get(reverse("admin:index")).content
-    for name in ["catalog_stock_reports", *REPORT_URLS]:
+    assert b"analytics/stock-reports/" not in client.get(reverse("admin:index")).content
+    for name in ["analytics_stock_reports", *REPORT_URLS]:
         assert client.get(reverse(f"admin:{name}")).status_code == 403
         assert client.get(reverse(f"admin:{name}") + "?format=csv").status_code == 403
 
@@ -379,7 +380,7 @@ def test_warehouse_staff_get_403(client, shop):
 def test_the_turnover_page_shows_the_figures_and_filters(client, shop):
     login(client, "analyst")
     a = shop["warehouses"][0]
-    url = reverse("admin:catalog_report_turnover")
+    url = reverse("admin:analytics_stock_turnover")
     page = client.get(url).content.decode()
     assert "160.7" in page and "210.00" in page and "no cost" in page
     assert "1 SKU has no purchase cost yet" in page
@@ -393,7 +394,7 @@ def test_the_turnover_page_shows_the_figures_and_filters(client, shop):
 def test_csv_downloads(client, shop):
     login(client, "analyst")
     _s1, s2, s3, s4 = shop["skus"]
-    response = client.get(reverse("admin:catalog_report_slow_movers"), {"format": "csv"})
+    response = client.get(reverse("admin:analytics_stock_slow_movers"), {"format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="slow-movers.csv"' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -404,7 +405,7 @@ def test_csv_downloads(client, shop):
         [s3.code, s3.product.name, "7", "", ""],
     ]
     by_warehouse = client.get(
-        reverse("admin:catalog_report_stock_value_by_warehouse"), {"format": "csv"}
+        reverse("admin:analytics_stock_stock_value_by_warehouse"), {"format": "csv"}
     )
     lines = list(csv.reader(io.StringIO(by_warehouse.content.decode("utf-8-sig"))))
     assert [line[1:3] for line in lines[1:]] == [
@@ -418,7 +419,7 @@ def test_replenishment_rows_link_to_a_prefilled_receipt(client, demand):
     s5, _s6 = demand
     login(client, "operator")
     a = Stock.objects.get(sku=s5).warehouse
-    url = reverse("admin:catalog_report_replenishment")
+    url = reverse("admin:analytics_stock_replenishment")
     response = client.get(url, {"filtered": 1, "low_only": "on", "warehouse": a.pk})
     links = [cell["link"] for row in response.context["rows"] for cell in row if cell["link"]]
     supplier = s5.product.supplier_id

@@ -17,12 +17,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from catalog.exceptions import CatalogError
+from catalog.models import Stocktake, StocktakeLine
+from catalog.selectors import stocktake as selectors
+from catalog.services import stocktake as stocktakes
 from mall.statemachine import IllegalTransition
-
-from .exceptions import CatalogError
-from .models import Stocktake, StocktakeLine
-from .selectors import stocktake as selectors
-from .services import stocktake as stocktakes
 
 LINES_PER_PAGE = 50
 COUNTERS = "catalog.change_stocktakeline"

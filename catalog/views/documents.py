@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from .models import QualificationDocument
+from catalog.models import QualificationDocument
 
 
 def scan_url(document: QualificationDocument) -> str:
