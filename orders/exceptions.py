@@ -45,3 +45,11 @@ class RefundRefused(OrderError):
     def __init__(self, message, *, refundable=None):
         self.refundable = refundable
         super().__init__(message)
+
+
+class AfterSalesError(OrderError):
+    """An after-sales step that cannot be done as asked; ``str(error)`` says why, for a person."""
+
+
+class AfterSalesRefused(AfterSalesError, OrderRefused):
+    """A request or an inspection that cannot be accepted; ``problems`` lists every reason."""

@@ -23,6 +23,8 @@ from marketing import tasks
 from marketing.models import FlashSale, FlashSaleClaim
 from marketing.services import flash_gate as flashsale_gate
 from marketing.services import flashsales as flashsale
+from marketing.services.flashsales import claims as flash_claims
+from marketing.services.flashsales import reading as flash_reading
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
@@ -348,7 +350,7 @@ def test_an_unreachable_redis_sends_attempts_to_the_database(settings, sku, capl
 @pytest.fixture
 def sale_cache(monkeypatch, settings):
     """This process's cache of sales to buy, empty, kept long enough for a slow test run."""
-    monkeypatch.setattr(flashsale, "_sales_to_buy", {})
+    monkeypatch.setattr(flash_reading, "_sales_to_buy", {})
     settings.MALL_FLASH_SALE_CACHE_SECONDS = 60
 
 
@@ -910,7 +912,7 @@ def test_a_claim_released_by_several_paths_at_once_returns_its_unit_once(
     other = attempt(sale)  # a second claim, so that a double release shows in ``sold``
     assert left_in_gate(gate, sale) == 3
 
-    release, read_as_live, released = flashsale._release, threading.Barrier(paths), []
+    release, read_as_live, released = flash_claims._release, threading.Barrier(paths), []
 
     def release_when_all_have_read(claim, **kwargs):
         read_as_live.wait(timeout=10)  # nobody releases before every path saw it live
@@ -918,7 +920,7 @@ def test_a_claim_released_by_several_paths_at_once_returns_its_unit_once(
         released.append(outcome)
         return outcome
 
-    monkeypatch.setattr(flashsale, "_release", release_when_all_have_read)
+    monkeypatch.setattr(flash_claims, "_release", release_when_all_have_read)
 
     def path(n):
         if n == 0:

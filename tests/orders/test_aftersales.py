@@ -20,6 +20,7 @@ from orders.exceptions import RefundRefused
 from orders.models import AfterSalesCase, AfterSalesLine, Order, Payment, Refund, Shipment
 from orders.services import aftersales, payments
 from orders.services.aftersales import AfterSalesError, AfterSalesRefused, Inspection
+from orders.services.aftersales import inspection as aftersales_inspection
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
 from tests.orders import paying
@@ -607,7 +608,9 @@ def test_concurrent_refunds_of_one_case_pay_once(transactional_db, no_broker):
     sent_back(case)
     # Received while the automatic refund is held back: many people and jobs refund at once.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(aftersales, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case))
+        patch.setattr(
+            aftersales_inspection, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case)
+        )
         inspected(case)
     clerk, staff_operator = warehouse_clerk(), operator()
 
@@ -648,7 +651,9 @@ def test_concurrent_refunds_of_several_cases_of_one_order_add_up_to_what_was_pai
     cup_line, bowl_line = order.lines.get(sku=cup), order.lines.get(sku=bowl)
     cases = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(aftersales, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case))
+        patch.setattr(
+            aftersales_inspection, "_follow_up", lambda case, actor: aftersales.FollowUp(case=case)
+        )
         for line in [cup_line] * 3 + [bowl_line] * 2:
             case = ask(order, kind=Kind.REFUND, reason=Reason.QUALITY, units={line: 1})
             cases.append(approved(case))

@@ -1,0 +1,86 @@
+"""Domain errors of marketing, with the data a shopper or an operator needs; each has a
+stable ``code`` for the API."""
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from orders.exceptions import OrderError
+
+# --- Errors ----------------------------------------------------------------------------------
+
+
+class FlashSaleError(OrderError):
+    """A flash-sale action refused; ``str(error)`` speaks to the shopper or operator and
+    ``code`` is a stable word for the API."""
+
+    code = "refused"
+
+
+class FlashSaleInvalid(FlashSaleError):
+    """A sale cannot be scheduled as asked; ``problems`` lists every reason."""
+
+    code = "invalid"
+
+    def __init__(self, problems: list[str]):
+        self.problems = [str(problem) for problem in problems]
+        super().__init__(" ".join(self.problems))
+
+
+class SaleNotStarted(FlashSaleError):
+    code = "not_started"
+
+    def __init__(self, starts_at):
+        self.starts_at = starts_at
+        when = date_format(timezone.localtime(starts_at), "Y-m-d H:i")
+        super().__init__(_("This flash sale starts at %(when)s.") % {"when": when})
+
+
+class SaleEnded(FlashSaleError):
+    code = "ended"
+
+    def __init__(self):
+        super().__init__(_("This flash sale has ended."))
+
+
+class SoldOut(FlashSaleError):
+    code = "sold_out"
+
+    def __init__(self):
+        super().__init__(_("Sold out: every unit of this flash sale has been claimed."))
+
+
+class NotEnoughLeft(FlashSaleError):
+    code = "not_enough"
+
+    def __init__(self, left: int):
+        self.left = left
+        super().__init__(
+            _("Only %(left)s left in this flash sale: please ask for fewer.") % {"left": left}
+        )
+
+
+class NotYourAddress(FlashSaleError):
+    code = "address"
+
+    def __init__(self):
+        super().__init__(_("Choose one of your own addresses."))
+
+
+class OverLimit(FlashSaleError):
+    """More than the per-shopper limit, or the shopper already holds units of the sale
+    (one live order per shopper and sale)."""
+
+    code = "over_limit"
+
+    def __init__(self, limit: int, *, holding: bool = False):
+        self.limit = limit
+        self.holding = holding
+        if holding:
+            message = _(
+                "You already have an order from this flash sale (at most %(limit)s per "
+                "shopper). Cancelling it lets you buy again."
+            )
+        else:
+            message = _("At most %(limit)s per shopper in this flash sale.")
+        super().__init__(message % {"limit": limit})
