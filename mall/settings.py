@@ -225,6 +225,9 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# kombu's Redis transport with a fix for workers that stopped when Redis went away while
+# they held delayed tasks (mall/broker.py).
+CELERY_BROKER_TRANSPORT = "mall.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -377,6 +380,27 @@ CELERY_BEAT_SCHEDULE["orders-resubmit-pending-refunds"] = {
     "task": "orders.tasks.resubmit_pending_refunds",
     "schedule": 300,
     "options": {"expires": 300},
+}
+
+# --- Celery and Redis: redelivery ------------------------------------------------------------
+
+# Redis keeps every message a worker took in an "unacked" set until the worker
+# acknowledges it (tasks are acks_late: after they ran); one left there longer than the
+# visibility timeout is given to a worker again. That is how the tasks of a killed worker,
+# or those held when Redis restarted, come back, so the timeout is how late they can be.
+# It must also exceed the longest countdown or eta a task is sent with, because a worker
+# holds a delayed task unacknowledged until it runs, and a shorter timeout would run it a
+# second time meanwhile: the longest are the sandbox notification's last retry delay
+# (1800 s) and the retry backoff's cap (600 s, mall/celery.py). So: the longest countdown
+# plus five minutes (2100 s by default) instead of kombu's hour. A worker looks for such
+# messages every MALL_BROKER_RESTORE_INTERVAL seconds.
+MALL_LONGEST_COUNTDOWN = max([*MALL_SANDBOX_NOTIFY_RETRY_DELAYS, 600])
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int(
+        "MALL_BROKER_VISIBILITY_TIMEOUT", default=MALL_LONGEST_COUNTDOWN + 300
+    ),
+    "unacked_restore_interval": env.int("MALL_BROKER_RESTORE_INTERVAL", default=30),
+    "unacked_restore_throttle": 1,
 }
 
 # --- Flash sales ---------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_readyz_is_ok_after_a_real_worker_ran_the_heartbeat(
     # The worker consumes from, and delay() publishes to, the Redis of this test run.
     expected = urlsplit(settings.REDIS_URL)
     for conn in (worker_thread.consumer.connection, celery_app.connection_for_write()):
-        assert conn.transport_cls == "redis"
+        assert conn.transport_cls == "mall.broker:Transport"
         assert (conn.hostname, conn.port) == (expected.hostname, expected.port)
         assert str(conn.virtual_host) == expected.path.lstrip("/")
     assert redis_client.get(health.HEARTBEAT_KEY) is None
