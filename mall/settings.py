@@ -235,16 +235,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# How often the beat refreshes the worker heartbeat, and how old it may be before
-# /readyz says the workers are gone.
+# How often the worker and beat each stamp their heartbeat (ops.heartbeat), and how old
+# one may be before /readyz says that process is gone.
 MALL_HEARTBEAT_INTERVAL = env.int("MALL_HEARTBEAT_INTERVAL", default=30)
 MALL_HEARTBEAT_MAX_AGE = env.int("MALL_HEARTBEAT_MAX_AGE", default=120)
+CELERY_BEAT_SCHEDULER = "ops.heartbeat:BeatScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {
-        "task": "ops.tasks.record_worker_heartbeat",
-        "schedule": MALL_HEARTBEAT_INTERVAL,
-        "options": {"expires": MALL_HEARTBEAT_INTERVAL},
-    },
     # Crontab times are in CELERY_TIMEZONE, the shop's TIME_ZONE (Asia/Shanghai).
     "catalog-qualification-expiry": {
         "task": "catalog.tasks.check_qualification_expiry",
