@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "ops.middleware.RequestLogMiddleware",
     # Outside everything that may touch the database: an outage anywhere below is a 503.
     "ops.middleware.ServiceUnavailableMiddleware",
+    # Files written inside a transaction that rolled back are removed at the request's end.
+    "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,7 +159,8 @@ STATICFILES_DIRS = [BASE_DIR / "mall" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The file system, minus what a failed write or a rolled-back transaction left.
+    "default": {"BACKEND": "mall.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -54,6 +54,7 @@ from django.utils.translation import gettext as _
 from catalog.services import media
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
+from mall.storage import MediaUnavailable
 
 from .. import business_hours
 from ..models import (
@@ -278,10 +279,13 @@ def _process_attachments(files: Iterable) -> list[tuple[object, str]]:
 
 
 def _attach(message: TicketMessage, processed) -> None:
-    for content, name in processed:
-        attachment = TicketAttachment(message=message, name=name[:200])
-        attachment.file.save(content.name, content, save=False)
-        attachment.save()
+    try:
+        for content, name in processed:
+            attachment = TicketAttachment(message=message, name=name[:200])
+            attachment.file.save(content.name, content, save=False)
+            attachment.save()
+    except MediaUnavailable as error:  # raised inside the caller's transaction: rolled back
+        raise AttachmentRefused([str(error)]) from error
 
 
 def _clean_body(body: str) -> str:

@@ -60,6 +60,7 @@ from customers.services import notify
 from mall.money import to_money
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
+from mall.storage import MediaUnavailable
 
 from ..exceptions import OrderError, OrderRefused
 from ..models import (
@@ -359,9 +360,12 @@ def request_case(
             AfterSalesLine(case=case, order_line_id=line_pk, quantity=units)
             for line_pk, units in sorted(wanted.items())
         )
-        for content in processed:
-            photo = AfterSalesPhoto(case=case)
-            photo.image.save(content.name, content, save=True)
+        try:
+            for content in processed:
+                photo = AfterSalesPhoto(case=case)
+                photo.image.save(content.name, content, save=True)
+        except MediaUnavailable as error:  # the rollback takes the case, and its files
+            raise AfterSalesRefused([str(error)]) from error
         AfterSalesStatusChange.objects.create(
             subject=case,
             transition="request",
