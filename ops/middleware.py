@@ -114,6 +114,7 @@ def service_unavailable(request) -> HttpResponse:
                     "code": "service_unavailable",
                 },
                 status=503,
+                json_dumps_params={"ensure_ascii": False},
             )
         else:
             response = HttpResponse(
