@@ -139,7 +139,8 @@ def test_readyz_with_fresh_heartbeats_written_directly_is_ok(client, redis_clien
     assert response.status_code == 200
     checks = response.json()["checks"]
     assert checks["worker"]["ok"] is True
-    assert checks["beat"] == {"ok": True, "age_seconds": 5.0, "beat": "b1"}
+    assert (checks["beat"]["ok"], checks["beat"]["beat"]) == (True, "b1")
+    assert 5 <= checks["beat"]["age_seconds"] < 30
     assert checks["media"]["ok"] is True
     assert checks["media"]["free_bytes"] > 0
 
