@@ -21,3 +21,5 @@ RETRY_POLICY = {
 app = Celery("mall")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The worker stamps its own heartbeat for /readyz (named, not imported: ops is above mall).
+app.steps["consumer"].add("ops.heartbeat:WorkerHeartbeat")

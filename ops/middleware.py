@@ -1,7 +1,14 @@
 import logging
 import re
+import sys
 import time
 import uuid
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("mall.request")
 
@@ -51,3 +58,68 @@ def _user_id(request) -> int | None:
         # from /readyz, say) must still go out, with its log line.
         logger.debug("could not load the user for the request log", exc_info=True)
         return None
+
+
+# --- An unreachable database is a 503, not a 500 --------------------------------------------
+
+# How long a client should wait before asking again: about as long as PostgreSQL takes
+# to restart or fail over.
+RETRY_AFTER_SECONDS = 30
+# What psycopg raises when the server is down, restarting or cut off (and, as
+# OperationalError, a deadlock or serialization failure: "try again" fits those too).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def note_database_outage(sender, request=None, **kwargs):
+    """``got_request_exception`` receiver (connected in ops.apps): remember that the
+    request failed because the database could not be reached. The signal is sent for an
+    exception raised anywhere below the outermost middleware, in DEBUG too."""
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, DATABASE_UNAVAILABLE):
+        request.database_outage = error
+
+
+class ServiceUnavailableMiddleware:
+    """A request that failed because the database was unreachable is answered 503 with
+    ``Retry-After``: JSON for the API, a short translated page (that needs no database)
+    for everything else, instead of Django's HTML 500 page. The error is still logged
+    by Django as the server error it is."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        error = getattr(request, "database_outage", None)
+        if error is None or response.status_code < 500:
+            return response
+        logger.warning("database unavailable: answered 503", extra={"error": repr(error)})
+        return service_unavailable(request)
+
+
+def wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def service_unavailable(request) -> HttpResponse:
+    language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language()
+    with translation.override(language):
+        if wants_json(request):
+            response = JsonResponse(
+                {
+                    "detail": _("The shop is briefly unavailable. Please try again in a minute."),
+                    "code": "service_unavailable",
+                },
+                status=503,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        else:
+            response = HttpResponse(
+                render_to_string("503.html", {"LANGUAGE_CODE": language}), status=503
+            )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,4 +1,5 @@
 import socket
+import time
 
 from celery import shared_task
 
@@ -7,8 +8,24 @@ from . import health
 
 @shared_task(ignore_result=True, acks_late=False)
 def record_worker_heartbeat() -> None:
-    """Beat runs this every MALL_HEARTBEAT_INTERVAL seconds; /readyz reads the stamp.
+    """Stamp the worker heartbeat from a task: workers stamp it themselves
+    (ops.heartbeat), this shows a task going round the broker to a pool process.
 
     Not acks_late: a lost heartbeat is simply replaced by the next one.
     """
     health.record_heartbeat(worker=socket.gethostname())
+
+
+CANARY_KEY = "mall:ops:canary:{token}"
+
+
+@shared_task(ignore_result=True)
+def record_canary(token: str) -> None:
+    """Append ``token`` to a Redis list, once per run.
+
+    Fault drills send it with a countdown to see that a delayed task outlives a Redis
+    restart and runs exactly once; an operator can send one to see a task go round.
+    """
+    with health.redis_client() as client:
+        client.rpush(CANARY_KEY.format(token=token), time.time())
+        client.expire(CANARY_KEY.format(token=token), 3600)

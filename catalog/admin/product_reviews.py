@@ -4,7 +4,7 @@ Reviews are the shoppers' words: nobody edits or deletes them here. Operators wi
 ``catalog.moderate_productreview`` hide a review with a reason (an action with a reason
 page), show it again, and reply in public on the review's reply page; everyone with
 ``view_productreview`` (operators, analysts) reads them, photos included. Every step goes
-through ``catalog.services.reviews``.
+through ``catalog.services.product_reviews``.
 """
 
 from django import forms

@@ -2,6 +2,9 @@
 
 from django.db import transaction
 
+from mall.storage import MediaUnavailable
+
+from ..exceptions import InvalidUpload
 from ..models import SKU, Product, ProductImage
 from .media import process_product_image
 
@@ -80,7 +83,10 @@ def add_product_image(*, product: Product, upload, alt: str = "") -> ProductImag
     """Attach an image: re-encoded, EXIF-free, with thumbnails. Raises ``InvalidUpload``."""
     files = process_product_image(upload)
     image = ProductImage(product=product, alt=alt, position=product.images.count())
-    for field, content in files.items():
-        getattr(image, field).save(content.name, content, save=False)
+    try:
+        for field, content in files.items():
+            getattr(image, field).save(content.name, content, save=False)
+    except MediaUnavailable as error:
+        raise InvalidUpload(str(error)) from error
     image.save()
     return image

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.statemachine import transition
+from mall.storage import MediaUnavailable
 
 from ..exceptions import CatalogError
 from ..models import REVIEW_MACHINE, SKU, ProductReview, ProductReviewChange, ReviewPhoto
@@ -97,11 +98,14 @@ def submit_review(
             if ProductReview.objects.filter(order_line_id=order_line_id).exists():
                 raise AlreadyReviewed(order_line_id) from None
             raise
-        for image, thumb in processed:
-            photo = ReviewPhoto(review=review)
-            photo.image.save(image.name, image, save=False)
-            photo.thumb.save(thumb.name, thumb, save=False)
-            photo.save()
+        try:
+            for image, thumb in processed:
+                photo = ReviewPhoto(review=review)
+                photo.image.save(image.name, image, save=False)
+                photo.thumb.save(thumb.name, thumb, save=False)
+                photo.save()
+        except MediaUnavailable as error:  # the rollback takes the review, and its files
+            raise ReviewRefused([str(error)]) from error
     return review
 
 

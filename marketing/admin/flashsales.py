@@ -1,6 +1,6 @@
 """Flash sales in the admin: operators schedule them; claims are read-only.
 
-A sale is written only through ``orders.services.flashsale``: the add page is a form
+A sale is written only through ``marketing.services.flashsales``: the add page is a form
 that calls ``schedule_sale`` (its refusal comes back as form errors), the actions end a
 live sale early or call off one that has not started. The list shows, per sale, the
 units claimed and left by the database and the Redis gate's own counter, which may run

@@ -1,5 +1,5 @@
 """Flash sales in the REST API: the sales live and coming (public) and the buy attempt
-(signed-in shoppers), which calls ``orders.services.flashsale.buy``."""
+(signed-in shoppers), which calls ``marketing.services.flashsales.buy``."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes

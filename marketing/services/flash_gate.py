@@ -1,5 +1,5 @@
 """The Redis gate of flash sales: atomic Lua scripts that hand out a sale's units before
-anything reaches PostgreSQL (see ``orders.services.flashsale`` for the whole path).
+anything reaches PostgreSQL (see ``marketing.services.flashsales`` for the whole path).
 
 Keys per sale (the braces keep one sale on one cluster slot):
 

@@ -3,7 +3,7 @@
 The buy page asks a signed-in shopper for one of their addresses (the default first), a
 shipping method and, when the limit allows more than one, the quantity; a hidden
 idempotency key makes a double click or a resubmitted form give the same order. The
-attempt itself is ``orders.services.flashsale.buy``; its refusal is shown on the page.
+attempt itself is ``marketing.services.flashsales.buy``; its refusal is shown on the page.
 """
 
 import uuid

@@ -1,6 +1,6 @@
 """The demo catalog's word lists and rules: the category tree with the documents,
 information and attributes each category requires, how goods of each leaf category are
-made up, the suppliers and the reference data. Read by ``catalog.demo``."""
+made up, the suppliers and the reference data. Read by ``ops.demo.catalog``."""
 
 from dataclasses import dataclass, field
 

@@ -5,7 +5,7 @@ A review belongs to a real delivered order line, so this seed first buys the goo
 way a shopper would, through the real services (placed, paid with the sandbox provider,
 shipped and tracked to the door by the sandbox carrier, as orders/demo.py does), between
 10 and 100 days ago so that the feedback report has months to compare; then each shopper
-reviews the lines that arrived, through ``orders.services.product_reviews``. A parcel the
+reviews the lines that arrived, through ``orders.services.line_reviews``. A parcel the
 sandbox delays or loses is simply not reviewed. One review is an advertisement that an
 operator has hidden; the poor ones have the shop's reply.
 
@@ -32,7 +32,7 @@ from orders.exceptions import OrderError
 from orders.models import Order
 from orders.services import line_reviews as product_reviews
 
-logger = logging.getLogger("orders.demo")
+logger = logging.getLogger("ops.demo")
 
 GOODS = 12
 SKIP = 6  # the first demo goods belong to orders/demo.py's orders and flash sales

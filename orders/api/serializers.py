@@ -211,6 +211,28 @@ class OrderDetailSerializer(OrderSerializer):
         fields = [*OrderSerializer.Meta.fields, "timeline", "payments", "shipments"]
 
 
+class PlacedOrderSerializer(OrderSerializer):
+    """A just-placed order from what ``place_order`` committed, read from memory: its
+    lines, its first timeline entry, and no payments or shipments yet."""
+
+    lines = OrderLineSerializer(many=True, source="placed_lines")
+    timeline = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+    shipments = serializers.SerializerMethodField()
+
+    class Meta(OrderDetailSerializer.Meta):
+        pass
+
+    def get_timeline(self, order) -> list:
+        return [TimelineEntrySerializer(order.placed_history).data]
+
+    def get_payments(self, order) -> list:
+        return []
+
+    def get_shipments(self, order) -> list:
+        return []
+
+
 class CancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 

@@ -1,6 +1,6 @@
 """Risk review: contacts that operators have blocked. An order to a blocked phone number
 or to an address containing a blocked fragment waits for an operator before fulfilment
-(see ``orders.services.review``)."""
+(see ``orders.services.risk_review``)."""
 
 from django.db import models
 from django.utils import timezone

@@ -1,6 +1,6 @@
 """Carts: a guest's (found through the session) or a signed-in shopper's, merged when the
 guest signs in. A cart keeps only SKUs and quantities; what a line costs and whether it
-can be ordered is read fresh every time (``orders.selectors.cart_view``).
+can be ordered is read fresh every time (``orders.selectors.orders.cart_view``).
 """
 
 from django.db import transaction

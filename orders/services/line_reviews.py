@@ -1,5 +1,5 @@
 """Reviews of what a shopper bought: the orders app decides who may review which order
-line, the catalog records the review (``catalog.services.reviews``).
+line, the catalog records the review (``catalog.services.product_reviews``).
 
 A line may be reviewed once, by the shopper whose order it is, once the order is
 delivered or completed. The catalog's unique order line is the last guard against a
@@ -38,13 +38,13 @@ def line_to_review(*, user, number: str, line_id: int) -> OrderLine:
 
 def can_review(line: OrderLine) -> bool:
     """Whether the line's order has arrived (its review may still exist: see
-    ``catalog.selectors.reviews.reviewed_order_lines``)."""
+    ``catalog.selectors.product_reviews.reviewed_order_lines``)."""
     return line.order.status in REVIEWABLE
 
 
 def review_line(*, line: OrderLine, actor, rating, text: str = "", photos=()) -> ProductReview:
     """``actor`` reviews an order line of theirs: rating, words, photos (see
-    ``catalog.services.reviews.submit_review`` for the checks on each).
+    ``catalog.services.product_reviews.submit_review`` for the checks on each).
 
     Raises ``OrderLine.DoesNotExist`` if the line is not ``actor``'s, ``ReviewNotYet``
     before delivery, and the catalog's ``ReviewRefused`` (bad input) or

@@ -52,6 +52,10 @@ def place_order(
     its own service has checked. A repeated ``idempotency_key`` of the same shopper
     returns the first order and does nothing else.
 
+    A newly placed order carries what was committed with it, ``placed_lines`` and
+    ``placed_history``, so that the answer to the shopper can be built without reading
+    the database again (which may be gone by then, and the order placed all the same).
+
     Raises ``OrderRefused`` listing every problem (an address not the shopper's, an
     unknown shipping method, nothing to order, goods gone, stock short) and
     ``TotalChanged`` when ``expected_total`` (what the shopper saw) differs from the
@@ -148,6 +152,7 @@ def _place(
         placed_at=now,
         pay_by=pay_by,
     )
+    order.placed_lines = []
     for line in lines:  # sorted by SKU id above
         try:
             reservation = inventory.reserve(
@@ -160,19 +165,21 @@ def _place(
             )
         except InsufficientStock as error:
             raise OrderRefused([str(error)]) from error
-        OrderLine.objects.create(
-            order=order,
-            sku=line.sku,
-            product_name=line.sku.product.name,
-            sku_code=line.sku.code,
-            sku_label=line.sku.spec_label,
-            image=line.sku.thumb or "",
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            line_total=line.line_total,
-            reservation=reservation,
+        order.placed_lines.append(
+            OrderLine.objects.create(
+                order=order,
+                sku=line.sku,
+                product_name=line.sku.product.name,
+                sku_code=line.sku.code,
+                sku_label=line.sku.spec_label,
+                image=line.sku.thumb or "",
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                reservation=reservation,
+            )
         )
-    OrderStatusChange.objects.create(
+    order.placed_history = OrderStatusChange.objects.create(
         subject=order, transition="place", from_state="", to_state=order.status, actor=user
     )
     review.flag_if_risky(order=order)

@@ -2,7 +2,7 @@
 
 Someone else's order line is "not found"; an order that has not arrived shows why no
 review is possible yet; a line reviewed already sends the shopper back to the order.
-The review is written by ``orders.services.product_reviews``, which the catalog's
+The review is written by ``orders.services.line_reviews``, which the catalog's
 one-review-per-line constraint backs.
 """
 

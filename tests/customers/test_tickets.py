@@ -3,13 +3,14 @@ transition and the illegal ones, rating, follow-ups, and the deadlines job (esca
 once, breaches once, follow-up reminders, auto-close), once through a real worker."""
 
 import datetime
+import threading
 import time
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -714,3 +715,39 @@ def test_back_office_reads_tickets_in_the_admin_but_changes_nothing(client):
     # Agents work in /support/, not here.
     client.force_login(agent())
     assert client.get("/admin/support/ticket/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_runs_count_only_the_breaches_they_recorded():
+    ticket = backdate(open_ticket(), minutes=50 * 60)  # both deadlines of a complaint passed
+    now = timezone.now()
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_run():
+        # Another run got there first: its rows are written, not yet committed.
+        try:
+            with transaction.atomic():
+                for kind, due in (
+                    (TicketBreach.Kind.FIRST_RESPONSE, ticket.first_response_due),
+                    (TicketBreach.Kind.RESOLUTION, ticket.resolution_due),
+                ):
+                    TicketBreach.objects.create(ticket=ticket, kind=kind, due_at=due)
+                inserted.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    try:
+        assert inserted.wait(timeout=10)
+        # This run cannot see them, tries to insert both, waits for the other to commit
+        # and then skips both.
+        threading.Timer(0.5, release.set).start()
+        recorded = tickets.record_breaches(now=now)
+    finally:
+        release.set()
+        other.join(timeout=15)
+
+    assert recorded == 0
+    assert TicketBreach.objects.filter(ticket=ticket).count() == 2

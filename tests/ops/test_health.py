@@ -77,24 +77,30 @@ def worker_thread(settings, redis_client):
         logging.getLogger().handlers[:] = root_handlers
 
 
-def test_readyz_is_ok_after_a_real_worker_ran_the_heartbeat(
+def test_readyz_is_ok_once_a_real_worker_stamped_its_heartbeat(
     client, settings, redis_client, worker_thread, db
 ):
     # The worker consumes from, and delay() publishes to, the Redis of this test run.
     expected = urlsplit(settings.REDIS_URL)
     for conn in (worker_thread.consumer.connection, celery_app.connection_for_write()):
-        assert conn.transport_cls == "redis"
+        assert conn.transport_cls == "mall.broker:Transport"
         assert (conn.hostname, conn.port) == (expected.hostname, expected.port)
         assert str(conn.virtual_host) == expected.path.lstrip("/")
-    assert redis_client.get(health.HEARTBEAT_KEY) is None
 
-    result = record_worker_heartbeat.delay()
-    assert not isinstance(result, EagerResult)
-
+    # The worker stamped its heartbeat when it connected, with no task and no beat.
     deadline = time.monotonic() + 20
     while redis_client.get(health.HEARTBEAT_KEY) is None:
+        assert time.monotonic() < deadline, "the worker stamped no heartbeat within 20 s"
+        time.sleep(0.05)
+    assert health.check_worker_heartbeat()["worker"] == worker_thread.hostname
+
+    # The task stamps it from a pool process, through the broker.
+    result = record_worker_heartbeat.delay()
+    assert not isinstance(result, EagerResult)
+    while health.check_worker_heartbeat()["worker"] != socket.gethostname():
         assert time.monotonic() < deadline, "no worker ran the heartbeat task within 20 s"
         time.sleep(0.05)
+    health.record_beat_heartbeat(beat="b1")
 
     response = client.get(reverse("readyz"))
 
@@ -105,7 +111,6 @@ def test_readyz_is_ok_after_a_real_worker_ran_the_heartbeat(
     assert body["checks"]["redis"] == {"ok": True}
     worker = body["checks"]["worker"]
     assert worker["ok"] is True
-    assert worker["worker"] == socket.gethostname()
     assert 0 <= worker["age_seconds"] < 20
 
 
@@ -125,13 +130,50 @@ def test_readyz_with_stale_heartbeat_is_unavailable(client, redis_client, settin
 
 
 @pytest.mark.django_db
-def test_readyz_with_fresh_heartbeat_written_directly_is_ok(client, redis_client):
+def test_readyz_with_fresh_heartbeats_written_directly_is_ok(client, redis_client):
     health.record_heartbeat(worker="w1", now=time.time() - 5)
+    health.record_beat_heartbeat(beat="b1", now=time.time() - 5)
 
     response = client.get(reverse("readyz"))
 
     assert response.status_code == 200
-    assert response.json()["checks"]["worker"]["ok"] is True
+    checks = response.json()["checks"]
+    assert checks["worker"]["ok"] is True
+    assert (checks["beat"]["ok"], checks["beat"]["beat"]) == (True, "b1")
+    assert 5 <= checks["beat"]["age_seconds"] < 30
+    assert checks["media"]["ok"] is True
+    assert checks["media"]["free_bytes"] > 0
+
+
+@pytest.mark.django_db
+def test_readyz_tells_a_stopped_beat_from_a_missing_worker(client, redis_client):
+    # The worker is alive; beat stopped two and a half minutes ago.
+    health.record_heartbeat(worker="w1", now=time.time() - 5)
+    health.record_beat_heartbeat(beat="b1", now=time.time() - 150)
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["worker"]["ok"] is True
+    assert checks["beat"]["ok"] is False
+    assert "older than 120s" in checks["beat"]["error"]
+
+
+@pytest.mark.django_db
+def test_readyz_reports_a_media_store_it_cannot_write(client, redis_client, settings, tmp_path):
+    health.record_heartbeat(worker="w1")
+    health.record_beat_heartbeat(beat="b1")
+    # A file where the media folder should be: nothing can be written under it, even by root.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    (tmp_path / "media").write_text("not a folder")
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 503
+    media = response.json()["checks"]["media"]
+    assert media["ok"] is False
+    assert "FileExistsError" in media["error"] or "NotADirectoryError" in media["error"]
 
 
 @pytest.mark.django_db
@@ -165,16 +207,12 @@ def test_readyz_accepts_only_get(client):
     assert client.post(reverse("readyz")).status_code == 405
 
 
-def test_beat_schedules_a_task_that_workers_register(settings):
-    entries = [
-        entry for entry in celery_app.conf.beat_schedule.values() if entry["task"] == HEARTBEAT_TASK
-    ]
-    assert len(entries) == 1
-    assert entries[0]["schedule"] == settings.MALL_HEARTBEAT_INTERVAL
+def test_worker_and_beat_stamp_their_own_heartbeats(settings):
+    assert "ops.heartbeat:WorkerHeartbeat" in celery_app.steps["consumer"]
+    assert celery_app.conf.beat_scheduler == "ops.heartbeat:BeatScheduler"
+    # Nothing in beat's schedule stands in for the worker's heartbeat any more.
+    assert HEARTBEAT_TASK not in {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
     assert settings.MALL_HEARTBEAT_INTERVAL < settings.MALL_HEARTBEAT_MAX_AGE
-
-    # That a fresh worker finds every scheduled task by autodiscovery is checked in
-    # tests/catalog/test_tasks.py::test_a_fresh_worker_registers_the_scheduled_tasks.
 
 
 @pytest.mark.django_db
@@ -185,3 +223,6 @@ def test_health_command_exit_status_follows_the_checks(redis_client, capsys):
     health.record_heartbeat(worker="w1")
 
     assert health.main(["database", "redis", "worker"]) == 0
+    assert health.main(["beat"]) == 1
+    health.record_beat_heartbeat(beat="b1")
+    assert health.main(["beat", "media"]) == 0

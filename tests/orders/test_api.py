@@ -1,6 +1,7 @@
 """The cart, checkout and order API: validation with field errors, an idempotent order
 per Idempotency-Key, 404 for anyone else's order, bounded queries, and the schema."""
 
+import psycopg2
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -201,3 +202,51 @@ def test_the_whole_schema_generates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_committed_before_the_database_went_away_is_answered_as_placed(shopper, tea):
+    """PostgreSQL drops the connection right after the order commits: the answer is the
+    placed order, built from what was committed, never an error that makes the shopper
+    order again. (The connection is cut for real, by pg_terminate_backend.)"""
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(shopper)
+    address = AddressFactory(user=shopper)
+    api.post("/api/v1/cart/lines/", {"sku": tea.pk, "quantity": 2}, format="json")
+    seen_insert = False
+
+    def cut_after_commit(execute, sql, params, many, context):
+        nonlocal seen_insert
+        if sql.startswith('INSERT INTO "orders_order"'):
+            seen_insert = True
+        elif seen_insert and not connection.in_atomic_block:
+            # The order's transaction has committed: this is the first query after it.
+            db = connection.settings_dict
+            killer = psycopg2.connect(
+                dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]
+            )
+            with killer, killer.cursor() as cursor:
+                backend = connection.connection.info.backend_pid
+                cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+            killer.close()
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(cut_after_commit):
+            response = api.post(
+                "/api/v1/orders/",
+                {"address": address.pk},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="k-cut",
+            )
+    finally:
+        connection.close()
+
+    assert seen_insert
+    assert response.status_code == 201, response.content
+    body = response.json()
+    order = Order.objects.get(idempotency_key="k-cut")
+    assert body["number"] == order.number
+    assert body["total"] == str(order.total)
+    assert [(line["sku"], line["quantity"]) for line in body["lines"]] == [(tea.pk, 2)]
+    assert body["timeline"][0]["transition"] == "place"

@@ -1,7 +1,7 @@
 """Forms of customer service: the shopper's new ticket, reply and rating; the agents'
 reply, note, actions, queue filters, phone tickets; the supervisors' dashboard period and
 service targets. They check the shape of the input; the rules are the services'
-(``customers.services.tickets``), whose refusals come back as form errors."""
+(``customers.support.services.tickets``), whose refusals come back as form errors."""
 
 import datetime
 

@@ -4,7 +4,7 @@ conversation (never the staff's internal notes), reply, rate once resolved, clos
 
 A shopper reaches only their own tickets and attachments: anyone else's is "not found",
 never "forbidden", so numbers reveal nothing. Every write goes through
-``customers.services.tickets``; its refusals come back as form errors or messages.
+``customers.support.services.tickets``; its refusals come back as form errors or messages.
 """
 
 from django.contrib import messages

@@ -11,7 +11,7 @@ Signatures are HMAC-SHA256 over the parameters sorted by name (``k=v`` joined by
 empty values and ``sign``/``sign_type`` left out), keyed with
 ``settings.MALL_SANDBOX_PAY_SECRET``, as Alipay signs with RSA2 over the same string.
 
-The shop's adapter (``orders.providers.sandbox``) is the only caller besides the pay page
+The shop's adapter (``orders.providers.adapters.sandbox``) is the only caller besides the pay page
 and the delivery task; nothing here imports the shop's payment models.
 """
 

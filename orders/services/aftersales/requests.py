@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from catalog.services import media
 from mall.numbers import new_number
+from mall.storage import MediaUnavailable
 
 from ...exceptions import AfterSalesError, AfterSalesRefused
 from ...models import (
@@ -162,9 +163,12 @@ def request_case(
             AfterSalesLine(case=case, order_line_id=line_pk, quantity=units)
             for line_pk, units in sorted(wanted.items())
         )
-        for content in processed:
-            photo = AfterSalesPhoto(case=case)
-            photo.image.save(content.name, content, save=True)
+        try:
+            for content in processed:
+                photo = AfterSalesPhoto(case=case)
+                photo.image.save(content.name, content, save=True)
+        except MediaUnavailable as error:  # the rollback takes the case, and its files
+            raise AfterSalesRefused([str(error)]) from error
         AfterSalesStatusChange.objects.create(
             subject=case,
             transition="request",

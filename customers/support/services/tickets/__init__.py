@@ -21,7 +21,7 @@ Guarantees:
 
 - **Deadlines are fixed at opening** (``deadlines_for``): the ``ServiceTarget`` of the
   ticket's type and priority (or ``DEFAULT_TARGETS``), counted in working minutes of the
-  support calendar (``customers.business_hours``). They move only when an agent changes
+  support calendar (``customers.support.business_hours``). They move only when an agent changes
   the priority (``change_priority``) and, for the resolution, by the working time the
   ticket spent waiting for the customer (the clock stops there; ``_step``).
 - **First response once.** ``first_response_at`` is set by the first agent reply (or a

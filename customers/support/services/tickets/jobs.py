@@ -5,7 +5,7 @@ twice, and twice at once)."""
 import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -121,8 +121,24 @@ def record_breaches(*, now=None) -> int:
         )
         for pk, due, assignee in resolution.values_list("pk", "resolution_due", "assignee_id")
     ]
-    created = TicketBreach.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created)
+    return _insert_new_breaches(rows)
+
+
+def _insert_new_breaches(rows: list[TicketBreach]) -> int:
+    """Insert the rows no overlapping run has recorded, and count only those:
+    ``bulk_create(ignore_conflicts=True)`` returns the skipped rows as well."""
+    if not rows:
+        return 0
+    columns = ("ticket_id", "kind", "due_at", "assignee_id", "recorded_at")
+    table = connection.ops.quote_name(TicketBreach._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "  # noqa: S608 (no input)
+            "ON CONFLICT (ticket_id, kind) DO NOTHING RETURNING id",
+            [getattr(row, column) for row in rows for column in columns],
+        )
+        return len(cursor.fetchall())
 
 
 def remind_follow_ups(*, now=None) -> int:

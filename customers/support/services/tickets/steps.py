@@ -13,6 +13,7 @@ from catalog.services import media
 from customers.models import User
 from customers.services.accounts import notify
 from mall.statemachine import transition
+from mall.storage import MediaUnavailable
 
 from ... import business_hours
 from ...exceptions import AttachmentRefused, TicketError
@@ -57,10 +58,13 @@ def _process_attachments(files: Iterable) -> list[tuple[object, str]]:
 
 
 def _attach(message: TicketMessage, processed) -> None:
-    for content, name in processed:
-        attachment = TicketAttachment(message=message, name=name[:200])
-        attachment.file.save(content.name, content, save=False)
-        attachment.save()
+    try:
+        for content, name in processed:
+            attachment = TicketAttachment(message=message, name=name[:200])
+            attachment.file.save(content.name, content, save=False)
+            attachment.save()
+    except MediaUnavailable as error:  # raised inside the caller's transaction: rolled back
+        raise AttachmentRefused([str(error)]) from error
 
 
 def _clean_body(body: str) -> str:
