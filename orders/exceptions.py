@@ -53,3 +53,24 @@ class AfterSalesError(OrderError):
 
 class AfterSalesRefused(AfterSalesError, OrderRefused):
     """A request or an inspection that cannot be accepted; ``problems`` lists every reason."""
+
+
+class FulfilmentError(OrderError):
+    """A fulfilment step that cannot be done as asked; the message says why."""
+
+
+class PackingMismatch(FulfilmentError):
+    """What was scanned is not what the shipment holds; ``problems`` lists every
+    difference (missing, short, too many, not in this shipment)."""
+
+    def __init__(self, shipment, problems: list[str]):
+        self.shipment = shipment
+        self.problems = problems
+        super().__init__(
+            _("Shipment %(number)s does not match: %(problems)s")
+            % {"number": shipment.number, "problems": " ".join(problems)}
+        )
+
+
+class LogisticsError(OrderError):
+    """A case resolution that cannot be done as asked; the message says why."""

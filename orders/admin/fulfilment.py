@@ -41,6 +41,7 @@ from ..models import (
     ShipmentStatusChange,
     TrackingEvent,
 )
+from ..selectors import fulfilment as fulfilment_selectors
 from ..services import fulfilment
 
 PACK = "orders.pack_shipment"
@@ -321,7 +322,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         shelves, then every shipment with its lines. A fixed number of queries."""
         self._check_view(request)
         warehouse = get_object_or_404(Warehouse, pk=warehouse_id)
-        lines = list(fulfilment.pick_list(warehouse=warehouse))
+        lines = list(fulfilment_selectors.pick_list(warehouse=warehouse))
         shipments = {}
         for line in lines:
             shipments.setdefault(line.shipment, []).append(line)
@@ -330,7 +331,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
             "pick_list.html",
             title=_("Pick list: %(warehouse)s") % {"warehouse": warehouse},
             warehouse=warehouse,
-            totals=list(fulfilment.pick_totals(warehouse=warehouse)),
+            totals=list(fulfilment_selectors.pick_totals(warehouse=warehouse)),
             shipments=list(shipments.items()),
             printed_at=timezone.now(),
             can_pack=self._can(request, PACK),

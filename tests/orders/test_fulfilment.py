@@ -25,6 +25,7 @@ from orders.models import (
     Shipment,
     ShipmentStatusChange,
 )
+from orders.selectors import fulfilment as fulfilment_selectors
 from orders.services import fulfilment, logistics, ordering
 from orders.services import risk_review as review
 from tests.concurrency import race
@@ -104,8 +105,8 @@ def test_a_warehouse_pick_list_has_every_line_to_pick_in_a_fixed_number_of_queri
         fulfilment.allocate_order(order=paid_order([(tea, 1), (cup, 1)]))
     warehouse = tea.stocks.get().warehouse
     with django_assert_num_queries(2):
-        lines = list(fulfilment.pick_list(warehouse=warehouse))
-        totals = list(fulfilment.pick_totals(warehouse=warehouse))
+        lines = list(fulfilment_selectors.pick_list(warehouse=warehouse))
+        totals = list(fulfilment_selectors.pick_totals(warehouse=warehouse))
         rows = [
             (
                 line.shipment.number,
@@ -133,7 +134,7 @@ def test_a_warehouse_pick_list_has_every_line_to_pick_in_a_fixed_number_of_queri
     ]
     # Packed shipments leave the list.
     pack(lines[0].shipment)
-    assert len(fulfilment.pick_list(warehouse=warehouse)) == count - 1
+    assert len(fulfilment_selectors.pick_list(warehouse=warehouse)) == count - 1
 
 
 # --- Packing ----------------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def test_a_shopper_cancels_in_fulfilment_while_every_parcel_is_in_the_warehouse(
         shipment.refresh_from_db()
         assert shipment.status == Shipment.Status.CANCELLED
         assert "the order was cancelled: 买错了" in shipment.history.order_by("pk").last().reason
-    assert not fulfilment.pick_list(warehouse=north.warehouse).exists()
+    assert not fulfilment_selectors.pick_list(warehouse=north.warehouse).exists()
     assert (tea.stocks.get().reserved, cup.stocks.get().reserved) == (0, 0)
     assert_ledger_adds_up(tea.stocks.get(), cup.stocks.get())
     [refund] = Refund.objects.all()

@@ -1,0 +1,106 @@
+"""The review flow of goods: submitted with every problem listed, approved or rejected by
+an operator, listed and delisted, revised; a supplier's goods delisted together."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mall.statemachine import transition
+
+from ...exceptions import ReasonRequired, SubmissionRefused
+from ...models import PRODUCT_MACHINE, Product, ProductStatusChange, SkuPrice, Supplier
+from .rules import submission_problems, supplier_problems
+
+# --- The review flow of goods ------------------------------------------------------------
+
+
+def _product_transition(product, name, *, actor, reason="", update_fields=()):
+    return transition(
+        product,
+        PRODUCT_MACHINE,
+        name,
+        history=ProductStatusChange,
+        actor=actor,
+        reason=reason,
+        update_fields=update_fields,
+    )
+
+
+@transaction.atomic
+def submit_product(*, product: Product, actor) -> Product:
+    """Send a draft (or rejected) product to review.
+
+    Raises ``SubmissionRefused`` listing every missing piece (information, attributes,
+    images, SKUs, supplier qualification, prohibited words), or ``IllegalTransition``.
+    """
+    PRODUCT_MACHINE.check(product, "submit")
+    problems = submission_problems(product)
+    if problems:
+        raise SubmissionRefused(product, problems)
+    return _product_transition(product, "submit", actor=actor)
+
+
+@transaction.atomic
+def approve_product(*, product: Product, actor, reason: str = "") -> Product:
+    """Approve submitted goods. The rules are checked again: the supplier or the word
+    list may have changed since submission. Raises ``SubmissionRefused``."""
+    PRODUCT_MACHINE.check(product, "approve")
+    problems = submission_problems(product)
+    if problems:
+        raise SubmissionRefused(product, problems)
+    return _product_transition(product, "approve", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def reject_product(*, product: Product, actor, reason: str) -> Product:
+    """Send submitted goods back with the reviewer's reasons (required)."""
+    if not reason.strip():
+        raise ReasonRequired()
+    return _product_transition(product, "reject", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def list_product(*, product: Product, actor, reason: str = "") -> Product:
+    """Put approved (or delisted) goods on sale.
+
+    Refused (``SubmissionRefused``) unless the supplier may still sell in the category and
+    every SKU on sale has a current price.
+    """
+    PRODUCT_MACHINE.check(product, "list")
+    problems = supplier_problems(product.supplier, product.category)
+    now = timezone.now()
+    for sku in product.skus.filter(is_active=True):
+        priced = SkuPrice.objects.filter(sku=sku, valid_from__lte=now).exclude(valid_to__lte=now)
+        if not priced.exists():
+            problems.append(_("the SKU %(code)s has no price") % {"code": sku.code})
+    if problems:
+        raise SubmissionRefused(product, problems)
+    product.listed_at = now
+    return _product_transition(
+        product, "list", actor=actor, reason=reason, update_fields=["listed_at"]
+    )
+
+
+@transaction.atomic
+def delist_product(*, product: Product, actor, reason: str) -> Product:
+    """Take goods off sale at once, recording why (required)."""
+    if not reason.strip():
+        raise ReasonRequired()
+    return _product_transition(product, "delist", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def revise_product(*, product: Product, actor, reason: str = "") -> Product:
+    """Return goods to draft for changes; they must pass review again."""
+    return _product_transition(product, "revise", actor=actor, reason=reason)
+
+
+def delist_supplier_goods(*, supplier: Supplier, actor, reason: str) -> int:
+    """Delist every listed product of ``supplier``; returns how many. Part of the caller's
+    transaction. Rows are locked in pk order so concurrent callers cannot deadlock."""
+    count = 0
+    listed = Product.objects.filter(supplier=supplier, status=Product.Status.LISTED)
+    for product in listed.order_by("pk").select_for_update():
+        _product_transition(product, "delist", actor=actor, reason=reason)
+        count += 1
+    return count

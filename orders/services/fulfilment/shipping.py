@@ -1,0 +1,316 @@
+"""The warehouse's side of a parcel: packing checked against what was scanned, the
+hand-over to a carrier (waybill, reservations consumed, the shopper told), cancelling
+and withdrawing shipments still in the warehouse, sending a shipment again."""
+
+import datetime
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.exceptions import ReservationClosed
+from catalog.services import inventory
+from customers.services import notify
+from mall.money import to_money
+from mall.statemachine import transition
+
+from ...carriers import registry as carriers
+from ...carriers.base import CarrierError, Place
+from ...exceptions import FulfilmentError, PackingMismatch
+from ...models import (
+    SHIPMENT_MACHINE,
+    Order,
+    Shipment,
+    ShipmentStatusChange,
+)
+from .allocation import create_replacement
+from .progress import _IN_WAREHOUSE, follow_shipments
+
+logger = logging.getLogger("orders.fulfilment")
+
+
+# --- Packing and shipping --------------------------------------------------------------------
+
+
+def notify_shopper(*, order: Order, title: str, body: str) -> None:
+    """A message about ``order`` on the shopper's account page, and an email after commit
+    (``customers.services.notify``), linking to the order page."""
+    notify(
+        user=order.user,
+        title=title,
+        body=body,
+        link=reverse("orders:order_detail", args=[order.number]),
+    )
+
+
+@transaction.atomic
+def confirm_packing(*, shipment: Shipment, items: list[tuple[str, int]], actor) -> Shipment:
+    """The packing check: ``items`` are what the clerk scanned or typed, ``(SKU code or
+    barcode, units)``, in any order (a code may come several times: the units add up;
+    SKU codes are matched without regard to case). When they are exactly the shipment's
+    lines, the shipment is packed (``packed_at``, ``packed_by``, a history row).
+
+    Raises ``PackingMismatch`` listing every difference (nothing scanned, a code not in
+    this shipment, units short or too many per SKU) and ``IllegalTransition`` unless the
+    shipment is waiting to be picked. Nothing changes when it raises.
+    """
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    SHIPMENT_MACHINE.check(shipment, "pack")
+    expected: dict[int, int] = defaultdict(int)
+    skus, names = {}, {}
+    for line in shipment.lines.select_related("order_line__sku"):
+        sku = line.order_line.sku
+        expected[sku.pk] += line.quantity
+        skus[sku.pk] = sku
+        names[sku.pk] = f"{sku.code} {line.order_line.product_name}"
+    by_code = {sku.code.upper(): pk for pk, sku in skus.items()}
+    by_barcode = {sku.barcode: pk for pk, sku in skus.items() if sku.barcode}
+    counted: dict[int, int] = defaultdict(int)
+    problems, unknown = [], {}
+    for code, quantity in items:
+        code = str(code).strip()
+        if not code:
+            continue
+        if int(quantity) < 1:
+            problems.append(_("%(code)s: give at least one unit.") % {"code": code})
+            continue
+        pk = by_code.get(code.upper()) or by_barcode.get(code)
+        if pk is None:
+            unknown[code] = unknown.get(code, 0) + int(quantity)
+        else:
+            counted[pk] += int(quantity)
+    if not items or not (counted or unknown or problems):
+        problems.append(_("Nothing was scanned."))
+    for code, quantity in unknown.items():
+        problems.append(
+            _("%(code)s (%(quantity)s) is not in this shipment.")
+            % {"code": code, "quantity": quantity}
+        )
+    for pk, want in sorted(expected.items(), key=lambda item: skus[item[0]].code):
+        got, name = counted.get(pk, 0), names[pk]
+        if got == 0:
+            problems.append(_("%(sku)s: %(want)s missing.") % {"sku": name, "want": want})
+        elif got < want:
+            problems.append(
+                _("%(sku)s: %(want)s expected, only %(got)s packed.")
+                % {"sku": name, "want": want, "got": got}
+            )
+        elif got > want:
+            problems.append(
+                _("%(sku)s: %(want)s expected, %(got)s packed.")
+                % {"sku": name, "want": want, "got": got}
+            )
+    if problems:
+        raise PackingMismatch(shipment, problems)
+    shipment.packed_at = timezone.now()
+    shipment.packed_by = actor
+    return transition(
+        shipment,
+        SHIPMENT_MACHINE,
+        "pack",
+        history=ShipmentStatusChange,
+        actor=actor,
+        reason=_("packing checked"),
+        update_fields=["packed_at", "packed_by"],
+    )
+
+
+def first_poll_at(handed_over_at: datetime.datetime) -> datetime.datetime:
+    return handed_over_at + datetime.timedelta(minutes=settings.MALL_LOGISTICS_POLL_MINUTES)
+
+
+def ship(*, shipment: Shipment, carrier: str, actor, now=None) -> Shipment:
+    """Hand a packed shipment to ``carrier``: a waybill from the carrier's adapter (its
+    tracking number and promised delivery date), every line's reservation consumed (the
+    units leave the warehouse's ``on_hand`` and ``reserved``, sale movements in the
+    ledger), polling scheduled, a history row, and a message to the shopper. The order
+    moves to "shipped" once none of its live shipments is left in a warehouse.
+
+    Raises ``FulfilmentError`` when the carrier is not switched on or refuses the parcel,
+    or a line's units are no longer reserved; ``IllegalTransition`` unless the shipment
+    is packed. Nothing changes when it raises.
+    """
+    now = now or timezone.now()
+    try:
+        adapter = carriers.get_carrier(carrier)
+    except carriers.UnknownCarrier:
+        raise FulfilmentError(
+            _("The carrier “%(carrier)s” is not available.") % {"carrier": carrier}
+        ) from None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=shipment.order_id)
+        shipment = (
+            Shipment.objects.select_for_update(of=("self",))
+            .select_related("warehouse")
+            .get(pk=shipment.pk)
+        )
+        SHIPMENT_MACHINE.check(shipment, "ship")
+        lines = list(
+            shipment.lines.select_related("reservation", "order_line__sku").order_by(
+                "order_line__sku_id", "pk"
+            )
+        )
+        warehouse = shipment.warehouse
+        try:
+            waybill = adapter.create_waybill(
+                reference=shipment.number,
+                origin=Place(province=warehouse.province, city=warehouse.city),
+                destination=Place(province=order.province, city=order.city),
+                weight_grams=sum(
+                    line.quantity * line.order_line.sku.weight_grams for line in lines
+                ),
+                handed_over_at=now,
+            )
+        except CarrierError as error:
+            logger.warning(
+                "waybill not created",
+                extra={"shipment": shipment.number, "carrier": carrier, "error": str(error)},
+            )
+            raise FulfilmentError(
+                _("%(carrier)s did not take the parcel: %(error)s")
+                % {"carrier": adapter.label, "error": error}
+            ) from error
+        for line in lines:  # by SKU: stock rows are locked in one order
+            try:
+                inventory.consume(reservation=line.reservation, actor=actor)
+            except ReservationClosed:
+                raise FulfilmentError(
+                    _("The units of %(item)s are no longer reserved for this shipment.")
+                    % {"item": line.order_line.product_name}
+                ) from None
+        shipment.carrier = carrier
+        shipment.tracking_number = waybill.tracking_number
+        shipment.estimated_delivery = waybill.estimated_delivery
+        shipment.shipped_at = now
+        shipment.shipped_by = actor
+        shipment.last_event_at = None
+        shipment.idle_polls = 0
+        shipment.next_poll_at = first_poll_at(now)
+        transition(
+            shipment,
+            SHIPMENT_MACHINE,
+            "ship",
+            history=ShipmentStatusChange,
+            actor=actor,
+            reason=f"{adapter.label} {waybill.tracking_number}",
+            update_fields=[
+                "carrier",
+                "tracking_number",
+                "estimated_delivery",
+                "shipped_at",
+                "shipped_by",
+                "last_event_at",
+                "idle_polls",
+                "next_poll_at",
+            ],
+        )
+        follow_shipments(order=order, actor=actor)
+        notify_shopper(
+            order=order,
+            title=_("Your parcel is on its way"),
+            body=_(
+                "Order %(order)s: parcel %(shipment)s left our warehouse with %(carrier)s, "
+                "tracking number %(tracking)s. Expected delivery: %(date)s."
+            )
+            % {
+                "order": order.number,
+                "shipment": shipment.number,
+                "carrier": adapter.label,
+                "tracking": waybill.tracking_number,
+                "date": waybill.estimated_delivery.isoformat(),
+            },
+        )
+    return shipment
+
+
+@transaction.atomic
+def cancel_shipment(*, shipment: Shipment, actor, reason: str) -> Shipment:
+    """Cancel a shipment still in the warehouse (a replacement no longer needed, a parcel
+    to send from elsewhere) and give its reserved units back. The order's own units are
+    then no longer held: whoever cancels an order's first shipment sends the goods again
+    (``create_replacement``) or refunds them. Raises ``FulfilmentError`` without a reason
+    and ``IllegalTransition`` once the shipment has left."""
+    if not reason.strip():
+        raise FulfilmentError(_("Say why the shipment is cancelled."))
+    order = Order.objects.select_for_update().get(pk=shipment.order_id)
+    transition(
+        shipment,
+        SHIPMENT_MACHINE,
+        "cancel",
+        history=ShipmentStatusChange,
+        actor=actor,
+        reason=reason.strip(),
+    )
+    for line in shipment.lines.select_related("reservation").order_by("order_line__sku_id"):
+        try:
+            inventory.release(reservation=line.reservation, actor=actor, reason=reason.strip())
+        except ReservationClosed:
+            continue
+    follow_shipments(order=order, actor=actor)
+    return shipment
+
+
+def parcels_gone(order: Order) -> list[str]:
+    """The numbers of ``order``'s shipments that have left the warehouse (handed to the
+    carrier or further): while there are none, the order can still be cancelled."""
+    return list(
+        order.shipments.exclude(status__in=[Shipment.Status.CANCELLED, *_IN_WAREHOUSE])
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )
+
+
+def withdraw_shipments(*, order: Order, actor, reason: str) -> None:
+    """Stop every shipment of ``order`` in the warehouse because the order is cancelled,
+    in the caller's transaction (which holds the order's lock, so no parcel leaves
+    meanwhile: ``ship`` locks the order first). The units stay reserved for the order's
+    lines; the caller releases them. Raises ``FulfilmentError`` naming the parcels that
+    have left already; nothing changes then."""
+    gone = parcels_gone(order)
+    if gone:
+        raise FulfilmentError(
+            _(
+                "Parcel %(numbers)s has left the warehouse, so the order can no longer be "
+                "cancelled; once it arrives you can ask for a return."
+            )
+            % {"numbers": ", ".join(gone)}
+        )
+    for shipment in order.shipments.select_for_update().filter(status__in=_IN_WAREHOUSE):
+        transition(
+            shipment,
+            SHIPMENT_MACHINE,
+            "cancel",
+            history=ShipmentStatusChange,
+            actor=actor,
+            reason=_("the order was cancelled: %(reason)s") % {"reason": reason},
+        )
+
+
+def goods_value(shipment: Shipment) -> Decimal:
+    """What the goods of ``shipment`` were sold for (order prices × units)."""
+    total = shipment.lines.aggregate(value=Sum(F("quantity") * F("order_line__unit_price")))
+    return to_money(total["value"] or 0)
+
+
+def reship(*, shipment: Shipment, actor, note: str = "") -> list[Shipment]:
+    """Send every unit of ``shipment`` again (it was lost, damaged or is too late): new
+    reservations and new shipments to pick, marked as replacing it
+    (``create_replacement``). Raises ``FulfilmentError`` when stock is short (nothing is
+    written then)."""
+    items = [
+        (line.order_line, line.quantity)
+        for line in shipment.lines.select_related("order_line").order_by("pk")
+    ]
+    return create_replacement(
+        order=shipment.order,
+        items=items,
+        actor=actor,
+        note=note or _("reshipment of %(number)s") % {"number": shipment.number},
+        replaces=shipment,
+    )
