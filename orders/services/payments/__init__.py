@@ -36,6 +36,7 @@ by notification or query), ``closing`` (open payments of a cancelled order), ``r
 
 from .closing import close_open_payments
 from .notices import CONFIRM_WINDOW, confirm_by_query, confirm_open_payments, handle_notification
+from .prepaid import settle_without_provider
 from .refunds import refund, refund_order, resubmit_pending_refunds, retry_refund, submit_refund
 from .starting import OUT_TRADE_NO, PaymentStart, start_payment
 
@@ -51,6 +52,7 @@ __all__ = [
     "refund_order",
     "resubmit_pending_refunds",
     "retry_refund",
+    "settle_without_provider",
     "start_payment",
     "submit_refund",
 ]

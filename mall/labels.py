@@ -1,0 +1,86 @@
+"""Text kept for later and shown in the reader's language: a message id with its
+parameters, stored as JSON and translated only when rendered.
+
+An order's discount lines, a cart's hints and a refund's notes are written by one person's
+request and read later by others (the shopper in Chinese, an operator in English), so
+they are kept as ``Label("Spend %(threshold)s, save %(amount)s", threshold="199", ...)``
+rather than as finished sentences. Message ids are marked for the catalogue where they
+are written (``gettext_noop``). A parameter is a plain string (a figure as written,
+"199", or a name an operator typed), an amount of money (a ``Decimal``, rendered
+"¥20.00"), or another ``Label``.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.utils.translation import gettext
+
+from .money import format_money
+
+
+class Label:
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, /, **params):
+        self.msgid = str(msgid)
+        self.params = params
+
+    def render(self) -> str:
+        if not self.params:
+            return gettext(self.msgid)
+        return gettext(self.msgid) % {name: _render(value) for name, value in self.params.items()}
+
+    __str__ = render
+
+    def __repr__(self):
+        return f"Label({self.msgid!r}, **{self.params!r})"
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, Label) and self.msgid == other.msgid and self.params == other.params
+        )
+
+    def __hash__(self):
+        return hash((self.msgid, tuple(sorted(self.params))))
+
+    def to_json(self) -> dict:
+        return {"msgid": self.msgid, "params": {k: _encode(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data) -> "Label":
+        """A label from ``to_json``; a bare string (text stored before labels) is kept
+        as it is."""
+        if isinstance(data, str):
+            return cls(data.replace("%", "%%"))
+        params = {k: _decode(v) for k, v in (data.get("params") or {}).items()}
+        return cls(data["msgid"], **params)
+
+
+def render(value) -> str:
+    """A label, or anything else, as text in the active language."""
+    return _render(value)
+
+
+def _render(value) -> str:
+    if isinstance(value, Label):
+        return value.render()
+    if isinstance(value, Decimal):
+        return format_money(value)
+    return str(value)
+
+
+def _encode(value):
+    if isinstance(value, Label):
+        return {"label": value.to_json()}
+    if isinstance(value, Decimal):
+        return {"money": str(value)}
+    return str(value)
+
+
+def _decode(value):
+    if isinstance(value, Mapping):
+        if "label" in value:
+            return Label.from_json(value["label"])
+        if "money" in value:
+            return Decimal(value["money"])
+    return value
