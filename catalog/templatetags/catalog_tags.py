@@ -11,6 +11,7 @@ from mall.money import format_money, to_money
 
 register = template.Library()
 
+
 @register.filter
 def money(amount) -> str:
     """``Decimal("1299")`` → ``"¥1,299.00"``; empty for no price."""
