@@ -7,15 +7,42 @@ they are kept as ``Label("Spend %(threshold)s, save %(amount)s", threshold="199"
 rather than as finished sentences. Message ids are marked for the catalogue where they
 are written (``gettext_noop``). A parameter is a plain string (a figure as written,
 "199", or a name an operator typed), an amount of money (a ``Decimal``, rendered
-"¥20.00"), or another ``Label``.
+"¥20.00"), a discount rate (``Rate``: Chinese writes "9折" what English writes "10% off",
+so no message id can hold both), or another ``Label``.
 """
 
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
-from .money import format_money
+from .money import format_money, plain_number
+
+
+class Rate:
+    """A percentage off, written as each language writes it: "9折" in Chinese (tenths
+    of the price paid), "10% off" in English."""
+
+    __slots__ = ("off",)
+
+    def __init__(self, off):
+        self.off = Decimal(off)
+
+    def render(self) -> str:
+        if (get_language() or "").startswith("zh"):
+            return f"{plain_number((100 - self.off) / 10)}折"
+        return f"{plain_number(self.off)}% off"
+
+    __str__ = render
+
+    def __eq__(self, other):
+        return isinstance(other, Rate) and self.off == other.off
+
+    def __hash__(self):
+        return hash(self.off)
+
+    def __repr__(self):
+        return f"Rate({self.off})"
 
 
 class Label:
@@ -62,7 +89,7 @@ def render(value) -> str:
 
 
 def _render(value) -> str:
-    if isinstance(value, Label):
+    if isinstance(value, Label | Rate):
         return value.render()
     if isinstance(value, Decimal):
         return format_money(value)
@@ -74,6 +101,8 @@ def _encode(value):
         return {"label": value.to_json()}
     if isinstance(value, Decimal):
         return {"money": str(value)}
+    if isinstance(value, Rate):
+        return {"rate": str(value.off)}
     return str(value)
 
 
@@ -83,4 +112,6 @@ def _decode(value):
             return Label.from_json(value["label"])
         if "money" in value:
             return Decimal(value["money"])
+        if "rate" in value:
+            return Rate(value["rate"])
     return value

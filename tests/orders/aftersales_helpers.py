@@ -51,7 +51,7 @@ def discount(amount: str):
 
     def coupon(context):
         return checkout.Pricing(
-            discounts=(checkout.Discount(source="coupon:1", label="券", amount=Decimal(amount)),)
+            discounts=(checkout.Discount(source="test:coupon", label="券", amount=Decimal(amount)),)
         )
 
     checkout.register_discount_source(coupon)

@@ -182,7 +182,7 @@ def test_discounts_plug_in_and_never_take_the_goods_below_zero(shopper, goods):
     def coupon(context):
         return checkout.Pricing(
             discounts=(
-                checkout.Discount(source="coupon:1", label="新人券", amount=Decimal("60.00")),
+                checkout.Discount(source="test:coupon", label="新人券", amount=Decimal("60.00")),
             )
         )
 
