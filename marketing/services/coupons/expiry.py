@@ -50,7 +50,7 @@ def remind_expiring_coupons(*, now=None, limit: int = 5000) -> int:
     for pks in by_user.values():
         with transaction.atomic():
             mine = list(
-                Coupon.objects.select_for_update(skip_locked=True)
+                Coupon.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk__in=pks, reminded_at__isnull=True)
                 .select_related("template", "user")
             )

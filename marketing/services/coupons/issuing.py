@@ -216,8 +216,9 @@ def shoppers_from_csv(text: str) -> tuple[list, list[str]]:
         for n, value in enumerate(wanted, start=1)
         if found.get(value.lower() if "@" in value else value) is None
     ]
-    users = [found[value.lower() if "@" in value else value] for value in wanted]
-    return [u for u in users if u is not None] if not problems else [], problems
+    if problems:
+        return [], problems
+    return [found[value.lower() if "@" in value else value] for value in wanted], []
 
 
 def grant_from_csv(*, template, text: str, actor, reason: str, filename: str = "") -> CouponBatch:

@@ -261,13 +261,14 @@ def save_promotion(
         if name in data:
             getattr(promotion, name).set(data[name])
     promotion.tiers.all().delete()
+    rewards = promotion.kind not in (Kind.GIFT, Kind.FREE_SHIPPING)
     PromotionTier.objects.bulk_create(
         PromotionTier(
             promotion=promotion,
             threshold=tier["threshold"],
-            amount_off=_money(tier.get("amount_off")),
-            percent_off=tier.get("percent_off"),
-            gift_sku=tier.get("gift_sku"),
+            amount_off=_money(tier.get("amount_off")) if rewards else None,
+            percent_off=tier.get("percent_off") if rewards else None,
+            gift_sku=tier.get("gift_sku") if promotion.kind == Kind.GIFT else None,
             gift_quantity=tier.get("gift_quantity") or 1,
         )
         for tier in tiers
