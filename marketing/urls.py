@@ -1,14 +1,22 @@
-"""Marketing's pages (mounted by mall/urls.py under /flash-sales/) and its REST API
-(under /api/v1/)."""
+"""Marketing's pages (mounted by mall/urls.py under /flash-sales/ and /coupons/) and its
+REST API (under /api/v1/)."""
 
 from django.urls import path
 
 from .api import flashsales as flashsales_api
-from .views import flashsales
+from .views import coupons, flashsales
 
 flash_sale_patterns = [
     path("", flashsales.sale_list, name="list"),
     path("<int:pk>/", flashsales.buy, name="buy"),
+]
+
+coupon_patterns = [
+    path("", coupons.centre, name="centre"),
+    path("<int:pk>/claim/", coupons.claim, name="claim"),
+    path("wallet/", coupons.wallet, name="wallet"),
+    path("wallet/redeem/", coupons.redeem, name="redeem"),
+    path("wallet/gift-cards/", coupons.add_gift_card, name="add_gift_card"),
 ]
 
 api_patterns = [
@@ -22,4 +30,5 @@ api_patterns = [
 ]
 
 flash_sale_urls = (flash_sale_patterns, "flashsales")
+coupon_urls = (coupon_patterns, "coupons")
 api_urls = (api_patterns, "marketing_api")

@@ -114,6 +114,8 @@ def test_codes_are_made_in_bulk_unique_and_redeemed_once():
         coupons.redeem_code(code=codes[0], user=UserFactory())
     with pytest.raises(CouponRefused, match="already have"):
         coupons.redeem_code(code=codes[1], user=shopper)
+    with pytest.raises(CouponRefused, match="redeemed already"):
+        coupons.redeem_code(code=codes[0], user=shopper)
     with pytest.raises(CouponRefused, match="no coupon"):
         coupons.redeem_code(code="XXXX-XXXX-XXXX", user=shopper)
 

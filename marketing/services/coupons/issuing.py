@@ -303,6 +303,8 @@ def redeem_code(*, code: str, user, now=None) -> Coupon:
     coupon = Coupon.objects.select_related("template").filter(code=code).first()
     if coupon is None:
         raise CouponRefused([_("There is no coupon with this code.")], code="unknown")
+    if coupon.status != Coupon.Status.UNCLAIMED:
+        raise CouponRefused([_("This code has been redeemed already.")], code="redeemed")
     template = coupon.template
     for attempt in range(CLAIM_TRIES):
         now = timezone.now() if attempt or now is None else now
