@@ -191,7 +191,9 @@ def scope_of(obj, children) -> r.Scope:
     )
 
 
-def promotion_rule(promotion: Promotion, children, gift_prices=None) -> r.Rule:
+def promotion_rule(promotion: Promotion, children, gift_prices=None, *, scope=True) -> r.Rule:
+    """``promotion`` as the engine reads it (``scope=False``: without its goods, enough to
+    name it; no query beyond its prefetched tiers)."""
     gift_prices = gift_prices or {}
     tiers = tuple(
         r.Tier(
@@ -214,7 +216,7 @@ def promotion_rule(promotion: Promotion, children, gift_prices=None) -> r.Rule:
         ends_at=promotion.ends_at,
         priority=promotion.priority,
         exclusive=promotion.exclusive,
-        scope=scope_of(promotion, children),
+        scope=scope_of(promotion, children) if scope else r.Scope(),
         tiers=tiers,
         basis=promotion.basis,
         repeatable=promotion.repeatable,
@@ -227,14 +229,14 @@ def promotion_rule(promotion: Promotion, children, gift_prices=None) -> r.Rule:
     )
 
 
-def template_rule(template: CouponTemplate, children) -> r.Rule:
+def template_rule(template: CouponTemplate, children, *, scope=True) -> r.Rule:
     return r.Rule(
         key=f"coupon-template:{template.pk}",
         id=template.pk,
         kind=template.kind,
         group=r.COUPON,
         name=template.name,
-        scope=scope_of(template, children),
+        scope=scope_of(template, children) if scope else r.Scope(),
         tiers=(r.Tier(threshold=template.threshold, amount_off=template.amount),),
         percent_off=template.percent_off,
         cap=template.max_discount,
