@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from customers.models import Notification
@@ -284,3 +285,34 @@ def test_a_coupon_covers_only_its_goods_and_combines_after_promotions():
     assert totals.discount_total == Decimal("35.00")
     coupon_part = next(d for d in totals.discounts if d.source.startswith("coupon:"))
     assert coupon_part.shares == {tea.pk: Decimal("15.00")}
+
+
+def test_an_agent_grants_a_compensation_coupon_from_the_ticket_view(client, settings):
+    from customers.support.models import TicketMessage
+    from customers.support.services import tickets
+
+    settings.MALL_COMPENSATION_COUPONS_PER_AGENT_DAY = 1
+    agent = UserFactory(roles=["support_agent"])
+    shopper = UserFactory()
+    ticket = tickets.open_ticket(
+        actor=shopper, type_="complaint", subject="快递太慢", body="等了十天"
+    )
+    made = template(name="补偿券", channel=Channel.COMPENSATION, amount="15")
+    client.force_login(agent)
+    page = client.get(reverse("support:ticket", args=[ticket.number])).content.decode()
+    assert 'id="compensation-form"' in page and "补偿券" in page
+    url = reverse("support:compensate", args=[ticket.number])
+    client.post(url, {"template": made.pk, "reason": ""})
+    assert not Coupon.objects.exists()
+    client.post(url, {"template": made.pk, "reason": "物流延误十天"})
+    coupon = Coupon.objects.get()
+    assert (coupon.user, coupon.granted_by, coupon.reason) == (shopper, agent, "物流延误十天")
+    assert coupon.batch.reference == ticket.number
+    note = TicketMessage.objects.filter(ticket=ticket, internal=True).get()
+    assert "补偿券" in note.body and "物流延误十天" in note.body
+    response = client.post(url, {"template": made.pk, "reason": "再补一张"}, follow=True)
+    assert "ask a supervisor" in response.content.decode()
+    assert Coupon.objects.count() == 1
+    shopper_client = client.__class__()
+    shopper_client.force_login(shopper)
+    assert shopper_client.get(reverse("support:ticket", args=[ticket.number])).status_code == 403
