@@ -76,7 +76,7 @@ class CouponTemplateAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("rule"))
     def rule(self, template):
-        return labels.coupon_label(catalogue.template_rule(template, {}, scope=False))
+        return labels.coupon_terms(catalogue.template_rule(template, {}, scope=False))
 
     @admin.display(description=_("validity"))
     def validity(self, template):

@@ -175,7 +175,7 @@ def claimable(rule_set, items, *, user=None, now=None) -> list[ClaimableCoupon]:
     return [
         ClaimableCoupon(
             template=template,
-            label=labels.coupon_label(rule_set.templates[template.pk]),
+            label=labels.coupon_terms(rule_set.templates[template.pk]),
             held=held.get(template.pk, 0),
             left=None
             if template.total_quantity is None
@@ -225,7 +225,7 @@ def wallet(user, *, now=None) -> dict:
     )
     for coupon in usable + used + expired:
         rule = rule_set.templates.get(coupon.template_id)
-        coupon.rule_label = labels.coupon_label(rule) if rule else coupon.template.name
+        coupon.rule_label = labels.coupon_terms(rule) if rule else coupon.template.name
         coupon.ends_soon = coupon.valid_until and coupon.valid_until - now < datetime.timedelta(
             days=3
         )

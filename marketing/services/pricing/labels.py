@@ -99,7 +99,12 @@ def rule_label(rule: r.Rule, tier: r.Tier | None = None) -> Label:
 
 
 def coupon_label(rule: r.Rule) -> Label:
-    """ "Coupon: 满100减10", "Coupon: 9折, up to 50"."""
+    """A coupon among other discounts (cart, order, hints): "Coupon: 满100减10"."""
+    return Label(gettext_noop("Coupon: %(rule)s"), rule=coupon_terms(rule))
+
+
+def coupon_terms(rule: r.Rule) -> Label:
+    """A coupon's terms alone: "满100减10", "9折, up to 50"."""
     if rule.kind == r.PERCENT_OFF:
         what = Label(
             gettext_noop("%(rate)s from %(threshold)s")
@@ -121,7 +126,7 @@ def coupon_label(rule: r.Rule) -> Label:
             gettext_noop("%(amount)s off"),
             amount=money_figure(rule.tiers[0].amount_off if rule.tiers else 0),
         )
-    return Label(gettext_noop("Coupon: %(rule)s"), rule=what)
+    return what
 
 
 def next_tier_hint(rule: r.Rule, tier: r.Tier, gap: Decimal) -> Label:

@@ -22,7 +22,7 @@ from orders.services import checkout
 from ...models import Coupon, FlashSale, GiftCard
 from . import catalogue, engine
 from . import rules as r
-from .labels import coupon_label
+from .labels import coupon_terms
 
 COUPON_CHOICE = checkout.register_choice("coupon")
 GIFT_CARD_CHOICE = checkout.register_choice("gift_card")
@@ -213,7 +213,7 @@ def _coupon_choice(quote) -> checkout.Choice:
                 label=Label(
                     gettext_noop("%(name)s · %(rule)s"),
                     name=offer.rule.name,
-                    rule=coupon_label(offer.rule),
+                    rule=coupon_terms(offer.rule),
                 ),
                 note=note,
                 selected=offer.coupon_id == chosen,
