@@ -100,6 +100,18 @@ class Plan:
             self.shipping.value if self.shipping else ZERO
         )
 
+    def value_on(self, lines) -> Decimal:
+        """What the plan's goods discounts give on ``lines`` (gifts and free shipping of
+        rules counting any of them too)."""
+        value = ZERO
+        for applied in self.applied:
+            value += sum((part for sku, part in applied.shares.items() if sku in lines), ZERO)
+            if applied.gift is not None and applied.lines & lines:
+                value += applied.gift_value
+        if self.shipping is not None and self.shipping.lines & lines:
+            value += self.shipping.shipping
+        return value
+
     @property
     def discounted(self) -> frozenset:
         return frozenset(sku for a in self.applied for sku, part in a.shares.items() if part)
@@ -166,9 +178,16 @@ def quote(
     for offer in coupons:
         options = [(plan, _coupon(offer.rule, plan, context))]
         if not offer.rule.stackable:
-            withheld = frozenset(sku for sku in by_sku if offer.rule.scope.covers(by_sku[sku]))
-            alternative = _best_promotions(context, withheld=withheld)
-            options.append((alternative, _coupon(offer.rule, alternative, context)))
+            withheld = frozenset(
+                sku
+                for sku, item in by_sku.items()
+                if item.promotable and offer.rule.scope.covers(item)
+            )
+            # Letting the promotions give way on its goods can only pay when the coupon
+            # could give more than they do there.
+            if _coupon_ceiling(offer.rule, withheld, context) > plan.value_on(withheld):
+                alternative = _best_promotions(context, withheld=withheld)
+                options.append((alternative, _coupon(offer.rule, alternative, context)))
         options = [(p, applied) for p, applied in options if applied is not None]
         if not options:
             result.coupon_savings[offer.coupon_id] = None
@@ -189,24 +208,38 @@ def quote(
     return result
 
 
-@dataclass
 class _Context:
-    items: dict[int, r.Item]
-    covering: dict[int, list[r.Rule]]
-    shipping_fee: Decimal
-    gift_stock: Mapping[int, int]
+    """The cart and its rules, indexed once per quote: the rules of each group and the
+    lines each rule covers; plans already worked out, by the lines withheld."""
+
+    def __init__(self, items, covering, shipping_fee, gift_stock):
+        self.items: dict[int, r.Item] = items
+        self.covering: dict[int, list[r.Rule]] = covering
+        self.shipping_fee: Decimal = shipping_fee
+        self.gift_stock: Mapping[int, int] = gift_stock
+        lines: dict[r.Rule, set] = {}
+        for sku, rules in covering.items():
+            for rule in rules:
+                lines.setdefault(rule, set()).add(sku)
+        self._lines = {rule: frozenset(found) for rule, found in lines.items()}
+        self._groups: dict[str, list[r.Rule]] = {}
+        for rule in sorted(self._lines, key=lambda rule: rule.sort_key):
+            self._groups.setdefault(rule.group, []).append(rule)
+        self.plans: dict[frozenset, Plan] = {}
 
     def rules(self, group: str) -> list[r.Rule]:
-        found = {rule for rules in self.covering.values() for rule in rules if rule.group == group}
-        return sorted(found, key=lambda rule: rule.sort_key)
+        return self._groups.get(group, [])
 
     def lines_of(self, rule: r.Rule) -> frozenset:
-        return frozenset(sku for sku, rules in self.covering.items() if rule in rules)
+        return self._lines.get(rule, frozenset())
 
 
 def _best_promotions(context: _Context, *, withheld: frozenset = frozenset()) -> Plan:
-    """The plan without exclusive rules, and with each exclusive rule in turn (the most
-    valuable alone first); the most valuable wins, the plan without on a tie."""
+    """The plan without exclusive rules, and with each exclusive rule in turn; the most
+    valuable wins, the plan without on a tie. Worked out once per set of withheld lines
+    (coupons that do not combine with promotions often cover the same goods)."""
+    if withheld in context.plans:
+        return context.plans[withheld]
     best = _promotions(context, withheld=withheld)
     exclusive = [
         rule
@@ -214,9 +247,15 @@ def _best_promotions(context: _Context, *, withheld: frozenset = frozenset()) ->
         if rule.exclusive and context.lines_of(rule) - withheld
     ]
     for rule in exclusive[:EXCLUSIVE_ALTERNATIVES]:
+        # Worth a plan of its own only when, alone, it gives more on its goods than the
+        # plan without it gives there.
+        lines = context.lines_of(rule) - withheld
+        if _standalone(rule, lines, context) <= best.value_on(lines):
+            continue
         plan = _promotions(context, withheld=withheld, forced=rule)
         if plan.value > best.value:
             best = plan
+    context.plans[withheld] = best
     return best
 
 
@@ -277,6 +316,26 @@ def _take(plan: Plan, applied: Applied) -> None:
     plan.applied.append(applied)
 
 
+def _standalone(rule: r.Rule, lines, context) -> Decimal:
+    """What ``rule`` alone gives on ``lines`` at their full prices."""
+    plan = Plan(amounts={sku: item.total for sku, item in context.items.items()})
+    if rule.group == r.ITEM:
+        return sum((_item_saving(rule, context.items[sku]) for sku in lines), ZERO)
+    return _value(_order_value(rule, lines, plan, context))
+
+
+def _coupon_ceiling(rule: r.Rule, lines, context) -> Decimal:
+    """The most a coupon could give on ``lines``, at their full prices."""
+    base = sum((context.items[sku].total for sku in lines), ZERO)
+    if rule.kind == r.PERCENT_OFF:
+        ceiling = to_money(base * (rule.percent_off or 0) / 100)
+    else:
+        ceiling = rule.tiers[0].amount_off if rule.tiers else ZERO
+    if rule.cap is not None:
+        ceiling = min(ceiling, rule.cap)
+    return min(ceiling or ZERO, base)
+
+
 def _item_saving(rule: r.Rule, item: r.Item) -> Decimal:
     price, quantity = item.unit_price, item.quantity
     if rule.kind == r.TIMED_DISCOUNT:
@@ -317,19 +376,25 @@ def _reached(rule: r.Rule, measure: Decimal) -> r.Tier | None:
     return reached
 
 
-def _order_rule(rule: r.Rule, lines, plan: Plan, context: _Context) -> Applied | None:
-    """``rule`` on ``lines`` (all of them count towards its threshold), or None when it
-    gives nothing there."""
-    lines = frozenset(sku for sku in lines if plan.amounts[sku] > 0 or rule.kind == r.GIFT)
+def _order_value(rule: r.Rule, lines, plan: Plan, context: _Context):
+    """What ``rule`` gives on ``lines`` (all of them count towards its threshold):
+    ``(lines, tier, saving, gift)``, or None when it gives nothing there. No allocation:
+    the search compares values; the chosen rules are shared out at the end."""
+    amounts = plan.amounts
+    if rule.kind != r.GIFT:
+        lines = frozenset(sku for sku in lines if amounts[sku] > 0)
     if not lines:
         return None
-    base = sum((plan.amounts[sku] for sku in lines), ZERO)
-    measure = _measure(rule, lines, plan, context)
+    base = sum((amounts[sku] for sku in lines), ZERO)
+    if rule.basis == r.QUANTITY:
+        measure = Decimal(sum(context.items[sku].quantity for sku in lines))
+    else:
+        measure = base
     if rule.kind == r.GIFT:
-        tiers = [t for t in rule.tiers if t.threshold <= measure and measure > 0]
-        for tier in reversed(tiers):  # the highest tier whose gift is in stock
-            if context.gift_stock.get(tier.gift_sku_id, 0) >= tier.gift_quantity > 0:
-                return Applied(rule=rule, tier=tier, gift=tier, lines=lines)
+        for tier in reversed(rule.tiers):  # the highest tier reached whose gift is in stock
+            reached = measure > 0 and tier.threshold <= measure
+            if reached and context.gift_stock.get(tier.gift_sku_id, 0) >= tier.gift_quantity > 0:
+                return lines, tier, ZERO, tier
         return None
     if rule.repeatable and rule.tiers and rule.tiers[0].threshold > 0:
         first = rule.tiers[0]
@@ -349,15 +414,36 @@ def _order_rule(rule: r.Rule, lines, plan: Plan, context: _Context) -> Applied |
     saving = min(to_money(saving), base)
     if saving <= 0 or tier is None:
         return None
+    return lines, tier, saving, None
+
+
+def _value(found) -> Decimal:
+    if found is None:
+        return ZERO
+    _lines, _tier, saving, gift = found
+    return saving + (to_money(gift.gift_value * gift.gift_quantity) if gift else ZERO)
+
+
+def _applied(rule: r.Rule, found, plan: Plan) -> Applied:
+    """A chosen order rule, its saving shared out over its lines to the cent."""
+    lines, tier, saving, gift = found
+    if gift is not None:
+        return Applied(rule=rule, tier=tier, gift=gift, lines=lines)
     ordered = sorted(lines)
     parts = allocate(saving, [plan.amounts[sku] for sku in ordered])
     return Applied(rule=rule, tier=tier, shares=dict(zip(ordered, parts, strict=True)), lines=lines)
 
 
+def _order_rule(rule: r.Rule, lines, plan: Plan, context: _Context) -> Applied | None:
+    found = _order_value(rule, lines, plan, context)
+    return None if found is None else _applied(rule, found, plan)
+
+
 def _assign(rules: list[r.Rule], open_lines: frozenset, plan: Plan, context) -> list[Applied]:
     """The most valuable way to give lines to order rules, a line to one rule at most:
     rules that share no line are independent; within a group of rules that share lines,
-    every order of taking them is tried (the first order of the sorted rules wins ties)."""
+    every order of taking them is tried (the first order of the sorted rules wins ties);
+    a larger group takes them most valuable first."""
     lines = {rule: context.lines_of(rule) & open_lines for rule in rules}
     lines = {rule: found for rule, found in lines.items() if found}
     result: list[Applied] = []
@@ -365,20 +451,21 @@ def _assign(rules: list[r.Rule], open_lines: frozenset, plan: Plan, context) -> 
         if len(component) <= PERMUTATION_LIMIT:
             orders = itertools.permutations(component)
         else:
-            orders = [_greedy_order(component, lines, plan, context)]
+            orders = [_by_value(component, lines, plan, context)]
         best, best_value = [], Decimal(-1)
         for order in orders:
-            taken: set = set()
+            taken: frozenset = frozenset()
             chosen = []
+            value = ZERO
             for rule in order:
-                applied = _order_rule(rule, lines[rule] - taken, plan, context)
-                if applied is not None:
-                    chosen.append(applied)
-                    taken |= applied.lines
-            value = sum((a.value for a in chosen), ZERO)
+                found = _order_value(rule, lines[rule] - taken, plan, context)
+                if found is not None:
+                    chosen.append((rule, found))
+                    taken |= found[0]
+                    value += _value(found)
             if value > best_value:
                 best, best_value = chosen, value
-        result.extend(best)
+        result.extend(_applied(rule, found, plan) for rule, found in best)
     return sorted(result, key=lambda a: a.rule.sort_key)
 
 
@@ -394,21 +481,12 @@ def _components(rules: list[r.Rule], lines: dict) -> list[list[r.Rule]]:
     return components
 
 
-def _greedy_order(rules, lines, plan, context) -> list[r.Rule]:
-    order, left, taken = [], list(rules), set()
-    while left:
-
-        def value(rule, taken=frozenset(taken)):
-            applied = _order_rule(rule, lines[rule] - taken, plan, context)
-            return applied.value if applied else ZERO
-
-        rule = max(left, key=lambda rule: (value(rule), [-k for k in rule.sort_key]))
-        applied = _order_rule(rule, lines[rule] - taken, plan, context)
-        if applied is not None:
-            taken |= applied.lines
-        order.append(rule)
-        left.remove(rule)
-    return order
+def _by_value(rules, lines, plan, context) -> list[r.Rule]:
+    """Rules most valuable on their own first (ties: priority, then age)."""
+    return sorted(
+        rules,
+        key=lambda rule: (-_value(_order_value(rule, lines[rule], plan, context)), rule.sort_key),
+    )
 
 
 # --- Coupons -----------------------------------------------------------------------------------
