@@ -29,7 +29,7 @@ class CouponTemplateForm(forms.Form):
         min_value=0,
         max_value=99,
         decimal_places=2,
-        help_text=_("For a percentage coupon: 10 = 10 % off (9折)."),
+        help_text=_("For a percentage coupon: 10 takes 10 percent off (9折)."),
     )
     max_discount = forms.DecimalField(
         label=_("at most"),

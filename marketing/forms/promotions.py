@@ -84,7 +84,7 @@ class PromotionForm(forms.Form):
         min_value=0,
         max_value=99,
         decimal_places=2,
-        help_text=_("20 = 20 % off (8折)."),
+        help_text=_("20 takes 20 percent off (8折)."),
     )
     fixed_price = forms.DecimalField(
         label=_("promotion price"),
