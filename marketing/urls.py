@@ -3,6 +3,7 @@ REST API (under /api/v1/)."""
 
 from django.urls import path
 
+from .api import coupons as coupons_api
 from .api import flashsales as flashsales_api
 from .views import coupons, flashsales
 
@@ -27,6 +28,11 @@ api_patterns = [
         name="flash-sale-detail",
     ),
     path("flash-sales/<int:pk>/buy/", flashsales_api.FlashSaleBuy.as_view(), name="flash-sale-buy"),
+    path("coupon-centre/", coupons_api.CouponCentre.as_view(), name="coupon-centre"),
+    path("coupons/", coupons_api.Wallet.as_view(), name="coupon-wallet"),
+    path("coupons/claim/", coupons_api.Claim.as_view(), name="coupon-claim"),
+    path("coupons/redeem/", coupons_api.Redeem.as_view(), name="coupon-redeem"),
+    path("gift-cards/", coupons_api.GiftCards.as_view(), name="gift-cards"),
 ]
 
 flash_sale_urls = (flash_sale_patterns, "flashsales")

@@ -147,8 +147,14 @@ class CouponBatch(models.Model):
     reference = models.CharField(
         _("reference"), max_length=40, blank=True, help_text=_("A ticket, an order, a file.")
     )
+    # Empty when another feature handed it out (a birthday, a referral).
     created_by = models.ForeignKey(
-        "customers.User", verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 

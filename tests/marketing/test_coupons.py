@@ -316,3 +316,18 @@ def test_an_agent_grants_a_compensation_coupon_from_the_ticket_view(client, sett
     shopper_client = client.__class__()
     shopper_client.force_login(shopper)
     assert shopper_client.get(reverse("support:ticket", args=[ticket.number])).status_code == 403
+
+
+def test_other_features_hand_out_coupons_once_per_reference():
+    birthday = template(name="生日券", channel=Channel.BIRTHDAY, total_quantity=2)
+    shopper = UserFactory()
+    first = coupons.grant_for_feature(
+        template=birthday, user=shopper, reason="生日快乐", reference="birthday-2026"
+    )
+    again = coupons.grant_for_feature(
+        template=birthday, user=shopper, reason="生日快乐", reference="birthday-2026"
+    )
+    assert first == again and (first.source, first.batch.created_by) == ("birthday", None)
+    coupons.grant_for_feature(template=birthday, user=UserFactory(), reason="生日快乐")
+    with pytest.raises(CouponRefused):
+        coupons.grant_for_feature(template=birthday, user=UserFactory(), reason="生日快乐")

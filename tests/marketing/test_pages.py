@@ -177,3 +177,37 @@ def test_checkout_offers_the_coupons_with_the_best_ticked_and_the_gift_cards(cli
         reverse("orders:checkout"), {"coupon": str(small.pk), "gift_card": str(card.pk)}
     ).content.decode()
     assert 'id="order-total">¥145.00<' in page and 'id="amount-due">¥95.00<' in page
+
+
+def test_the_api_claims_lists_the_wallet_and_quotes_with_the_chosen_coupon(client):
+    tea = listed_sku(price="150.00")
+    made = template(name="满100减10", amount="10", threshold="100")
+    shopper, address = shopper_with_address()
+    client.force_login(shopper)
+    centre = client.get("/api/v1/coupon-centre/").json()
+    assert [row["id"] for row in centre] == [made.pk] and centre[0]["can_claim"]
+    claimed = client.post(
+        "/api/v1/coupons/claim/", {"template": made.pk}, content_type="application/json"
+    )
+    assert claimed.status_code == 201
+    again = client.post(
+        "/api/v1/coupons/claim/", {"template": made.pk}, content_type="application/json"
+    )
+    assert (again.status_code, again.json()["code"]) == (400, "limit")
+    wallet = client.get("/api/v1/coupons/").json()
+    assert [row["id"] for row in wallet["usable"]] == [claimed.json()["id"]]
+    carts.add_to_cart(cart=carts.open_cart(user=shopper), sku_id=tea.pk, quantity=1)
+    quote = client.post(
+        "/api/v1/checkout/quote/",
+        {"address": address.pk, "shipping_method": "standard"},
+        content_type="application/json",
+    ).json()
+    assert quote["total"] == "140.00" and quote["discounts"][0]["source"].startswith("coupon:")
+    none = client.post(
+        "/api/v1/checkout/quote/",
+        {"address": address.pk, "shipping_method": "standard", "choices": {"coupon": ["none"]}},
+        content_type="application/json",
+    ).json()
+    assert none["total"] == "150.00"
+    [choice] = [c for c in none["choices"] if c["name"] == "coupon"]
+    assert [o["value"] for o in choice["options"]] == [str(claimed.json()["id"]), "none"]

@@ -339,6 +339,49 @@ def redeem_code(*, code: str, user, now=None) -> Coupon:
 
 
 @transaction.atomic
+def grant_for_feature(
+    *, template: CouponTemplate, user, reason: str, reference: str = "", now=None
+) -> Coupon:
+    """A coupon another feature hands out (a birthday, a referral reward): one of
+    ``template`` to ``user``, within the template's total, recorded with its reason and
+    reference (the referral, the year). The calling service decides who deserves it and
+    makes it idempotent (e.g. one birthday coupon per year by ``reference``: a second call
+    with a reference the shopper already has returns that coupon). Raises
+    ``CouponRefused`` when the template cannot issue."""
+    now = now or timezone.now()
+    if reference:
+        existing = Coupon.objects.filter(
+            template=template, user=user, batch__reference=reference
+        ).first()
+        if existing is not None:
+            return existing
+    problems = _problems_to_issue(template, now)
+    if problems:
+        raise CouponRefused(problems)
+    _take(template, 1)
+    batch = CouponBatch.objects.create(
+        template=template,
+        kind=CouponBatch.Kind.GRANT,
+        quantity=1,
+        reason=(reason or template.get_channel_display())[:200],
+        reference=reference[:40],
+        created_by=None,
+    )
+    valid_from, valid_until = validity(template, now)
+    return Coupon.objects.create(
+        template=template,
+        user=user,
+        status=Coupon.Status.AVAILABLE,
+        source=template.channel,
+        batch=batch,
+        reason=batch.reason,
+        claimed_at=now,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+@transaction.atomic
 def grant_compensation(
     *, template: CouponTemplate, shopper, actor, reason: str, reference: str = "", now=None
 ) -> Coupon:
