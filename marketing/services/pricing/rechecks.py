@@ -4,6 +4,8 @@ covered, the same coupon. What a source no longer earns, and the value of a gift
 while its threshold is no longer reached, is kept back from the refund (the policy is
 ``orders.services.aftersales.refund_due``)."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_noop
 
 from mall.labels import Label
@@ -13,6 +15,7 @@ from orders.services.aftersales import Recheck
 from ...models import AppliedOffer
 from . import engine
 from . import rules as r
+from .labels import coupon_label, rule_label
 from .source import item_of
 
 
@@ -29,7 +32,9 @@ def recheck(*, order, kept: dict[int, int]) -> Recheck | None:
         return None
     rules = {offer.source: r.Rule.from_json(offer.rule) for offer in offers}
     covered = {offer.source: set(offer.skus) for offer in offers}
-    order_lines = list(order.lines.select_related("sku__product").order_by("pk"))
+    order_lines = list(
+        order.lines.select_related("sku__product").prefetch_related("discounts").order_by("pk")
+    )
     promotable = set().union(*covered.values())
     items = [
         item_of(_Line(line, kept.get(line.pk, 0)), promotable=line.sku_id in promotable)
@@ -63,9 +68,38 @@ def recheck(*, order, kept: dict[int, int]) -> Recheck | None:
         key = coupon_key if applied.rule.group == r.COUPON else applied.rule.key
         if key in earned:
             earned[key] = applied.amount
+    # What each source was allocated on the kept units: where the rules now give less,
+    # the refund's note says so.
+    allocated: dict[str, Decimal] = {}
+    for line in order_lines:
+        units = kept.get(line.pk, 0)
+        for part in line.discounts.all():
+            allocated[part.source] = (
+                allocated.get(part.source, 0) + part.amount * units / line.quantity
+            )
+    # Named as the order showed it (the tier reached then, "满399减50"), not by the
+    # rule's first tier.
+    shown = {d.source: Label.from_json(d.label) for d in order.discounts.all()}
+    notes = []
+    for key, amount in earned.items():
+        short = to_money(allocated.get(key, 0)) - amount
+        if short > 0:
+            rule = rules[key]
+            name = shown.get(key) or (
+                coupon_label(rule) if rule.group == r.COUPON else rule_label(rule)
+            )
+            notes.append(
+                Label(
+                    gettext_noop(
+                        "What you keep no longer earns “%(rule)s” in full: %(amount)s of "
+                        "it is kept back."
+                    ),
+                    rule=name,
+                    amount=short,
+                )
+            )
     given = {(a.rule.key, a.gift.gift_sku_id) for a in quote.gifts}
     gift_charge = to_money(0)
-    notes = []
     for line in order_lines:
         units = kept.get(line.pk, 0)
         if not line.is_gift or units <= 0 or line.gift_source not in rules:
