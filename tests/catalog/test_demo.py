@@ -237,20 +237,24 @@ def test_catalog_size_adds_that_many_listed_goods_once(seeded):
     steps = ProductStatusChange.objects.filter(subject__in=bulk)
     assert steps.count() == 3 * 300
     assert set(steps.values_list("to_state", flat=True)) == {"submitted", "approved", "listed"}
+    now = timezone.now()
     with connection.cursor() as cursor:
+        # "Now" is the shop's clock (Python's), which set the prices: not PostgreSQL's
+        # now(), which is another clock and, in this module's long transaction, stands
+        # at the moment the transaction began.
         cursor.execute(
             """
             SELECT count(*) FROM catalog_sku k
             WHERE k.code LIKE %s AND (
                 (SELECT count(*) FROM catalog_skuprice p
-                 WHERE p.sku_id = k.id AND p.valid_from <= now()
-                   AND (p.valid_to IS NULL OR p.valid_to > now())) <> 1
+                 WHERE p.sku_id = k.id AND p.valid_from <= %s
+                   AND (p.valid_to IS NULL OR p.valid_to > %s)) <> 1
                 OR (SELECT count(*) FROM catalog_stock s WHERE s.sku_id = k.id) <> 2
                 OR (SELECT coalesce(sum(s.on_hand), 0) FROM catalog_stock s
                     WHERE s.sku_id = k.id) <= 0
             )
             """,
-            [demo.BULK_SKU_PREFIX + "%"],
+            [demo.BULK_SKU_PREFIX + "%", now, now],
         )
         assert cursor.fetchone() == (0,)
         cursor.execute(LEDGER_DRIFT)
