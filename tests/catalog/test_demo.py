@@ -10,6 +10,7 @@ in a savepoint within it, as usual.
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -43,6 +44,7 @@ from customers import demo as customers_demo
 from customers.models import User
 from orders import demo as orders_demo
 from orders.models import FlashSale, Order, Payment
+from tests.clocks import MID_MONTH
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +81,11 @@ def seeded(django_db_setup, django_db_blocker, _media_root):
     """The demo catalog, seeded once for the module and rolled back afterwards. Its files
     go where every test's files go (``_media_root``, see tests/conftest.py)."""
     fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # demo users' passwords
+    # The demo is dated from the moment it is seeded (a document expiring in so many days,
+    # an order shipped four days ago) and the tests compare it with their own today: the
+    # module runs from a fixed moment, so a run across midnight cannot tell them apart.
     with (
+        time_machine.travel(MID_MONTH),
         override_settings(MEDIA_ROOT=str(_media_root), PASSWORD_HASHERS=fast_hashing),
         django_db_blocker.unblock(),
     ):
