@@ -427,3 +427,31 @@ def test_keys_missing_or_expired_are_reported(wechat, settings, tmp_path):
     settings.MALL_WECHATPAY_APIV3_KEY = "short"
     problems = wechatpay.WechatPayProvider.key_problems()
     assert any("expired" in p for p in problems) and any("32 bytes" in p for p in problems)
+
+
+def test_a_failed_refund_submitted_again_and_accepted_waits_for_the_provider(wechat, order, client):
+    payment = start(wechat, order).payment
+    assert post(client, *notification(wechat, transaction(payment))).status_code == 204
+    refund = payments.refund(
+        payment=Payment.objects.get(pk=payment.pk),
+        amount="5.00",
+        reason="goodwill",
+        idempotency_key="goodwill-1",
+        actor=None,
+    )
+    wechat.answer = lambda seen: signed_answer(wechat, 404, {"code": "ORDER_NOT_EXIST"})
+    refund = payments.submit_refund(refund=refund)
+    assert refund.status == Refund.Status.FAILED
+
+    def api(seen):
+        if seen.path.startswith("/v3/pay/transactions/"):
+            return signed_answer(wechat, 200, transaction(payment))
+        return signed_answer(
+            wechat,
+            200,
+            {"refund_id": "5001", "status": "PROCESSING", "amount": {"refund": 500, "total": 5500}},
+        )
+
+    wechat.answer = api
+    refund = payments.retry_refund(refund=refund, actor=None)
+    assert (refund.status, refund.provider_refund_no) == (Refund.Status.PENDING, "5001")
