@@ -8,6 +8,7 @@ The return page and the pay page belong to the order's shopper alone: anyone els
 import logging
 from urllib.parse import quote
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -90,8 +91,6 @@ def notify(request, provider):
 def wechatpay_qr(request, token):
     """The shop's page for WeChat Pay's Native payment: the QR code the shopper scans with
     WeChat, and a link back to the order (the return page asks WeChat Pay)."""
-    import segno
-
     try:
         data = wechatpay.read_qr_token(token)
     except Exception:  # a bad or old token: nothing to show

@@ -17,7 +17,7 @@ class KeyProblem(Exception):
     """A key or certificate is not configured, not readable, or expired."""
 
 
-def _read(path: str, what: str) -> bytes:
+def read_file(path: str, what: str) -> bytes:
     if not path:
         raise KeyProblem(f"{what}: no file configured")
     try:
@@ -36,7 +36,7 @@ def _pem(data: bytes, kind: str) -> bytes:
 
 
 def private_key(path: str, what: str) -> rsa.RSAPrivateKey:
-    data = _read(path, what)
+    data = read_file(path, what)
     try:
         key = serialization.load_pem_private_key(_pem(data, "PRIVATE KEY"), password=None)
     except ValueError as error:
@@ -47,7 +47,7 @@ def private_key(path: str, what: str) -> rsa.RSAPrivateKey:
 
 
 def public_key(path: str, what: str) -> rsa.RSAPublicKey:
-    data = _read(path, what)
+    data = read_file(path, what)
     pem = _pem(data, "PUBLIC KEY")
     try:
         if b"CERTIFICATE" in pem:
@@ -65,7 +65,7 @@ def certificates(path: str, what: str, *, now=None) -> dict[str, x509.Certificat
     """The certificates in one PEM file (WeChat Pay publishes one or two platform
     certificates at a time), by serial number in upper-case hex, as the
     ``Wechatpay-Serial`` header names them. Raises ``KeyProblem`` when none is valid now."""
-    data = _read(path, what)
+    data = read_file(path, what)
     try:
         found = x509.load_pem_x509_certificates(data)
     except ValueError as error:

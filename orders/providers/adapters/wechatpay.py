@@ -113,7 +113,7 @@ class WechatPayProvider(PaymentProvider):
     @classmethod
     def _apiv3_key(cls) -> bytes:
         if settings.MALL_WECHATPAY_APIV3_KEY_FILE:
-            key = keys._read(
+            key = keys.read_file(
                 settings.MALL_WECHATPAY_APIV3_KEY_FILE, "MALL_WECHATPAY_APIV3_KEY_FILE"
             )
             key = key.strip()
