@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.exceptions import PaymentRefused
 from orders.models import Order, Payment, PaymentNotification, Refund
 from orders.providers.registry import get_provider
 from orders.services import ordering, payments
@@ -403,3 +404,17 @@ def test_the_daily_bill_finds_missing_extra_and_different_payments(alipay, db):
         payments.reconcile_bill(provider="alipay", bill_date=day).lines.count() == 3
     )  # idempotent
     assert made[0].out_trade_no == "P0"
+
+
+def test_missing_keys_are_named_and_the_provider_refuses_to_start(alipay, settings, order):
+    from orders.providers.adapters.alipay import AlipayProvider
+
+    assert AlipayProvider.key_problems() == []
+    settings.MALL_ALIPAY_APP_ID = ""
+    settings.MALL_ALIPAY_PUBLIC_KEY_FILE = "/nonexistent/alipay.pub"
+    problems = AlipayProvider.key_problems()
+    assert problems[0] == "MALL_ALIPAY_APP_ID is not set"
+    assert "cannot read /nonexistent/alipay.pub" in problems[1]
+    with pytest.raises(PaymentRefused):
+        start(order)
+    assert not Payment.objects.exists()

@@ -112,18 +112,18 @@ class AlipayProvider(PaymentProvider):
 
     @classmethod
     def key_problems(cls) -> list[str]:
-        problems = []
-        if not settings.MALL_ALIPAY_APP_ID:
-            problems.append("MALL_ALIPAY_APP_ID is not set")
-        for path, what in (
-            (settings.MALL_ALIPAY_PRIVATE_KEY_FILE, "MALL_ALIPAY_PRIVATE_KEY_FILE"),
-            (settings.MALL_ALIPAY_PUBLIC_KEY_FILE, "MALL_ALIPAY_PUBLIC_KEY_FILE"),
-        ):
+        problems = [] if settings.MALL_ALIPAY_APP_ID else ["MALL_ALIPAY_APP_ID is not set"]
+        checks = (
+            lambda: keys.private_key(
+                settings.MALL_ALIPAY_PRIVATE_KEY_FILE, "MALL_ALIPAY_PRIVATE_KEY_FILE"
+            ),
+            lambda: keys.public_key(
+                settings.MALL_ALIPAY_PUBLIC_KEY_FILE, "MALL_ALIPAY_PUBLIC_KEY_FILE"
+            ),
+        )
+        for check in checks:
             try:
-                if what.endswith("PRIVATE_KEY_FILE"):
-                    keys.private_key(path, what)
-                else:
-                    keys.public_key(path, what)
+                check()
             except keys.KeyProblem as error:
                 problems.append(str(error))
         return problems
