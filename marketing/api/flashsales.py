@@ -14,6 +14,7 @@ from orders.exceptions import OrderError, OrderRefused
 from orders.services.checkout import SHIPPING_METHODS
 
 from ..models import FlashSale
+from ..selectors import flashsales as flash_selectors
 from ..services import flashsales as flashsale
 
 
@@ -100,7 +101,7 @@ class FlashSaleList(generics.ListAPIView):
     serializer_class = FlashSaleSerializer
 
     def get_queryset(self):
-        return flashsale.current_sales()
+        return flash_selectors.current_sales()
 
 
 @extend_schema(tags=["flash sales"])
@@ -111,7 +112,7 @@ class FlashSaleDetail(generics.RetrieveAPIView):
     serializer_class = FlashSaleSerializer
 
     def get_queryset(self):
-        return flashsale.public_sales()
+        return flash_selectors.public_sales()
 
 
 @extend_schema(
@@ -138,7 +139,7 @@ class FlashSaleBuy(APIView):
 
     def post(self, request, pk):
         try:
-            sale = flashsale.sale_to_buy(pk)
+            sale = flash_selectors.sale_to_buy(pk)
         except FlashSale.DoesNotExist:
             raise NotFound() from None
         key = request.headers.get("Idempotency-Key", "").strip()

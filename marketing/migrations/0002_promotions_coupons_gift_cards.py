@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalog', '0007_review_moderation_history'),
         ('marketing', '0001_initial'),
-        ('orders', '0013_discounts_by_line_and_stored_value'),
+        ('orders', '0014_discounts_by_line_and_stored_value'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -25,6 +25,7 @@ from .order import (
     OrderStatusChange,
 )
 from .payment import Payment, PaymentNotification, Refund
+from .reconciliation import BillDifference, BillReconciliation
 from .risk_review import BlockedContact
 from .sandbox import SandboxRefund, SandboxTrade
 
@@ -39,6 +40,8 @@ __all__ = [
     "AfterSalesLine",
     "AfterSalesPhoto",
     "AfterSalesStatusChange",
+    "BillDifference",
+    "BillReconciliation",
     "BlockedContact",
     "Cart",
     "CartLine",

@@ -82,9 +82,9 @@ def test_providers_not_switched_on_do_not_exist(settings):
     assert choices() == []
     with pytest.raises(UnknownProvider):
         get_provider("sandbox")
-    settings.MALL_PAYMENT_PROVIDERS = ["sandbox", "alipay"]  # no adapter of that name
+    settings.MALL_PAYMENT_PROVIDERS = ["sandbox", "paypal"]  # no adapter of that name
     with pytest.raises(UnknownProvider):
-        get_provider("alipay")
+        get_provider("paypal")
 
 
 # --- The sandbox's books -------------------------------------------------------------------------

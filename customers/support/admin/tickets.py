@@ -51,6 +51,14 @@ class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
     exclude = ("shopper",)
     inlines = [TicketMessageInline, TicketTimelineInline]
 
+    def get_queryset(self, request):
+        # The change page shows every link of the ticket: one query for all of them.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("shopper", "assignee", "order", "product", "after_sales_case")
+        )
+
     @admin.display(description=_("shopper"), ordering="shopper__display_name")
     def shopper_label(self, obj):
         shopper = obj.shopper

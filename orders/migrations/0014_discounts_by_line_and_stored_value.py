@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0007_review_moderation_history'),
-        ('orders', '0012_flash_sales_move_to_marketing'),
+        ('orders', '0013_real_providers_and_bill_reconciliation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
