@@ -14,6 +14,7 @@ from marketing.exceptions import CouponRefused
 from marketing.models import Coupon, CouponBatch, CouponTemplate, CouponUse
 from marketing.services import coupons
 from orders.services import checkout, ordering
+from tests.clocks import MID_MONTH
 from tests.customers.factories import UserFactory
 from tests.marketing.promo_helpers import (
     delivered,
@@ -26,7 +27,9 @@ from tests.marketing.promo_helpers import (
 )
 from tests.orders.factories import listed_sku
 
-pytestmark = pytest.mark.django_db
+# Promotion windows, coupon validity and daily limits are read from the clock: it starts
+# mid-month, mid-morning, whatever the day the tests run.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(MID_MONTH)]
 
 Channel = CouponTemplate.Channel
 

@@ -12,6 +12,7 @@ from marketing.models import GiftCard, GiftCardEntry
 from marketing.services import giftcards
 from orders.models import Order
 from orders.services import checkout, ordering
+from tests.clocks import MID_MONTH
 from tests.customers.factories import UserFactory
 from tests.marketing.promo_helpers import (
     delivered,
@@ -24,7 +25,9 @@ from tests.marketing.promo_helpers import (
 from tests.orders import paying
 from tests.orders.factories import listed_sku
 
-pytestmark = pytest.mark.django_db
+# Promotion windows, coupon validity and daily limits are read from the clock: it starts
+# mid-month, mid-morning, whatever the day the tests run.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(MID_MONTH)]
 
 
 def _ledger_adds_up():

@@ -14,6 +14,7 @@ from marketing.services.pricing import catalogue
 from orders.models import OrderDiscount, OrderLineDiscount
 from orders.selectors import orders as order_selectors
 from orders.services import checkout
+from tests.clocks import MID_MONTH
 from tests.marketing import flashsale_helpers
 from tests.marketing.promo_helpers import (
     HOUR,
@@ -25,7 +26,9 @@ from tests.marketing.promo_helpers import (
 )
 from tests.orders.factories import listed_sku
 
-pytestmark = pytest.mark.django_db
+# Promotion windows, coupon validity and daily limits are read from the clock: it starts
+# mid-month, mid-morning, whatever the day the tests run.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(MID_MONTH)]
 
 Kind = Promotion.Kind
 

@@ -8,6 +8,7 @@ import pytest
 
 from marketing.models import Promotion
 from orders.models import AfterSalesLine
+from tests.clocks import MID_MONTH
 from tests.marketing.promo_helpers import (
     delivered,
     manjian,
@@ -18,7 +19,9 @@ from tests.marketing.promo_helpers import (
 )
 from tests.orders.factories import listed_sku
 
-pytestmark = pytest.mark.django_db
+# Promotion windows, coupon validity and daily limits are read from the clock: it starts
+# mid-month, mid-morning, whatever the day the tests run.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(MID_MONTH)]
 
 
 def _order(items, **kwargs):
