@@ -528,16 +528,19 @@ def _sell_a_little(context: Context) -> None:
         for order in range(rng.randint(1, 4)):
             reference = f"DEMO-ORDER-{sku.code}-{order + 1}"
             try:
-                reservation = inventory.reserve(
+                reservations = inventory.reserve(
                     sku=sku, quantity=rng.randint(1, 5), reference=reference
                 )
             except CatalogError:
                 break  # sold out
-            inventory.consume(reservation=reservation, actor=None)
+            for reservation in reservations:
+                inventory.consume(reservation=reservation, actor=None)
             at = now - datetime.timedelta(days=rng.randint(1, SALES_DAYS), hours=rng.randint(0, 23))
             # Demo history only: orders placed (and shipped) at their day in the past.
             StockMovement.objects.filter(reference=reference).update(at=at)
-            Reservation.objects.filter(pk=reservation.pk).update(created_at=at, closed_at=at)
+            Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+                created_at=at, closed_at=at
+            )
 
 
 DEMO_PROMOTION = "演示数据：双十二预热促销"

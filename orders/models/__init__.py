@@ -15,7 +15,14 @@ from .fulfilment import (
     TrackingEvent,
 )
 from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
-from .order import ORDER_MACHINE, SOLD, Order, OrderLine, OrderStatusChange
+from .order import (
+    ORDER_MACHINE,
+    SOLD,
+    Order,
+    OrderLine,
+    OrderLineReservation,
+    OrderStatusChange,
+)
 from .payment import Payment, PaymentNotification, Refund
 from .reconciliation import BillDifference, BillReconciliation
 from .risk_review import BlockedContact
@@ -41,6 +48,7 @@ __all__ = [
     "LogisticsCaseChange",
     "Order",
     "OrderLine",
+    "OrderLineReservation",
     "OrderStatusChange",
     "Payment",
     "PaymentNotification",

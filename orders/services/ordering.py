@@ -23,7 +23,15 @@ from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
 from ..exceptions import OrderRefused, TotalChanged
-from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
+from ..models import (
+    ORDER_MACHINE,
+    SOLD,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderLineReservation,
+    OrderStatusChange,
+)
 from . import fulfilment, payments
 from . import risk_review as review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
@@ -45,9 +53,11 @@ def place_order(
     """Place an order for ``items`` (``(sku_id, quantity)``) to ``address``.
 
     Re-checks listing, price and stock now; reserves every line's units (in SKU order, so
-    two orders never wait on each other crosswise); snapshots name, SKU, price and picture
-    into the lines; flags it for an operator's review when it looks risky; writes the
-    first timeline entry; removes the ordered SKUs from ``cart``. ``unit_prices``
+    two orders never wait on each other crosswise; a line no warehouse can fill alone is
+    split over several, the nearest to the address first: ``inventory.reserve``);
+    snapshots name, SKU, price and picture into the lines; flags it for an operator's
+    review when it looks risky; writes the first timeline entry; removes the ordered
+    SKUs from ``cart``. ``unit_prices``
     (SKU id -> price) replaces the list price of those SKUs: a flash sale's price, which
     its own service has checked. A repeated ``idempotency_key`` of the same shopper
     returns the first order and does nothing else.
@@ -155,30 +165,34 @@ def _place(
     order.placed_lines = []
     for line in lines:  # sorted by SKU id above
         try:
-            reservation = inventory.reserve(
+            reservations = inventory.reserve(
                 sku=line.sku,
                 quantity=line.quantity,
                 reference=order.number,
                 actor=user,
                 # A safety net: the unpaid-order job releases first, with the order.
                 ttl=pay_by - now + datetime.timedelta(minutes=10),
+                # Split over warehouses when none has it all, the nearest first.
+                destination=address.province,
             )
         except InsufficientStock as error:
             raise OrderRefused([str(error)]) from error
-        order.placed_lines.append(
-            OrderLine.objects.create(
-                order=order,
-                sku=line.sku,
-                product_name=line.sku.product.name,
-                sku_code=line.sku.code,
-                sku_label=line.sku.spec_label,
-                image=line.sku.thumb or "",
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                reservation=reservation,
-            )
+        order_line = OrderLine.objects.create(
+            order=order,
+            sku=line.sku,
+            product_name=line.sku.product.name,
+            sku_code=line.sku.code,
+            sku_label=line.sku.spec_label,
+            image=line.sku.thumb or "",
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            line_total=line.line_total,
         )
+        OrderLineReservation.objects.bulk_create(
+            OrderLineReservation(order_line=order_line, reservation=reservation)
+            for reservation in reservations
+        )
+        order.placed_lines.append(order_line)
     order.placed_history = OrderStatusChange.objects.create(
         subject=order, transition="place", from_state="", to_state=order.status, actor=user
     )
@@ -189,10 +203,14 @@ def _place(
 
 
 def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -> None:
-    for line in order.lines.select_related("reservation").order_by("sku_id"):
+    parts = OrderLineReservation.objects.filter(order_line__order=order).select_related(
+        "reservation"
+    )
+    # By SKU, then stock row: the order in which stock rows are locked everywhere.
+    for part in parts.order_by("order_line__sku_id", "reservation__stock_id"):
         try:
             inventory.release(
-                reservation=line.reservation, actor=actor, reason=reason, expired=expired
+                reservation=part.reservation, actor=actor, reason=reason, expired=expired
             )
         except ReservationClosed:
             continue  # its own expiry released it already

@@ -51,7 +51,7 @@ def test_clean_stock_gives_no_discrepancy(operator):
     sku = SKUFactory()
     east, west = WarehouseFactory(code="east"), WarehouseFactory(code="west")
     inventory.receive_stock(sku=sku, warehouse=east, quantity=8, actor=operator)
-    kept = inventory.reserve(sku=sku, quantity=2)
+    [kept] = inventory.reserve(sku=sku, quantity=2)
     inventory.transfer_stock(sku=sku, source=east, destination=west, quantity=3, actor=operator)
     inventory.consume(reservation=kept)
     inventory.return_to_stock(sku=sku, warehouse=west, quantity=1, actor=operator, reference="R")

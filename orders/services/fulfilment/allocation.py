@@ -17,6 +17,7 @@ from ...models import (
     ORDER_MACHINE,
     Order,
     OrderLine,
+    OrderLineReservation,
     OrderStatusChange,
     Shipment,
     ShipmentLine,
@@ -42,8 +43,9 @@ def _open_shipment(order: Order, warehouse_id: int, *, replaces=None, note="") -
 @transaction.atomic
 def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
     """Split a paid order into shipments, one per warehouse holding its reserved units
-    (each line ships from the warehouse its reservation is in), and move the order into
-    fulfilment. Returns the shipments, warehouse by warehouse.
+    (each part of a line ships from the warehouse its reservation is in, so a line split
+    over two warehouses travels in two parcels), and move the order into fulfilment.
+    Returns the shipments, warehouse by warehouse.
 
     Raises ``FulfilmentError`` while the order waits for its risk review, and
     ``IllegalTransition`` unless it is paid. Idempotent in effect: the transition locks
@@ -62,20 +64,24 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
         actor=actor,
         reason=_("allocated to warehouses"),
     )
-    by_warehouse: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in order.lines.select_related("reservation__stock").order_by("pk"):
-        by_warehouse[line.reservation.stock.warehouse_id].append(line)
+    # One shipment line per part: a line split over warehouses ships in several parcels.
+    by_warehouse: dict[int, list[OrderLineReservation]] = defaultdict(list)
+    parts = OrderLineReservation.objects.filter(order_line__order=order).select_related(
+        "reservation__stock"
+    )
+    for part in parts.order_by("order_line_id", "pk"):
+        by_warehouse[part.reservation.stock.warehouse_id].append(part)
     shipments = []
     for warehouse_id in sorted(by_warehouse):
         shipment = _open_shipment(order, warehouse_id)
         ShipmentLine.objects.bulk_create(
             ShipmentLine(
                 shipment=shipment,
-                order_line=line,
-                quantity=line.quantity,
-                reservation=line.reservation,
+                order_line_id=part.order_line_id,
+                quantity=part.reservation.quantity,
+                reservation=part.reservation,
             )
-            for line in by_warehouse[warehouse_id]
+            for part in by_warehouse[warehouse_id]
         )
         shipments.append(shipment)
     return shipments
@@ -86,7 +92,8 @@ def create_replacement(
     *, order: Order, items: list[tuple[OrderLine, int]], actor, note: str, replaces=None
 ) -> list[Shipment]:
     """Send ``items`` (order line, units) of ``order`` again: new reservations (in SKU
-    order, any warehouse that has the units) and new shipments to pick, marked as
+    order, by the allocation rule of ``inventory.reserve``: split when no warehouse has
+    them all) and new shipments to pick, marked as
     replacing ``replaces`` (a lost or damaged parcel) or with ``note`` (an exchange).
 
     Raises ``FulfilmentError`` for nothing to send, a line of another order or more units
@@ -103,18 +110,23 @@ def create_replacement(
     by_warehouse = defaultdict(list)
     for line, quantity in sorted(items, key=lambda item: item[0].sku_id):
         try:
-            reservation = inventory.reserve(
-                sku=line.sku, quantity=quantity, reference=order.number, actor=actor
+            reservations = inventory.reserve(
+                sku=line.sku,
+                quantity=quantity,
+                reference=order.number,
+                actor=actor,
+                destination=order.province,
             )
         except InsufficientStock as error:
             raise FulfilmentError(str(error)) from error
-        by_warehouse[reservation.stock.warehouse_id].append((line, quantity, reservation))
+        for reservation in reservations:
+            by_warehouse[reservation.stock.warehouse_id].append((line, reservation))
     shipments = []
     for warehouse_id in sorted(by_warehouse):
         shipment = _open_shipment(order, warehouse_id, replaces=replaces, note=note)
         ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, order_line=line, quantity=quantity, reservation=r)
-            for line, quantity, r in by_warehouse[warehouse_id]
+            ShipmentLine(shipment=shipment, order_line=line, quantity=r.quantity, reservation=r)
+            for line, r in by_warehouse[warehouse_id]
         )
         shipments.append(shipment)
     return shipments
