@@ -26,7 +26,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from catalog.models import Warehouse
-from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.actions import (
+    ServiceAction,
+    ServiceActionsMixin,
+    make_admin_action,
+    transition_action,
+)
 from mall.admin.history import TransitionHistoryInline
 from mall.admin.readonly import ReadOnlyInline
 from mall.statemachine import IllegalTransition
@@ -188,6 +193,22 @@ CANCEL_ACTION = transition_action(
 )
 
 
+def _cancel_part(shipment, actor, reason):
+    return fulfilment.cancel_part(shipment=shipment, actor=actor, reason=reason)
+
+
+CANCEL_PART_ACTION = ServiceAction(
+    name="cancel_part",
+    sources=SHIPMENT_MACHINE["cancel"].sources,
+    label=_("Cancel this parcel and refund its goods (the rest of the order goes on)"),
+    done=_("%(count)d parcels cancelled and refunded."),
+    perform=_cancel_part,
+    reason_label=_("Reason (told to the shopper and kept on the order's timeline)"),
+    permission="cancel_part",
+    refusals=(OrderError,),
+)
+
+
 class CarrierFilter(admin.SimpleListFilter):
     title = _("carrier")
     parameter_name = "carrier"
@@ -220,8 +241,12 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
     search_help_text = _("Shipment, tracking or order number")
     date_hierarchy = "created_at"
     inlines = [ShipmentLineInline, TrackingEventInline, LogisticsCaseInline, ShipmentHistoryInline]
-    service_actions = [SHIP_ACTION, CANCEL_ACTION]
-    actions = [make_admin_action(SHIP_ACTION), make_admin_action(CANCEL_ACTION)]
+    service_actions = [SHIP_ACTION, CANCEL_ACTION, CANCEL_PART_ACTION]
+    actions = [
+        make_admin_action(SHIP_ACTION),
+        make_admin_action(CANCEL_ACTION),
+        make_admin_action(CANCEL_PART_ACTION),
+    ]
     change_list_template = "admin/orders/shipment/change_list.html"
     change_form_template = "admin/orders/shipment/change_form.html"
     fieldsets = (
@@ -268,6 +293,10 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def has_cancel_permission(self, request):
         return self._can(request, "orders.change_shipment")
+
+    def has_cancel_part_permission(self, request):
+        # Cancelling a parcel cancels part of the order (with its refund).
+        return self._can(request, "orders.cancel_order")
 
     @staticmethod
     def _can(request, permission):

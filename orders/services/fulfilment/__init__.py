@@ -9,6 +9,9 @@
 - ``confirm_packing`` compares what the clerk scanned with the shipment's lines and
   refuses with every mismatch; ``ship`` hands the parcel to a carrier (a waybill from
   its adapter), consumes the reservations and tells the shopper.
+- ``cancel_part`` cancels one parcel of an order that ships in several and refunds what
+  was paid for its goods (``paid_value``): an order line split over warehouses is
+  cancelled and refunded per part.
 - ``create_replacement`` sends units again (a lost or damaged parcel, an after-sales
   exchange) with new reservations; ``reship`` sends a whole shipment again.
 - ``follow_shipments`` moves the order along with its parcels (shipped when none is left
@@ -27,11 +30,13 @@ from ...exceptions import FulfilmentError, PackingMismatch
 from .allocation import allocate_order, allocate_paid_orders, create_replacement
 from .progress import complete_delivered_orders, follow_shipments
 from .shipping import (
+    cancel_part,
     cancel_shipment,
     confirm_packing,
     first_poll_at,
     goods_value,
     notify_shopper,
+    paid_value,
     parcels_gone,
     reship,
     ship,
@@ -43,6 +48,7 @@ __all__ = [
     "PackingMismatch",
     "allocate_order",
     "allocate_paid_orders",
+    "cancel_part",
     "cancel_shipment",
     "complete_delivered_orders",
     "confirm_packing",
@@ -51,6 +57,7 @@ __all__ = [
     "follow_shipments",
     "goods_value",
     "notify_shopper",
+    "paid_value",
     "parcels_gone",
     "reship",
     "ship",

@@ -26,9 +26,11 @@ from ...exceptions import FulfilmentError, PackingMismatch
 from ...models import (
     SHIPMENT_MACHINE,
     Order,
+    OrderStatusChange,
     Shipment,
     ShipmentStatusChange,
 )
+from .. import payments
 from .allocation import create_replacement
 from .progress import _IN_WAREHOUSE, follow_shipments
 
@@ -282,6 +284,80 @@ def cancel_shipment(*, shipment: Shipment, actor, reason: str) -> Shipment:
             continue
     follow_shipments(order=order, actor=actor)
     return shipment
+
+
+def paid_value(shipment: Shipment) -> Decimal:
+    """What the shopper paid for the goods of ``shipment``: order prices × units, less
+    their share of the order's discounts (in proportion to the goods' value)."""
+    order = shipment.order
+    value = goods_value(shipment)
+    if order.goods_total <= 0:
+        return Decimal("0.00")
+    return to_money(value * (order.goods_total - order.discount_total) / order.goods_total)
+
+
+@transaction.atomic
+def cancel_part(*, shipment: Shipment, actor, reason: str):
+    """Cancel one parcel of an order that ships in several (the goods cannot be sent from
+    that warehouse after all) and refund the shopper what was paid for its goods
+    (``paid_value``) through the order's payment, keyed ``part-<shipment number>`` so it
+    pays once. Its reserved units go back on sale; the other parcels go on, and the order
+    follows them. The shopper is told, and the order's timeline says which parcel.
+
+    Raises ``FulfilmentError`` without a reason, for a parcel that is not an order's
+    first shipment (a replacement), for the order's last live parcel (cancel the order
+    instead) or an order without a payment; ``IllegalTransition`` once the parcel left
+    the warehouse; ``RefundRefused`` beyond what is left of the payment. Nothing changes
+    when it raises. Returns the refund.
+    """
+    if not reason.strip():
+        raise FulfilmentError(_("Say why the parcel is cancelled."))
+    order = Order.objects.select_for_update().get(pk=shipment.order_id)
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if shipment.replaces_id or shipment.note:
+        raise FulfilmentError(
+            _("%(number)s is a replacement: cancel it without a refund.")
+            % {"number": shipment.number}
+        )
+    others = order.shipments.exclude(pk=shipment.pk).exclude(status=Shipment.Status.CANCELLED)
+    if not others.exists():
+        raise FulfilmentError(
+            _("%(number)s is the order's last parcel: cancel the order instead.")
+            % {"number": shipment.number}
+        )
+    payment = order.payments.filter(paid_at__isnull=False).order_by("pk").first()
+    if payment is None:
+        raise FulfilmentError(_("This order has no payment to refund."))
+    cancel_shipment(shipment=shipment, actor=actor, reason=reason)
+    amount = paid_value(shipment)
+    refund = payments.refund(
+        payment=payment,
+        amount=amount,
+        reason=_("Parcel %(number)s cancelled: %(reason)s")
+        % {"number": shipment.number, "reason": reason.strip()},
+        idempotency_key=f"part-{shipment.number}",
+        actor=actor,
+    )
+    OrderStatusChange.objects.create(
+        subject=order,
+        transition="cancel_part",
+        from_state=order.status,
+        to_state=order.status,
+        actor=actor,
+        reason=_("parcel %(number)s cancelled, %(amount)s refunded: %(reason)s")
+        % {"number": shipment.number, "amount": amount, "reason": reason.strip()},
+    )
+    notify_shopper(
+        order=order,
+        title=_("Part of your order is cancelled and refunded"),
+        body=_(
+            "Order %(order)s: parcel %(shipment)s cannot be sent, so we cancelled it and "
+            "refund %(amount)s to where the payment came from. The rest of the order is on "
+            "its way as planned."
+        )
+        % {"order": order.number, "shipment": shipment.number, "amount": f"¥{amount}"},
+    )
+    return refund
 
 
 def parcels_gone(order: Order) -> list[str]:
