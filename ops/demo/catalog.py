@@ -589,6 +589,8 @@ def _price_changes(context: Context) -> None:
                 amount=to_money(price.amount * Decimal("0.6")),
                 actor=operator,
                 reason="演示数据：临期清仓，需第二位运营人员审批",
+                # Below the moving-average cost: the price floor asks why.
+                below_cost_reason="临期清仓：保质期不足 30 天，低于成本出售",
             )
 
 

@@ -50,7 +50,9 @@ def _deliver(order: Order, *, days_ago: int) -> None:
     then = timezone.now() - datetime.timedelta(days=days_ago)
     for shipment in fulfilment.allocate_order(order=order, actor=clerk):
         scans = [(line.order_line.sku_code, line.quantity) for line in shipment.lines.all()]
-        fulfilment.confirm_packing(shipment=shipment, items=scans, actor=clerk)
+        fulfilment.confirm_packing(
+            shipment=shipment, items=scans, actor=clerk, condition=fulfilment.CONDITION_CHECKS
+        )
         fulfilment.ship(shipment=shipment, carrier="sandbox", actor=clerk, now=then)
     # Demo history only: the order was placed and paid a little before it shipped.
     earlier = then - datetime.timedelta(hours=3)

@@ -136,6 +136,14 @@ class PackingForm(forms.Form):
         ),
     )
 
+    condition = forms.MultipleChoiceField(
+        label=_("condition of the parcel"),
+        choices=list(fulfilment.CONDITION_CHECKS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick each once you checked it: the parcel cannot leave without all three."),
+    )
+
     def clean_scans(self):
         items, unreadable = [], []
         for number, line in enumerate(self.cleaned_data["scans"].splitlines(), start=1):
@@ -406,7 +414,10 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 fulfilment.confirm_packing(
-                    shipment=shipment, items=form.cleaned_data["scans"], actor=request.user
+                    shipment=shipment,
+                    items=form.cleaned_data["scans"],
+                    actor=request.user,
+                    condition=form.cleaned_data["condition"],
                 )
             except fulfilment.PackingMismatch as error:
                 problems = error.problems

@@ -38,7 +38,7 @@ from tests.customers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ALL, CATEGORY, SAMPLE = Stocktake.Scope.values
+ALL, CATEGORY, SAMPLE, _CYCLE = Stocktake.Scope.values
 
 
 @pytest.fixture

@@ -320,7 +320,7 @@ def test_worker_samples_a_share_of_each_suppliers_goods_once_a_month(
 
     assert created == 3
     assert again == 0
-    checks = SpotCheck.objects.all()
+    checks = SpotCheck.objects.filter(kind="sample")
     assert {check.period for check in checks} == {first_day}
     assert checks.filter(supplier=big).count() == 2  # 20 goods x 0.1
     assert checks.filter(supplier=small).count() == 1  # at least one
@@ -335,7 +335,8 @@ def test_sampling_as_a_function_uses_the_month_of_the_day_given(settings, suppli
     assert tasks.sample_monthly_spot_checks(period="2026-03-01") == 2
     assert tasks.sample_monthly_spot_checks(period="2026-03-17") == 0  # same month
     assert tasks.sample_monthly_spot_checks(period="2026-04-01") == 2  # a new month
-    periods = sorted(set(SpotCheck.objects.values_list("period", flat=True)))
+    sampled = SpotCheck.objects.filter(kind="sample")
+    periods = sorted(set(sampled.values_list("period", flat=True)))
     assert periods == [datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)]
 
 
@@ -350,7 +351,7 @@ def test_failed_spot_checks_delist_strike_and_the_third_in_a_year_suspends(
     settings.MALL_SPOT_CHECK_STRIKE_LIMIT = 3
     goods = _listed_goods(supplier, food, operator, 6)
     assert tasks.sample_monthly_spot_checks() == 6
-    checks = list(SpotCheck.objects.order_by("pk"))
+    checks = list(SpotCheck.objects.filter(kind="sample").order_by("pk"))
 
     # A strike older than 12 months no longer counts.
     _fail(checks[0], operator)

@@ -18,6 +18,12 @@
   in the warehouse, delivered when every live one arrived); ``complete_delivered_orders``
   (beat, hourly) completes delivered orders after ``MALL_AUTO_COMPLETE_DAYS``.
 
+- ``dispatch``: every parcel's ship-by time (set at allocation: the warehouse's days to
+  dispatch after payment, declared holidays not counted), the overdue queue, and
+  ``escalate_dispatch_deadlines`` (beat, every ten minutes) telling the warehouse lead
+  once before a parcel misses it. Packing records the condition check (intact,
+  complete, labelled) without which a parcel cannot leave.
+
 The carrier's side (tracking, delivery, loss, exception cases) is
 ``orders.services.logistics``. Locks are taken order first, then shipment.
 
@@ -28,8 +34,10 @@ Callers use the names re-exported here (``fulfilment.ship``).
 
 from ...exceptions import FulfilmentError, PackingMismatch
 from .allocation import allocate_order, allocate_paid_orders, create_replacement
+from .dispatch import escalate_dispatch_deadlines, overdue_shipments, ship_by
 from .progress import complete_delivered_orders, follow_shipments
 from .shipping import (
+    CONDITION_CHECKS,
     cancel_part,
     cancel_shipment,
     confirm_packing,
@@ -44,6 +52,7 @@ from .shipping import (
 )
 
 __all__ = [
+    "CONDITION_CHECKS",
     "FulfilmentError",
     "PackingMismatch",
     "allocate_order",
@@ -53,13 +62,16 @@ __all__ = [
     "complete_delivered_orders",
     "confirm_packing",
     "create_replacement",
+    "escalate_dispatch_deadlines",
     "first_poll_at",
     "follow_shipments",
     "goods_value",
     "notify_shopper",
+    "overdue_shipments",
     "paid_value",
     "parcels_gone",
     "reship",
     "ship",
+    "ship_by",
     "withdraw_shipments",
 ]

@@ -5,9 +5,11 @@ shipments with new reservations (a lost or damaged parcel, an after-sales exchan
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.exceptions import InsufficientStock
+from catalog.models import Warehouse
 from catalog.services import inventory
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
@@ -24,15 +26,21 @@ from ...models import (
     ShipmentStatusChange,
 )
 from .. import risk_review as review
+from . import dispatch
 
 
-def _open_shipment(order: Order, warehouse_id: int, *, replaces=None, note="") -> Shipment:
+def _open_shipment(order: Order, warehouse_id: int, *, start, replaces=None, note="") -> Shipment:
+    """A shipment to pick, with its ship-by time: the warehouse's days to dispatch
+    counted from ``start`` (the payment; a replacement's own creation), holidays not
+    counted (``dispatch.ship_by``)."""
+    days = Warehouse.objects.values_list("dispatch_days", flat=True).get(pk=warehouse_id)
     shipment = Shipment.objects.create(
         number=new_number("S", digits=9),
         order=order,
         warehouse_id=warehouse_id,
         replaces=replaces,
         note=note,
+        ship_by=dispatch.ship_by(start=start, days=days),
     )
     ShipmentStatusChange.objects.create(
         subject=shipment, transition="open", from_state="", to_state=shipment.status
@@ -56,14 +64,7 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
         raise FulfilmentError(
             _("Order %(number)s waits for its risk review.") % {"number": order.number}
         )
-    transition(
-        order,
-        ORDER_MACHINE,
-        "start_fulfilment",
-        history=OrderStatusChange,
-        actor=actor,
-        reason=_("allocated to warehouses"),
-    )
+    ORDER_MACHINE.check(order, "start_fulfilment")
     # One shipment line per part: a line split over warehouses ships in several parcels.
     by_warehouse: dict[int, list[OrderLineReservation]] = defaultdict(list)
     parts = OrderLineReservation.objects.filter(order_line__order=order).select_related(
@@ -71,9 +72,9 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
     )
     for part in parts.order_by("order_line_id", "pk"):
         by_warehouse[part.reservation.stock.warehouse_id].append(part)
-    shipments = []
+    shipments, paid = [], dispatch.paid_at(order)
     for warehouse_id in sorted(by_warehouse):
-        shipment = _open_shipment(order, warehouse_id)
+        shipment = _open_shipment(order, warehouse_id, start=paid)
         ShipmentLine.objects.bulk_create(
             ShipmentLine(
                 shipment=shipment,
@@ -84,6 +85,19 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
             for part in by_warehouse[warehouse_id]
         )
         shipments.append(shipment)
+    latest = max((s.ship_by for s in shipments), default=None)
+    # The shopper's timeline says by when the goods leave.
+    transition(
+        order,
+        ORDER_MACHINE,
+        "start_fulfilment",
+        history=OrderStatusChange,
+        actor=actor,
+        reason=_("allocated to warehouses; to leave by %(time)s")
+        % {"time": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")}
+        if latest
+        else _("allocated to warehouses"),
+    )
     return shipments
 
 
@@ -123,7 +137,9 @@ def create_replacement(
             by_warehouse[reservation.stock.warehouse_id].append((line, reservation))
     shipments = []
     for warehouse_id in sorted(by_warehouse):
-        shipment = _open_shipment(order, warehouse_id, replaces=replaces, note=note)
+        shipment = _open_shipment(
+            order, warehouse_id, start=timezone.now(), replaces=replaces, note=note
+        )
         ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, order_line=line, quantity=r.quantity, reservation=r)
             for line, r in by_warehouse[warehouse_id]

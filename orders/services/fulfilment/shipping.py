@@ -13,6 +13,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from catalog.exceptions import ReservationClosed
 from catalog.services import inventory
@@ -51,19 +52,35 @@ def notify_shopper(*, order: Order, title: str, body: str) -> None:
     )
 
 
+# The condition check at packing: what the clerk confirms about the parcel before it can
+# leave (the database refuses a packed parcel without all three).
+CONDITION_CHECKS = {
+    "intact": _lazy("intact (goods and box undamaged)"),
+    "complete": _lazy("complete (accessories, manuals and invoice inside)"),
+    "labelled": _lazy("labelled (shipping label and order number on the box)"),
+}
+
+
 @transaction.atomic
-def confirm_packing(*, shipment: Shipment, items: list[tuple[str, int]], actor) -> Shipment:
+def confirm_packing(
+    *, shipment: Shipment, items: list[tuple[str, int]], actor, condition=()
+) -> Shipment:
     """The packing check: ``items`` are what the clerk scanned or typed, ``(SKU code or
     barcode, units)``, in any order (a code may come several times: the units add up;
-    SKU codes are matched without regard to case). When they are exactly the shipment's
-    lines, the shipment is packed (``packed_at``, ``packed_by``, a history row).
+    SKU codes are matched without regard to case), and ``condition`` the aspects of the
+    parcel's condition the clerk confirmed (``CONDITION_CHECKS``: intact, complete,
+    labelled). When the scans are exactly the shipment's lines and all three are
+    confirmed, the shipment is packed (``packed_at``, ``packed_by``, the check, a
+    history row); only a packed parcel can leave.
 
     Raises ``PackingMismatch`` listing every difference (nothing scanned, a code not in
-    this shipment, units short or too many per SKU) and ``IllegalTransition`` unless the
-    shipment is waiting to be picked. Nothing changes when it raises.
+    this shipment, units short or too many per SKU, a condition not confirmed) and
+    ``IllegalTransition`` unless the shipment is waiting to be picked. Nothing changes
+    when it raises.
     """
     shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
     SHIPMENT_MACHINE.check(shipment, "pack")
+    condition = set(condition)
     expected: dict[int, int] = defaultdict(int)
     skus, names = {}, {}
     for line in shipment.lines.select_related("order_line__sku"):
@@ -108,18 +125,25 @@ def confirm_packing(*, shipment: Shipment, items: list[tuple[str, int]], actor) 
                 _("%(sku)s: %(want)s expected, %(got)s packed.")
                 % {"sku": name, "want": want, "got": got}
             )
+    missing = [str(label) for name, label in CONDITION_CHECKS.items() if name not in condition]
+    if missing:
+        problems.append(
+            _("The parcel cannot leave before its condition is checked: %(missing)s.")
+            % {"missing": "; ".join(missing)}
+        )
     if problems:
         raise PackingMismatch(shipment, problems)
     shipment.packed_at = timezone.now()
     shipment.packed_by = actor
+    shipment.intact = shipment.complete = shipment.labelled = True
     return transition(
         shipment,
         SHIPMENT_MACHINE,
         "pack",
         history=ShipmentStatusChange,
         actor=actor,
-        reason=_("packing checked"),
-        update_fields=["packed_at", "packed_by"],
+        reason=_("packing checked; intact, complete and labelled"),
+        update_fields=["packed_at", "packed_by", "intact", "complete", "labelled"],
     )
 
 
@@ -240,6 +264,20 @@ def ship(
                 "next_poll_at",
             ],
         )
+        if shipment.ship_by and now > shipment.ship_by:
+            # Late: on the shopper's timeline, and counted in the carrier scorecard.
+            OrderStatusChange.objects.create(
+                subject=order,
+                transition="dispatched_late",
+                from_state=order.status,
+                to_state=order.status,
+                actor=actor,
+                reason=_("parcel %(number)s left after its ship-by time %(time)s")
+                % {
+                    "number": shipment.number,
+                    "time": timezone.localtime(shipment.ship_by).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
         follow_shipments(order=order, actor=actor)
         notify_shopper(
             order=order,
