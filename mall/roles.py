@@ -55,10 +55,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "add change view approve", "stocktake"),
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
-        # Purchase orders are drafted (from the replenishment list or by hand) and sent
-        # here; a supplier's amendment is accepted here. Supplier re-review tasks,
-        # low-stock alerts, holidays and the cycle counts are worked here too.
-        *_perms("catalog", "add change view send confirm", "purchaseorder"),
+        # Purchase orders are drafted (from the replenishment list or by hand), sent and
+        # received here (as purchase receipts are); a supplier's amendment is accepted
+        # here. Supplier re-review tasks, low-stock alerts, holidays and the cycle counts
+        # are worked here too.
+        *_perms("catalog", "add change view send confirm receive", "purchaseorder"),
         *_perms("catalog", "view", "purchaseorderline", "receiptdifference", "skucost"),
         *_perms("catalog", "view change", "rereviewtask", "lowstockalert"),
         *_perms("catalog", "add change view delete", "holiday"),

@@ -9,9 +9,11 @@ role holds both); cancelling a shipment still in the warehouse needs
 or an error message, with every reason.
 """
 
+import datetime
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -217,6 +219,27 @@ CANCEL_PART_ACTION = ServiceAction(
 )
 
 
+class DispatchFilter(admin.SimpleListFilter):
+    """The warehouse's queue: parcels still in the warehouse past their ship-by time, or
+    about to miss it (within ``MALL_DISPATCH_ESCALATE_HOURS``)."""
+
+    title = _("dispatch")
+    parameter_name = "dispatch"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("past the ship-by time")), ("soon", _("ship-by time close"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        in_warehouse = queryset.filter(status__in=[Shipment.Status.PICKING, Shipment.Status.PACKED])
+        if self.value() == "overdue":
+            return in_warehouse.filter(ship_by__lt=now).order_by("ship_by")
+        if self.value() == "soon":
+            horizon = now + datetime.timedelta(hours=settings.MALL_DISPATCH_ESCALATE_HOURS)
+            return in_warehouse.filter(ship_by__gte=now, ship_by__lte=horizon).order_by("ship_by")
+        return queryset
+
+
 class CarrierFilter(admin.SimpleListFilter):
     title = _("carrier")
     parameter_name = "carrier"
@@ -235,6 +258,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "order",
         "warehouse",
         "status",
+        "ship_by",
         "carrier_label",
         "tracking_number",
         "estimated_delivery",
@@ -243,7 +267,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "last_event_at",
         "work",
     )
-    list_filter = ("status", "warehouse", CarrierFilter, "shipped_at")
+    list_filter = (DispatchFilter, "status", "warehouse", CarrierFilter, "shipped_at")
     list_select_related = ("order", "warehouse")
     search_fields = ("=number", "=tracking_number", "=order__number")
     search_help_text = _("Shipment, tracking or order number")
@@ -259,6 +283,10 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/shipment/change_form.html"
     fieldsets = (
         (None, {"fields": ("number", "order", "warehouse", "status", "replaces", "note")}),
+        (
+            _("Dispatch"),
+            {"fields": ("ship_by", "escalated_at", "intact", "complete", "labelled")},
+        ),
         (
             pgettext_lazy("staff", "Carrier"),
             {"fields": ("carrier_label", "tracking_number", "estimated_delivery")},

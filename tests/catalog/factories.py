@@ -218,3 +218,12 @@ def tea_categories() -> Category:
         filterable=True,
     )
     return tea
+
+
+def supplier_user(supplier, **fields):
+    """A back-office account of ``supplier``'s own people (role "supplier")."""
+    from tests.customers.factories import UserFactory
+
+    user = UserFactory(roles=["supplier"], **fields)
+    supplier.accounts.add(user)
+    return user

@@ -28,7 +28,6 @@ from marketing.services.flashsales import claims as flash_claims
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
-from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
 from tests.concurrency import race
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.marketing.flashsale_helpers import sale_sku, schedule
