@@ -341,8 +341,12 @@ def receive_purchase_order(
     nothing is outstanding, closed short (the units still missing recorded as short)
     when ``final`` says no more will come, and partly received otherwise.
 
+    A delivery note number is booked once per order: the same note again is refused
+    (a form sent twice, two clerks booking one delivery at once).
+
     Raises ``PurchaseOrderRefused`` listing every problem (no units, negative counts,
-    more damaged than arrived, a line not on the order), ``ReceiptRefused`` from the
+    more damaged than arrived, a line not on the order, a delivery note already
+    booked), ``ReceiptRefused`` from the
     booking (a supplier suspended meanwhile), ``IllegalTransition`` unless confirmed or
     partly received. All or nothing. Returns the receipt (None when only damaged units
     came).
@@ -362,6 +366,14 @@ def receive_purchase_order(
             problems.append(_("%(sku)s: more units damaged than arrived") % {"sku": line.sku.code})
         else:
             found[line.pk] = (arrived, damaged)
+    note_number = delivery_note.strip()
+    if note_number and order.receipts.filter(delivery_note=note_number).exists():
+        # The same delivery booked twice (a form sent again, two clerks at once): the
+        # order row is locked, so the second sees the first's receipt.
+        problems.append(
+            _("delivery note %(note)s is already booked against %(order)s")
+            % {"note": note_number, "order": order.number}
+        )
     nothing_came = not any(arrived for arrived, _damaged in found.values())
     if not problems and nothing_came and not final:
         problems.append(_("count at least one unit that arrived"))
