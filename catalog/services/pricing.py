@@ -136,11 +136,10 @@ def below_cost_problems(*, sku, amount, reason: str = "") -> list[str]:
     """Why selling ``sku`` at ``amount`` needs more than one operator: empty when the
     amount is at or above the SKU's moving-average cost (or it has none yet).
 
-    The price floor of the shop, for every way a price can fall: a price change
-    (``request_price_change``), a promotion or a flash sale (marketing calls this with
-    the price the shopper would pay). Below cost, the change needs an explicit ``reason``
-    (without one the first problem says so, with the figures) and a second operator's
-    approval; callers that cannot wait for one refuse with these messages. One query.
+    The price floor of the shop for a price change (``request_price_change``): below
+    cost, the change needs an explicit ``reason`` (without one the first problem says
+    so, with the figures) and a second operator's approval. A flash sale cannot wait for
+    one, so marketing refuses a flash price below ``moving_average_cost``. One query.
     """
     cost = moving_average_cost(sku)
     if cost is None or amount is None or to_money(amount) >= cost:
