@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -58,7 +59,7 @@ class Shipment(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     # The condition check at packing: the parcel leaves only when all three hold.
     intact = models.BooleanField(_("intact"), default=False)
-    complete = models.BooleanField(_("complete"), default=False)
+    complete = models.BooleanField(pgettext_lazy("parcel", "complete"), default=False)
     labelled = models.BooleanField(_("labelled"), default=False)
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     packed_by = models.ForeignKey(
