@@ -8,11 +8,12 @@ import datetime
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analytics.selectors.carriers import carrier_scorecard
 from catalog.models import Holiday, Warehouse
 from customers.models import Notification
+from orders.exceptions import PackingMismatch
 from orders.services import fulfilment
 from orders.services.fulfilment import dispatch
 from tests.clocks import MID_MONTH, SHANGHAI
@@ -22,6 +23,7 @@ from tests.orders.fulfilment_helpers import (
     calm_carrier,
     pack,
     paid_order,
+    scans_for,
     two_warehouse_goods,
 )
 
@@ -163,3 +165,13 @@ def test_a_late_parcel_is_on_the_timeline_and_in_the_carrier_scorecard(client, g
     assert "Left the warehouse late" in page and late.number in page
     [row] = carrier_scorecard()
     assert (row["late_dispatch"], row["late_dispatch_rate"]) == (1, 50)
+
+
+def test_packing_without_the_condition_check_names_what_is_missing_in_the_clerks_language(goods):
+    [parcel] = _allocated(goods, 1)
+    with translation.override("zh-hans"), pytest.raises(PackingMismatch) as refused:
+        fulfilment.confirm_packing(
+            shipment=parcel, items=scans_for(parcel), actor=None, condition={"intact"}
+        )
+    assert "齐全（配件、说明书和发票已装入）" in str(refused.value)
+    assert "已贴标签" in str(refused.value) and "完好" not in str(refused.value)

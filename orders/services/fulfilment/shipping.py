@@ -13,7 +13,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from catalog.exceptions import ReservationClosed
 from catalog.services import inventory
@@ -55,9 +55,9 @@ def notify_shopper(*, order: Order, title: str, body: str) -> None:
 # The condition check at packing: what the clerk confirms about the parcel before it can
 # leave (the database refuses a packed parcel without all three).
 CONDITION_CHECKS = {
-    "intact": _lazy("intact (goods and box undamaged)"),
-    "complete": _lazy("complete (accessories, manuals and invoice inside)"),
-    "labelled": _lazy("labelled (shipping label and order number on the box)"),
+    "intact": gettext_lazy("intact (goods and box undamaged)"),
+    "complete": gettext_lazy("complete (accessories, manuals and invoice inside)"),
+    "labelled": gettext_lazy("labelled (shipping label and order number on the box)"),
 }
 
 
