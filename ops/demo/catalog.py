@@ -489,6 +489,22 @@ def seed() -> None:
     _book_deliveries(context)
     _sell_a_little(context)
     _price_changes(context)
+    _supplier_account(context)
+
+
+def _supplier_account(context: Context) -> None:
+    """The demo supplier login works for the first approved supplier (its purchase
+    orders to confirm, its documents to renew)."""
+    from customers.models import User
+
+    from .accounts import SUPPLIER_LOGIN
+
+    user = User.objects.filter(email__iexact=SUPPLIER_LOGIN).first()
+    if user is None or Supplier.objects.filter(accounts=user).exists():
+        return
+    first = min(context.suppliers.values(), key=lambda supplier: supplier.pk, default=None)
+    if first is not None:
+        first.accounts.add(user)
 
 
 # Demo stock arrived this long ago, and sells over the last SALES_DAYS days, so that the

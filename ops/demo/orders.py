@@ -33,7 +33,9 @@ def _flash_sales(goods: list[SKU]) -> None:
     for sku, starts, days in ((goods[4], now, 7), (goods[5], now + datetime.timedelta(days=1), 2)):
         flashsale.schedule_sale(
             sku=sku,
-            price=to_money(priced[sku.pk].price * 6 / 10),
+            # Demo goods cost 55-70 % of their price and a flash price may not be below
+            # the cost (the price floor): a quarter off.
+            price=to_money(priced[sku.pk].price * 3 / 4),
             quantity=20,
             per_shopper_limit=2,
             starts_at=starts,
