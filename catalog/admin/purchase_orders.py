@@ -54,6 +54,10 @@ class PurchaseOrderLineInline(ReadOnlyInline):
 class PurchaseOrderHistoryInline(TransitionHistoryInline):
     model = PurchaseOrderStatusChange
     status_choices = dict(PurchaseOrder.Status.choices)
+    action_labels = {
+        "draft": _("draft the order"),
+        **{name: step.label for name, step in PURCHASE_ORDER_MACHINE.transitions.items()},
+    }
 
 
 def _reason_action(name, label, done, perform, reason_label, permission="change"):
@@ -281,6 +285,9 @@ class PurchaseOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
             "can_amend": order is not None
             and order.status == "sent"
             and request.user.has_perm(CONFIRM),
+            # Every field is read-only: the order changes through the actions and pages.
+            "show_save": False,
+            "show_save_and_continue": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -126,7 +126,8 @@ class PurchaseOrderLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sku_id} × {self.quantity}"
+        # The admin's inline loads the SKU with the line (select_related).
+        return f"{self.sku.code} × {self.quantity}"
 
     @property
     def outstanding(self) -> int:
@@ -253,4 +254,5 @@ class PurchaseReceiptLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sku_id} × {self.quantity}"
+        # The admin's inline loads the SKU with the line (select_related).
+        return f"{self.sku.code} × {self.quantity}"

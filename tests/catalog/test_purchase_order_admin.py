@@ -121,6 +121,14 @@ def test_operator_drafts_from_suggestions_sends_and_the_warehouse_receives_short
         ]
     )
     assert SkuCost.objects.get(sku=first).average == line.unit_cost
+    # Read in Chinese: the decisions by their names, the lines by their SKU codes, and no
+    # save button (every field is read-only; the order moves through actions and pages).
+    page = client.get(
+        url("purchaseorder_change", order.pk), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "短缺结单" in page and "起草采购单" in page and "发送给供应商" in page
+    assert f"{first.code} × 10" in page
+    assert 'name="_save"' not in page
 
 
 def test_a_typed_order_with_a_bad_line_is_redisplayed_with_the_line_named(
