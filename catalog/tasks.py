@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import admission, inventory, pricing
+from .services import admission, counting, inventory, low_stock, pricing
 
 
 def _day(value: str | None) -> datetime.date:
@@ -58,3 +58,31 @@ def apply_scheduled_price_changes() -> dict[str, int]:
     """Every minute: apply the approved price changes whose time has come. A change whose
     "was" price no longer passes the honest-price rule is cancelled with its figures."""
     return pricing.apply_due_price_changes()
+
+
+@shared_task(**RETRY_POLICY)
+def classify_abc() -> dict[str, int]:
+    """Nightly: rank the SKUs by sales value into ABC classes (how often they are
+    counted). It recomputes from the ledger, so a rerun changes nothing."""
+    return counting.classify_abc()
+
+
+@shared_task(**RETRY_POLICY)
+def schedule_cycle_counts(today: str | None = None) -> dict[str, int]:
+    """Daily: open each warehouse's share of cycle counts for the day. A warehouse with a
+    count in progress (the first run's) is skipped, so a rerun opens nothing more."""
+    return counting.schedule_cycle_counts(today=_day(today))
+
+
+@shared_task(**RETRY_POLICY)
+def raise_low_stock_alerts() -> dict[str, int]:
+    """Every five minutes: tell operators once of SKUs that fell to their reorder point
+    (one open alert per SKU) and clear those back above it."""
+    return low_stock.raise_low_stock_alerts()
+
+
+@shared_task(**RETRY_POLICY)
+def follow_up_re_reviews(today: str | None = None) -> dict[str, int]:
+    """Daily: re-review tasks (with a reminder) for suppliers due soon, suspension of
+    those left past the grace period. Once per due date; a suspension once."""
+    return admission.follow_up_re_reviews(today=_day(today))

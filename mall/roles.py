@@ -12,6 +12,10 @@ WAREHOUSE = "warehouse"
 SUPPORT_AGENT = "support_agent"
 SUPPORT_SUPERVISOR = "support_supervisor"
 ANALYST = "analyst"
+# A supplier's own people: they work on their own supplier's records only (purchase
+# orders to confirm or amend, qualification documents to renew); the admin and the
+# services narrow every query to the supplier the account belongs to.
+SUPPLIER = "supplier"
 
 
 def _perms(app_label: str, actions: str, *models: str) -> set[str]:
@@ -51,6 +55,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "add change view approve", "stocktake"),
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
+        # Purchase orders are drafted (from the replenishment list or by hand), sent and
+        # received here (as purchase receipts are); a supplier's amendment is accepted
+        # here. Supplier re-review tasks, low-stock alerts, holidays and the cycle counts
+        # are worked here too.
+        *_perms("catalog", "add change view send confirm receive", "purchaseorder"),
+        *_perms("catalog", "view", "purchaseorderline", "receiptdifference", "skucost"),
+        *_perms("catalog", "view change", "rereviewtask", "lowstockalert"),
+        *_perms("catalog", "add change view delete", "holiday"),
+        "catalog.review_qualificationdocument",
         # Orders are read here; they change through their services only: risk review
         # and cancellation (with its refund) are the operators' actions.
         *_perms("orders", "view", "order", "orderline", "payment", "paymentnotification"),
@@ -89,6 +102,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Warehouse staff count (enter quantities) and receive deliveries.
         *_perms("catalog", "view change", "stocktakeline"),
         *_perms("catalog", "add view", "purchasereceipt", "purchasereceiptline"),
+        *_perms("catalog", "view receive", "purchaseorder"),
+        *_perms("catalog", "view", "purchaseorderline", "receiptdifference"),
         *_perms("orders", "view", "order", "orderline"),
         # Pick, pack and ship; receive and inspect what shoppers send back.
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),
@@ -147,8 +162,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
 }
 
+ROLE_PERMISSIONS[SUPPLIER] = {
+    # Their own supplier's record and documents (renewals go to review), their own
+    # purchase orders (confirm or amend). The admin shows them nothing else.
+    *_perms("catalog", "view", "supplier"),
+    *_perms("catalog", "add view", "qualificationdocument"),
+    *_perms("catalog", "view confirm", "purchaseorder"),
+    *_perms("catalog", "view", "purchaseorderline", "receiptdifference"),
+}
+
 # Roles that work in the Django admin; support roles work in the ticket view instead.
-BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST}
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SUPPLIER}
 SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
 
 

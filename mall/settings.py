@@ -346,6 +346,55 @@ MALL_MAX_VIDEO_BYTES = env.int("MALL_MAX_VIDEO_BYTES", default=100 * 1024 * 1024
 # reorder point (catalog.selectors.stock.replenishment_list).
 MALL_REPLENISH_COVER_DAYS = env.int("MALL_REPLENISH_COVER_DAYS", default=14)
 
+# --- Supply chain: purchasing, counting, dispatch, admission follow-ups -------------------------
+
+# ABC classes by sales value over this many days; the A and B shares (cumulative % of the
+# sales value); days between cycle counts per class (catalog.services.counting).
+MALL_ABC_WINDOW_DAYS = env.int("MALL_ABC_WINDOW_DAYS", default=90)
+MALL_ABC_SHARES = [int(share) for share in env.list("MALL_ABC_SHARES", default=["80", "95"])]
+MALL_CYCLE_COUNT_DAYS = {
+    cls: int(days)
+    for cls, days in (
+        entry.split("=")
+        for entry in env.list("MALL_CYCLE_COUNT_DAYS", default=["A=30", "B=91", "C=365"])
+    )
+}
+# Dispatch: the warehouse lead hears of a parcel this many hours before its ship-by time.
+MALL_DISPATCH_ESCALATE_HOURS = env.int("MALL_DISPATCH_ESCALATE_HOURS", default=6)
+# Admission follow-ups: newly listed goods are spot-checked within this many days;
+# operators are reminded of a supplier re-review this many days before it is due, and the
+# supplier is suspended this many days after it if nobody recorded it.
+MALL_NEW_LISTING_CHECK_DAYS = env.int("MALL_NEW_LISTING_CHECK_DAYS", default=14)
+MALL_REREVIEW_REMIND_DAYS = env.int("MALL_REREVIEW_REMIND_DAYS", default=14)
+MALL_REREVIEW_GRACE_DAYS = env.int("MALL_REREVIEW_GRACE_DAYS", default=30)
+# Product pictures smaller than this on their shorter side are refused.
+MALL_MIN_PRODUCT_IMAGE_SIDE = env.int("MALL_MIN_PRODUCT_IMAGE_SIDE", default=600)
+CELERY_BEAT_SCHEDULE["catalog-classify-abc"] = {
+    "task": "catalog.tasks.classify_abc",
+    "schedule": crontab(hour=1, minute=10),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["catalog-schedule-cycle-counts"] = {
+    "task": "catalog.tasks.schedule_cycle_counts",
+    "schedule": crontab(hour=6, minute=0),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["catalog-low-stock-alerts"] = {
+    "task": "catalog.tasks.raise_low_stock_alerts",
+    "schedule": 300,
+    "options": {"expires": 300},
+}
+CELERY_BEAT_SCHEDULE["catalog-supplier-re-reviews"] = {
+    "task": "catalog.tasks.follow_up_re_reviews",
+    "schedule": crontab(hour=2, minute=45),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["orders-dispatch-deadlines"] = {
+    "task": "orders.tasks.escalate_dispatch_deadlines",
+    "schedule": 600,
+    "options": {"expires": 600},
+}
+
 # --- Payments ------------------------------------------------------------------------------
 
 # Providers shoppers may pay with (orders.providers). The sandbox takes pretend money, so it

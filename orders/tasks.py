@@ -106,3 +106,12 @@ def complete_delivered_orders() -> int:
     from .services import fulfilment
 
     return fulfilment.complete_delivered_orders()
+
+
+@shared_task(**RETRY_POLICY)
+def escalate_dispatch_deadlines() -> dict[str, int]:
+    """Every ten minutes: tell the warehouse lead once about each parcel close to (or
+    past) its ship-by time; a rerun tells nobody twice."""
+    from .services import fulfilment
+
+    return fulfilment.escalate_dispatch_deadlines()

@@ -6,6 +6,9 @@ import os
 import pytest
 import redis as redis_lib
 
+# A real Celery worker for the tests of scheduled jobs, to every test module.
+from tests.worker import worker  # noqa: F401
+
 
 def pytest_configure(config):
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]

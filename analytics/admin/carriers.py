@@ -76,6 +76,8 @@ COLUMNS = [
     (_("lost"), lambda row: row["lost"]),
     (_("exception cases"), lambda row: row["cases"]),
     (_("exception rate (%)"), lambda row: row["exception_rate"]),
+    (_("dispatched late"), lambda row: row["late_dispatch"]),
+    (_("late-dispatch rate (%)"), lambda row: row["late_dispatch_rate"]),
     (_("cost"), lambda row: row["cost"]),
     (_("recovered"), lambda row: row["recovered"]),
     (_("net cost"), lambda row: row["net_cost"]),

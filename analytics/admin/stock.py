@@ -190,6 +190,18 @@ def _can_receive(request) -> bool:
 def _build_replenishment(request, *, low_only, supplier, warehouse):
     rows = replenishment.replenishment_list(low_only=low_only, supplier=supplier)
     data = ReportData(rows, replenishment.replenishment_totals(rows))
+    if supplier is not None and request.user.has_perm("catalog.add_purchaseorder"):
+        # Draft a purchase order of everything suggested (the add page takes them).
+        params = {"supplier": supplier.pk}
+        if warehouse is not None:
+            params["warehouse"] = warehouse.pk
+        data.extra_links.append(
+            (
+                _("Draft a purchase order to %(supplier)s from the suggestions")
+                % {"supplier": supplier},
+                reverse("admin:catalog_purchaseorder_add") + "?" + urlencode(params),
+            )
+        )
     if supplier is not None and _can_receive(request):
         # One receipt for everything suggested from this supplier (one more query).
         wanted = [

@@ -34,8 +34,10 @@ def carrier_scorecard(*, since=None, until=None, carrier: str | None = None):
     ``delivered``, ``on_time`` (delivered on or before the carrier's promised date),
     ``on_time_rate`` (% of delivered), ``lost``, ``avg_transit`` (hand-over to delivery,
     a timedelta), ``cases`` (exception cases of those shipments), ``exception_rate``
-    (cases per 100 shipments), ``cost``, ``recovered`` and ``net_cost`` (cost − recovered,
-    the exceptions' net cost to the shop). ``since`` and ``until`` are dates; the months
+    (cases per 100 shipments), ``late_dispatch`` and ``late_dispatch_rate`` (handed over
+    after the ship-by time, per 100 shipments that had one: the warehouse's part in a
+    late parcel), ``cost``, ``recovered`` and ``net_cost`` (cost − recovered, the
+    exceptions' net cost to the shop). ``since`` and ``until`` are dates; the months
     from ``since``'s to ``until``'s are included."""
     shipments = Shipment.objects.filter(shipped_at__isnull=False)
     tz = timezone.get_current_timezone()
@@ -76,6 +78,9 @@ def carrier_scorecard(*, since=None, until=None, carrier: str | None = None):
                 "pk", filter=delivered & Q(estimated_delivery__gte=TruncDate("delivered_at"))
             ),
             lost=Count("pk", filter=Q(status=Shipment.Status.LOST)),
+            # Handed over after the ship-by time (parcels without one are not counted).
+            dispatched=Count("pk", filter=Q(ship_by__isnull=False)),
+            late_dispatch=Count("pk", filter=Q(shipped_at__gt=F("ship_by"))),
             avg_transit=Avg(
                 ExpressionWrapper(
                     F("delivered_at") - F("shipped_at"), output_field=DurationField()
@@ -89,6 +94,7 @@ def carrier_scorecard(*, since=None, until=None, carrier: str | None = None):
         .annotate(
             on_time_rate=percent("on_time", "delivered"),
             exception_rate=percent("cases", "shipments"),
+            late_dispatch_rate=percent("late_dispatch", "dispatched"),
             net_cost=ExpressionWrapper(F("cost") - F("recovered"), output_field=money),
         )
         .order_by("-month", "carrier")

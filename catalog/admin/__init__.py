@@ -6,6 +6,8 @@ from . import (  # noqa: F401
     listing,
     pricing,
     product_reviews,
+    purchase_orders,
     purchasing,
     stocktake,
+    supply,
 )

@@ -35,6 +35,7 @@ from mall.admin.actions import (
     transition_action,
 )
 from mall.admin.history import TransitionHistoryInline
+from mall.roles import SUPPLIER, has_role
 
 # --- Highlighting dates ------------------------------------------------------------------
 
@@ -266,17 +267,27 @@ class SupplierAdmin(ServiceActionsMixin, admin.ModelAdmin):
         (None, {"fields": ("name", "credit_code", "categories")}),
         (_("Contact"), {"fields": ("contact_name", "contact_phone", "contact_email", "address")}),
         (_("Admission"), {"fields": readonly_fields}),
+        (_("Supplier's user accounts"), {"fields": ("accounts",)}),
     )
+    autocomplete_fields = ("accounts",)
 
     def get_queryset(self, request):
         today = timezone.localdate()
-        valid_now = Q(documents__valid_from__lte=today, documents__valid_to__gte=today)
-        return (
+        valid_now = Q(
+            documents__valid_from__lte=today,
+            documents__valid_to__gte=today,
+            documents__review_status=QualificationDocument.Review.ACCEPTED,
+        )
+        suppliers = (
             super()
             .get_queryset(request)
             .annotate(valid_document_count=Count("documents", filter=valid_now, distinct=True))
             .prefetch_related("categories")
         )
+        if has_role(request.user, SUPPLIER) and not request.user.is_superuser:
+            # A supplier's user sees its own company only.
+            suppliers = suppliers.filter(accounts=request.user)
+        return suppliers
 
     def get_inlines(self, request, obj):
         # A new supplier has no history yet.
@@ -339,11 +350,30 @@ SPOT_CHECK_ACTIONS = [
 class SpotCheckAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Checks are sampled monthly by a job; operators record the verdicts here."""
 
-    list_display = ("product", "supplier", "month", "result", "checked_by", "checked_at")
-    list_filter = ("result", ("period", admin.AllValuesFieldListFilter), "supplier")
+    list_display = (
+        "product",
+        "supplier",
+        "kind",
+        "month",
+        "due_on",
+        "result",
+        "checked_by",
+        "checked_at",
+    )
+    list_filter = ("result", "kind", ("period", admin.AllValuesFieldListFilter), "supplier")
     list_select_related = ("product", "supplier", "checked_by")
     search_fields = ("product__name", "supplier__name")
-    fields = ("product", "supplier", "period", "result", "findings", "checked_by", "checked_at")
+    fields = (
+        "product",
+        "supplier",
+        "kind",
+        "period",
+        "due_on",
+        "result",
+        "findings",
+        "checked_by",
+        "checked_at",
+    )
     readonly_fields = fields
     service_actions = SPOT_CHECK_ACTIONS
     state_parameter = "result__exact"

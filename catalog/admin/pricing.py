@@ -46,6 +46,15 @@ class PriceChangeForm(forms.Form):
         help_text=_("Empty: now (or as soon as approved). A later time shows a public notice."),
     )
     reason = forms.CharField(label=_("reason"), max_length=200)
+    below_cost_reason = forms.CharField(
+        label=_("reason for selling below cost"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Only when the new price is below the SKU's moving-average cost: say why; a "
+            "second operator must then approve the change."
+        ),
+    )
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,6 +160,8 @@ class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "reference_amount",
         "effective_at",
         "reason",
+        "cost_at_request",
+        "below_cost_reason",
         "needs_approval",
         "status",
         "requested_by",
@@ -213,6 +224,7 @@ class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
                     reference_amount=data["reference_amount"],
                     effective_at=data["effective_at"],
                     reason=data["reason"],
+                    below_cost_reason=data["below_cost_reason"],
                     actor=request.user,
                 )
             except CatalogError as error:

@@ -3,12 +3,21 @@ from .admission import (
     DocumentType,
     ProhibitedWord,
     QualificationDocument,
+    ReReviewTask,
     SpotCheck,
     Supplier,
     SupplierStatusChange,
     SupplierStrike,
 )
-from .inventory import Reservation, Stock, StockDiscrepancy, StockMovement, Warehouse
+from .inventory import (
+    Holiday,
+    LowStockAlert,
+    Reservation,
+    Stock,
+    StockDiscrepancy,
+    StockMovement,
+    Warehouse,
+)
 from .listing import (
     PRODUCT_INFO_FIELDS,
     PRODUCT_MACHINE,
@@ -21,13 +30,23 @@ from .listing import (
 )
 from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
 from .product_reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
-from .purchasing import PurchaseReceipt, PurchaseReceiptLine
+from .purchasing import (
+    PURCHASE_ORDER_MACHINE,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatusChange,
+    PurchaseReceipt,
+    PurchaseReceiptLine,
+    ReceiptDifference,
+    SkuCost,
+)
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
     "PRICE_CHANGE_MACHINE",
     "PRODUCT_INFO_FIELDS",
     "PRODUCT_MACHINE",
+    "PURCHASE_ORDER_MACHINE",
     "REVIEW_MACHINE",
     "SKU",
     "STOCKTAKE_MACHINE",
@@ -35,6 +54,8 @@ __all__ = [
     "Category",
     "CategoryAttribute",
     "DocumentType",
+    "Holiday",
+    "LowStockAlert",
     "PriceChange",
     "PriceChangeRecord",
     "Product",
@@ -43,11 +64,17 @@ __all__ = [
     "ProductReviewChange",
     "ProductStatusChange",
     "ProhibitedWord",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseOrderStatusChange",
     "PurchaseReceipt",
     "PurchaseReceiptLine",
     "QualificationDocument",
+    "ReReviewTask",
+    "ReceiptDifference",
     "Reservation",
     "ReviewPhoto",
+    "SkuCost",
     "SkuPrice",
     "SpotCheck",
     "Stock",

@@ -58,6 +58,14 @@ class Supplier(models.Model):
     )
     next_review_due = models.DateField(_("next re-review due"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The supplier's own people in the back office (role "supplier"): they see and act
+    # on this supplier's records only.
+    accounts = models.ManyToManyField(
+        "customers.User",
+        verbose_name=_("supplier's user accounts"),
+        related_name="supplier_accounts",
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("supplier")
@@ -100,8 +108,19 @@ def qualification_upload_path(instance, filename):
     return f"qualifications/{instance.supplier_id}/{filename}"
 
 
+class QualificationDocumentQuerySet(models.QuerySet):
+    def in_force(self, day):
+        """Documents that count on ``day``: accepted by an operator and valid then."""
+        return self.filter(review_status="accepted", valid_from__lte=day, valid_to__gte=day)
+
+
 class QualificationDocument(models.Model):
     """A licence or certificate of a supplier, with the scan an operator checked."""
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="documents")
     doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
@@ -113,11 +132,37 @@ class QualificationDocument(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
     expired_handled_at = models.DateTimeField(_("expiry handled at"), null=True, blank=True)
+    # A document a supplier uploads itself counts only once an operator accepted it.
+    review_status = models.CharField(
+        _("review"), max_length=10, choices=Review.choices, default=Review.ACCEPTED, db_index=True
+    )
+    uploaded_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    review_note = models.CharField(_("review note"), max_length=200, blank=True)
+
+    objects = QualificationDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("qualification document")
         verbose_name_plural = _("qualification documents")
         ordering = ["supplier", "doc_type", "-valid_to"]
+        permissions = [
+            ("review_qualificationdocument", "Can accept or reject a supplier's document")
+        ]
         indexes = [models.Index(fields=["valid_to"])]
         constraints = [
             models.CheckConstraint(
@@ -150,7 +195,12 @@ class ProhibitedWord(models.Model):
 
 
 class SpotCheck(models.Model):
-    """A sampled listed product that an operator must check (quality, labelling, ...)."""
+    """A listed product that an operator must check (quality, labelling, ...): sampled
+    monthly, or newly listed (checked within ``MALL_NEW_LISTING_CHECK_DAYS``)."""
+
+    class Kind(models.TextChoices):
+        SAMPLE = "sample", _("Monthly sample")
+        NEW_LISTING = "new_listing", _("Newly listed")
 
     class Result(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -162,6 +212,10 @@ class SpotCheck(models.Model):
     )
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="spot_checks")
     period = models.DateField(_("sampling month"), help_text=_("First day of the month."))
+    kind = models.CharField(
+        _("why"), max_length=12, choices=Kind.choices, default=Kind.SAMPLE, db_index=True
+    )
+    due_on = models.DateField(_("check by"), null=True, blank=True)
     result = models.CharField(
         _("result"), max_length=10, choices=Result.choices, default=Result.PENDING, db_index=True
     )
@@ -178,7 +232,17 @@ class SpotCheck(models.Model):
         ordering = ["-period", "result", "pk"]
         constraints = [
             # The monthly job may run twice; each product is sampled once per month.
-            models.UniqueConstraint(fields=["product", "period"], name="spot_check_once_a_month")
+            models.UniqueConstraint(
+                fields=["product", "period"],
+                condition=Q(kind="sample"),
+                name="spot_check_once_a_month",
+            ),
+            # A product's first listing is checked once, whenever it is listed again.
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(kind="new_listing"),
+                name="spot_check_new_listing_once",
+            ),
         ]
 
     def __str__(self):
@@ -198,3 +262,38 @@ class SupplierStrike(models.Model):
 
     def __str__(self):
         return f"{self.supplier}: {self.spot_check}"
+
+
+class ReReviewTask(models.Model):
+    """An approved supplier's periodic re-review falling due: a task in the operators'
+    queue, created with a reminder ``MALL_REREVIEW_REMIND_DAYS`` before ``due_on``.
+    ``record_re_review`` closes it; nobody acting within ``MALL_REREVIEW_GRACE_DAYS`` after
+    the date suspends the supplier (the reason on its history)."""
+
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="re_reviews"
+    )
+    due_on = models.DateField(_("due on"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    suspended_at = models.DateTimeField(_("supplier suspended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("re-review task")
+        verbose_name_plural = _("re-review tasks")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            # The daily job may run twice: one task per supplier and due date.
+            models.UniqueConstraint(fields=["supplier", "due_on"], name="re_review_task_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} ({self.due_on})"

@@ -16,6 +16,23 @@ class Warehouse(models.Model):
     province = models.CharField(_("province"), max_length=20)
     city = models.CharField(_("city"), max_length=50)
     is_active = models.BooleanField(_("active"), default=True)
+    dispatch_days = models.PositiveSmallIntegerField(
+        _("days to dispatch"),
+        default=2,
+        help_text=_(
+            "A paid order's parcel must leave within this many days of the payment; "
+            "declared holidays do not count."
+        ),
+    )
+    lead = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("warehouse lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Told when a parcel is about to miss its ship-by deadline."),
+    )
 
     class Meta:
         verbose_name = _("warehouse")
@@ -208,3 +225,47 @@ class StockDiscrepancy(models.Model):
     @property
     def difference(self) -> int:
         return self.actual - self.expected
+
+
+class Holiday(models.Model):
+    """A declared day off (Spring Festival, National Day, ...): it does not count towards
+    a parcel's ship-by deadline."""
+
+    day = models.DateField(_("day"), unique=True)
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} {self.name}"
+
+
+class LowStockAlert(models.Model):
+    """A SKU's available units fell to its reorder point or below: operators are told
+    once, when the alert opens. It closes when stock is back above the point, so the
+    next fall is a new alert (one open alert per SKU: a partial unique index)."""
+
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="low_stock"
+    )
+    available = models.IntegerField(_("available when raised"))
+    reorder_point = models.IntegerField(_("reorder point"))
+    suggested = models.IntegerField(_("suggested purchase"))
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("low-stock alert")
+        verbose_name_plural = _("low-stock alerts")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku"], condition=Q(cleared_at__isnull=True), name="low_stock_one_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sku_id}: {self.available} ≤ {self.reorder_point}"

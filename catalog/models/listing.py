@@ -197,6 +197,15 @@ class SKU(models.Model):
         help_text=_("Units kept on top of the expected sales during the lead time."),
     )
 
+    # ABC class by sales value, set nightly (catalog.services.counting.classify_abc):
+    # how often its stock is cycle-counted.
+    abc_class = models.CharField(
+        _("ABC class"), max_length=1, choices=[("A", "A"), ("B", "B"), ("C", "C")], default="C"
+    )
+    sales_value = models.DecimalField(
+        _("sales value (ABC window)"), max_digits=14, decimal_places=2, default=0
+    )
+
     class Meta:
         verbose_name = _("SKU")
         verbose_name_plural = _("SKUs")

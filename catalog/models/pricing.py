@@ -115,6 +115,17 @@ class PriceChange(models.Model):
         _("effective at"), null=True, blank=True, help_text=_("Empty: as soon as approved.")
     )
     reason = models.CharField(_("reason"), max_length=200)
+    # Below the SKU's moving-average cost: why, and a second operator must approve.
+    below_cost_reason = models.CharField(
+        _("reason for selling below cost"), max_length=200, blank=True
+    )
+    cost_at_request = models.DecimalField(
+        _("moving-average cost when requested"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
     needs_approval = models.BooleanField(_("needs a second approval"), default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True

@@ -19,6 +19,7 @@ class Stocktake(models.Model):
         ALL = "all", _("All goods in the warehouse")
         CATEGORY = "category", _("One category")
         SAMPLE = "sample", _("Random sample (cycle count)")
+        CYCLE = "cycle", _("Scheduled cycle count (due by ABC class)")
 
     class Status(models.TextChoices):
         COUNTING = "counting", _("Counting")
@@ -55,7 +56,13 @@ class Stocktake(models.Model):
     )
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     opened_by = models.ForeignKey(
-        "customers.User", verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the cycle-count job opened it."),
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     approved_by = models.ForeignKey(

@@ -35,7 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Round
 from django.utils import timezone
 
-from ..models import SKU, Product, PurchaseReceiptLine, Stock, StockMovement
+from ..models import SKU, Holiday, Product, PurchaseReceiptLine, Stock, StockMovement
 
 # Replenishment looks at this many days of sales for the average daily demand.
 SALES_WINDOW_DAYS = 28
@@ -170,3 +170,9 @@ def replenishment_totals(rows: QuerySet) -> dict:
         low=Count("pk", filter=Q(available__lte=F("reorder_point"))),
         suggested=Coalesce(Sum("suggested"), 0),
     )
+
+
+def declared_holidays(since: datetime.date, until: datetime.date) -> set[datetime.date]:
+    """The declared holidays from ``since`` to ``until`` (inclusive), for deadlines that
+    skip them (a parcel's ship-by time)."""
+    return set(Holiday.objects.filter(day__gte=since, day__lte=until).values_list("day", flat=True))

@@ -74,9 +74,20 @@ def process_product_image(upload) -> dict[str, ContentFile]:
     """Return the re-encoded image and its thumbnails as files named by a random id.
 
     Raises ``InvalidUpload`` for anything that is not a readable image of an accepted
-    format within the size limits.
+    format within the size limits, and for a picture smaller than
+    ``MALL_MIN_PRODUCT_IMAGE_SIDE`` pixels on its shorter side (the gallery shows it at
+    up to 800 px and zooms: a small picture would be blurred), saying both sizes.
     """
     image = _upright_rgb(_open_image(_read(upload, settings.MALL_MAX_IMAGE_BYTES)))
+    least = settings.MALL_MIN_PRODUCT_IMAGE_SIDE
+    if min(image.size) < least:
+        raise InvalidUpload(
+            _(
+                "The picture is %(width)s × %(height)s pixels; product pictures must be at "
+                "least %(least)s pixels on each side so that they stay sharp when enlarged."
+            )
+            % {"width": image.width, "height": image.height, "least": least}
+        )
     stem = uuid.uuid4().hex
     return {
         "image": ContentFile(_encode_jpeg(image), name=f"{stem}.jpg"),

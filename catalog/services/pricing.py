@@ -33,7 +33,14 @@ from ..exceptions import (
     PriceRefused,
     ReasonRequired,
 )
-from ..models import PRICE_CHANGE_MACHINE, SKU, PriceChange, PriceChangeRecord, SkuPrice
+from ..models import (
+    PRICE_CHANGE_MACHINE,
+    SKU,
+    PriceChange,
+    PriceChangeRecord,
+    SkuCost,
+    SkuPrice,
+)
 
 logger = logging.getLogger("catalog.pricing")
 
@@ -117,6 +124,44 @@ def needs_second_approval(previous: Decimal | None, amount: Decimal) -> bool:
     return abs(amount - previous) > previous * share
 
 
+# --- The price floor: selling below cost ----------------------------------------------------
+
+
+def moving_average_cost(sku) -> Decimal | None:
+    """The SKU's moving-average unit cost (``SkuCost``), None before its first receipt."""
+    return SkuCost.objects.filter(sku=sku).values_list("average", flat=True).first()
+
+
+def below_cost_problems(*, sku, amount, reason: str = "") -> list[str]:
+    """Why selling ``sku`` at ``amount`` needs more than one operator: empty when the
+    amount is at or above the SKU's moving-average cost (or it has none yet).
+
+    The price floor of the shop for a price change (``request_price_change``): below
+    cost, the change needs an explicit ``reason`` (without one the first problem says
+    so, with the figures) and a second operator's approval. A flash sale cannot wait for
+    one, so marketing refuses a flash price below ``moving_average_cost``. One query.
+    """
+    cost = moving_average_cost(sku)
+    if cost is None or amount is None or to_money(amount) >= cost:
+        return []
+    figures = {"amount": to_money(amount), "cost": cost, "sku": sku}
+    if not (reason or "").strip():
+        return [
+            _(
+                "%(amount)s is below the moving-average cost %(cost)s of “%(sku)s”: give the "
+                "reason for selling below cost; a second operator must approve it."
+            )
+            % figures
+        ]
+    return [
+        _(
+            "%(amount)s is below the moving-average cost %(cost)s of “%(sku)s”: a second "
+            "operator must approve it."
+        )
+        % figures
+    ]
+
+
 # --- Changing prices ----------------------------------------------------------------------------
 
 
@@ -150,16 +195,19 @@ def request_price_change(
     reason: str,
     reference_amount=None,
     effective_at: datetime.datetime | None = None,
+    below_cost_reason: str = "",
 ) -> PriceChange:
     """Ask for ``sku`` to cost ``amount`` from ``effective_at`` (now when empty).
 
-    A change beyond the approval share waits (``pending``) for a second operator; any
-    other is ``scheduled`` and, when due now, applied at once. A ``reference_amount`` (the
+    A change beyond the approval share waits (``pending``) for a second operator, and so
+    does one below the SKU's moving-average cost, which also needs ``below_cost_reason``
+    (the price floor, ``below_cost_problems``); any other is ``scheduled`` and, when due
+    now, applied at once. A ``reference_amount`` (the
     "was" price) must pass the honest reference-price rule for the moment the price
     begins. Raises ``ReasonRequired`` without a reason, ``PriceRefused`` listing every
     problem with the figures (non-positive price, a time in the past, a "was" price not
-    above the new one) and ``DishonestReferencePrice`` with the figures that break it.
-    Nothing is written when it raises.
+    above the new one, below cost without a reason) and ``DishonestReferencePrice`` with
+    the figures that break it. Nothing is written when it raises.
     """
     if not reason.strip():
         raise ReasonRequired()
@@ -176,6 +224,9 @@ def request_price_change(
             _("The “was” price %(reference)s must be above the new price %(amount)s.")
             % {"reference": reference, "amount": amount}
         )
+    floor = below_cost_problems(sku=sku, amount=amount, reason=below_cost_reason)
+    if floor and not below_cost_reason.strip():
+        problems += floor
     if problems:
         raise PriceRefused(problems)
     SKU.objects.select_for_update().get(pk=sku.pk)  # one change request per SKU at a time
@@ -184,7 +235,7 @@ def request_price_change(
         check_reference_price(sku=sku, amount=amount, reference=reference, starts_at=starts_at)
     in_force = current_price(sku, at=now)
     previous = in_force.amount if in_force else None
-    needs_approval = needs_second_approval(previous, amount)
+    needs_approval = needs_second_approval(previous, amount) or bool(floor)
     change = PriceChange.objects.create(
         sku=sku,
         amount=amount,
@@ -192,11 +243,20 @@ def request_price_change(
         previous_amount=previous,
         effective_at=effective_at,
         reason=reason.strip(),
+        below_cost_reason=below_cost_reason.strip()[:200] if floor else "",
+        cost_at_request=moving_average_cost(sku),
         needs_approval=needs_approval,
         status=PriceChange.Status.PENDING if needs_approval else PriceChange.Status.SCHEDULED,
         requested_by=actor,
     )
-    _record(change, "request", actor=actor, reason=change.reason)
+    _record(
+        change,
+        "request",
+        actor=actor,
+        reason="; ".join([change.reason, *(str(p) for p in floor), change.below_cost_reason])
+        if floor
+        else change.reason,
+    )
     if not needs_approval and starts_at <= now:
         apply_price_change(change=change, actor=actor)
     return change

@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.money import to_money
 
 from ..exceptions import ReceiptRefused
-from ..models import SKU, PurchaseReceipt, PurchaseReceiptLine, Supplier, Warehouse
+from ..models import SKU, PurchaseReceipt, PurchaseReceiptLine, SkuCost, Stock, Supplier, Warehouse
 from . import inventory
 
 # PurchaseReceiptLine.unit_cost has 12 digits, 2 after the point.
@@ -97,6 +99,7 @@ def book_purchase_receipt(
     actor,
     delivery_note: str = "",
     note: str = "",
+    purchase_order=None,
 ) -> PurchaseReceipt:
     """Book a delivery from ``supplier`` into ``warehouse``: the receipt, one line per
     (sku, quantity, unit_cost) in ``lines``, and a RECEIPT movement per line (referenced
@@ -107,6 +110,10 @@ def book_purchase_receipt(
     quantity below 1 or not whole, a unit cost that is not a non-negative amount) and
     writes nothing. The supplier row is locked while booking, so a supplier suspended
     at the same moment cannot deliver after its suspension.
+
+    Each line moves the SKU's moving-average unit cost (``SkuCost``, see
+    ``move_average_cost``). ``purchase_order`` links the receipt to the order it
+    delivers (``purchase_orders.receive_purchase_order`` passes it).
     """
     lines = list(lines)
     # Serialise with the supplier's transitions (they lock the same row).
@@ -120,6 +127,7 @@ def book_purchase_receipt(
         delivery_note=delivery_note.strip(),
         note=note.strip(),
         received_by=actor,
+        purchase_order=purchase_order,
     )
     PurchaseReceiptLine.objects.bulk_create(
         PurchaseReceiptLine(
@@ -131,7 +139,8 @@ def book_purchase_receipt(
         for sku, quantity, cost in lines
     )
     skus = SKU.objects.in_bulk([getattr(sku, "pk", sku) for sku, _quantity, _cost in lines])
-    for sku, quantity, _cost in lines:
+    for sku, quantity, cost in sorted(lines, key=lambda line: getattr(line[0], "pk", line[0])):
+        move_average_cost(sku=skus[getattr(sku, "pk", sku)], quantity=quantity, unit_cost=cost)
         inventory.receive_stock(
             sku=skus[getattr(sku, "pk", sku)],
             warehouse=warehouse,
@@ -140,3 +149,22 @@ def book_purchase_receipt(
             reference=f"receipt {receipt.pk}",
         )
     return receipt
+
+
+def move_average_cost(*, sku: SKU, quantity: int, unit_cost) -> SkuCost:
+    """Before ``quantity`` units at ``unit_cost`` are booked in: the SKU's moving-average
+    cost becomes (average × units on hand now + unit_cost × quantity) / (units on hand
+    now + quantity), over every warehouse, rounded half up to the cent; the first
+    receipt sets it. The cost row is locked while it moves, so two receipts of one SKU
+    at once both count. Runs in the caller's transaction."""
+    cost = to_money(unit_cost)
+    row, created = SkuCost.objects.get_or_create(sku=sku, defaults={"average": cost})
+    row = SkuCost.objects.select_for_update().get(pk=row.pk)
+    if created:
+        return row
+    on_hand = Stock.objects.filter(sku=sku).aggregate(units=Sum("on_hand"))["units"] or 0
+    on_hand = max(on_hand, 0)
+    row.average = to_money((row.average * on_hand + cost * quantity) / (on_hand + quantity))
+    row.updated_at = timezone.now()
+    row.save(update_fields=["average", "updated_at"])
+    return row

@@ -198,6 +198,42 @@ def open_stocktake(
     return stocktake
 
 
+def open_cycle_count(*, warehouse: Warehouse, stock_ids: list[int], note: str = ""):
+    """Open a scheduled cycle count of ``warehouse`` for the stock rows ``stock_ids``
+    (``counting.schedule_cycle_counts`` chose them), opened by nobody (the job), not
+    frozen. Returns the stocktake, or None when the warehouse has a count in progress
+    (the partial unique constraint decides; nothing is written then)."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            stocktake = Stocktake.objects.create(
+                warehouse=warehouse,
+                scope=Stocktake.Scope.CYCLE,
+                note=note[:200],
+                opened_by=None,
+                opened_at=now,
+                status_changed_at=now,
+            )
+            rows = Stock.objects.filter(pk__in=stock_ids, warehouse=warehouse).order_by("pk")
+            StocktakeLine.objects.bulk_create(
+                StocktakeLine(stocktake=stocktake, stock_id=stock_id, expected=on_hand)
+                for stock_id, on_hand in rows.values_list("pk", "on_hand")
+            )
+            StocktakeStatusChange.objects.create(
+                subject=stocktake,
+                transition="open",
+                from_state="",
+                to_state=Stocktake.Status.COUNTING,
+                reason=note,
+                at=now,
+            )
+    except IntegrityError as error:
+        if ONE_ACTIVE_CONSTRAINT not in str(error):
+            raise
+        return None
+    return stocktake
+
+
 # --- Counting --------------------------------------------------------------------------------
 
 

@@ -15,7 +15,11 @@ STAFF = [
     ("agent@mall.example", "客服 陈静", roles.SUPPORT_AGENT),
     ("supervisor@mall.example", "客服主管 赵磊", roles.SUPPORT_SUPERVISOR),
     ("analyst@mall.example", "分析师 周婷", roles.ANALYST),
+    # A supplier's own account: the demo catalog links it to the first approved supplier.
+    ("supplier@mall.example", "供应商 孙丽", roles.SUPPLIER),
 ]
+
+SUPPLIER_LOGIN = "supplier@mall.example"
 
 SHOPPERS = [
     # phone, email, display name, address (province, city, district, street)

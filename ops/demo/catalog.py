@@ -489,6 +489,22 @@ def seed() -> None:
     _book_deliveries(context)
     _sell_a_little(context)
     _price_changes(context)
+    _supplier_account(context)
+
+
+def _supplier_account(context: Context) -> None:
+    """The demo supplier login works for the first approved supplier (its purchase
+    orders to confirm, its documents to renew)."""
+    from customers.models import User
+
+    from .accounts import SUPPLIER_LOGIN
+
+    user = User.objects.filter(email__iexact=SUPPLIER_LOGIN).first()
+    if user is None or Supplier.objects.filter(accounts=user).exists():
+        return
+    first = min(context.suppliers.values(), key=lambda supplier: supplier.pk, default=None)
+    if first is not None:
+        first.accounts.add(user)
 
 
 # Demo stock arrived this long ago, and sells over the last SALES_DAYS days, so that the
@@ -528,16 +544,19 @@ def _sell_a_little(context: Context) -> None:
         for order in range(rng.randint(1, 4)):
             reference = f"DEMO-ORDER-{sku.code}-{order + 1}"
             try:
-                reservation = inventory.reserve(
+                reservations = inventory.reserve(
                     sku=sku, quantity=rng.randint(1, 5), reference=reference
                 )
             except CatalogError:
                 break  # sold out
-            inventory.consume(reservation=reservation, actor=None)
+            for reservation in reservations:
+                inventory.consume(reservation=reservation, actor=None)
             at = now - datetime.timedelta(days=rng.randint(1, SALES_DAYS), hours=rng.randint(0, 23))
             # Demo history only: orders placed (and shipped) at their day in the past.
             StockMovement.objects.filter(reference=reference).update(at=at)
-            Reservation.objects.filter(pk=reservation.pk).update(created_at=at, closed_at=at)
+            Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+                created_at=at, closed_at=at
+            )
 
 
 DEMO_PROMOTION = "演示数据：双十二预热促销"
@@ -586,6 +605,8 @@ def _price_changes(context: Context) -> None:
                 amount=to_money(price.amount * Decimal("0.6")),
                 actor=operator,
                 reason="演示数据：临期清仓，需第二位运营人员审批",
+                # Below the moving-average cost: the price floor asks why.
+                below_cost_reason="临期清仓：保质期不足 30 天，低于成本出售",
             )
 
 

@@ -9,9 +9,11 @@ role holds both); cancelling a shipment still in the warehouse needs
 or an error message, with every reason.
 """
 
+import datetime
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,7 +28,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from catalog.models import Warehouse
-from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
+from mall.admin.actions import (
+    ServiceAction,
+    ServiceActionsMixin,
+    make_admin_action,
+    transition_action,
+)
 from mall.admin.history import TransitionHistoryInline
 from mall.admin.readonly import ReadOnlyInline
 from mall.statemachine import IllegalTransition
@@ -131,6 +138,14 @@ class PackingForm(forms.Form):
         ),
     )
 
+    condition = forms.MultipleChoiceField(
+        label=_("condition of the parcel"),
+        choices=list(fulfilment.CONDITION_CHECKS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick each once you checked it: the parcel cannot leave without all three."),
+    )
+
     def clean_scans(self):
         items, unreadable = [], []
         for number, line in enumerate(self.cleaned_data["scans"].splitlines(), start=1):
@@ -188,6 +203,43 @@ CANCEL_ACTION = transition_action(
 )
 
 
+def _cancel_part(shipment, actor, reason):
+    return fulfilment.cancel_part(shipment=shipment, actor=actor, reason=reason)
+
+
+CANCEL_PART_ACTION = ServiceAction(
+    name="cancel_part",
+    sources=SHIPMENT_MACHINE["cancel"].sources,
+    label=_("Cancel this parcel and refund its goods (the rest of the order goes on)"),
+    done=_("%(count)d parcels cancelled and refunded."),
+    perform=_cancel_part,
+    reason_label=_("Reason (told to the shopper and kept on the order's timeline)"),
+    permission="cancel_part",
+    refusals=(OrderError,),
+)
+
+
+class DispatchFilter(admin.SimpleListFilter):
+    """The warehouse's queue: parcels still in the warehouse past their ship-by time, or
+    about to miss it (within ``MALL_DISPATCH_ESCALATE_HOURS``)."""
+
+    title = _("dispatch")
+    parameter_name = "dispatch"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("past the ship-by time")), ("soon", _("ship-by time close"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        in_warehouse = queryset.filter(status__in=[Shipment.Status.PICKING, Shipment.Status.PACKED])
+        if self.value() == "overdue":
+            return in_warehouse.filter(ship_by__lt=now).order_by("ship_by")
+        if self.value() == "soon":
+            horizon = now + datetime.timedelta(hours=settings.MALL_DISPATCH_ESCALATE_HOURS)
+            return in_warehouse.filter(ship_by__gte=now, ship_by__lte=horizon).order_by("ship_by")
+        return queryset
+
+
 class CarrierFilter(admin.SimpleListFilter):
     title = _("carrier")
     parameter_name = "carrier"
@@ -206,6 +258,7 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "order",
         "warehouse",
         "status",
+        "ship_by",
         "carrier_label",
         "tracking_number",
         "estimated_delivery",
@@ -214,18 +267,26 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "last_event_at",
         "work",
     )
-    list_filter = ("status", "warehouse", CarrierFilter, "shipped_at")
+    list_filter = (DispatchFilter, "status", "warehouse", CarrierFilter, "shipped_at")
     list_select_related = ("order", "warehouse")
     search_fields = ("=number", "=tracking_number", "=order__number")
     search_help_text = _("Shipment, tracking or order number")
     date_hierarchy = "created_at"
     inlines = [ShipmentLineInline, TrackingEventInline, LogisticsCaseInline, ShipmentHistoryInline]
-    service_actions = [SHIP_ACTION, CANCEL_ACTION]
-    actions = [make_admin_action(SHIP_ACTION), make_admin_action(CANCEL_ACTION)]
+    service_actions = [SHIP_ACTION, CANCEL_ACTION, CANCEL_PART_ACTION]
+    actions = [
+        make_admin_action(SHIP_ACTION),
+        make_admin_action(CANCEL_ACTION),
+        make_admin_action(CANCEL_PART_ACTION),
+    ]
     change_list_template = "admin/orders/shipment/change_list.html"
     change_form_template = "admin/orders/shipment/change_form.html"
     fieldsets = (
         (None, {"fields": ("number", "order", "warehouse", "status", "replaces", "note")}),
+        (
+            _("Dispatch"),
+            {"fields": ("ship_by", "escalated_at", "intact", "complete", "labelled")},
+        ),
         (
             pgettext_lazy("staff", "Carrier"),
             {"fields": ("carrier_label", "tracking_number", "estimated_delivery")},
@@ -268,6 +329,10 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def has_cancel_permission(self, request):
         return self._can(request, "orders.change_shipment")
+
+    def has_cancel_part_permission(self, request):
+        # Cancelling a parcel cancels part of the order (with its refund).
+        return self._can(request, "orders.cancel_order")
 
     @staticmethod
     def _can(request, permission):
@@ -377,7 +442,10 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 fulfilment.confirm_packing(
-                    shipment=shipment, items=form.cleaned_data["scans"], actor=request.user
+                    shipment=shipment,
+                    items=form.cleaned_data["scans"],
+                    actor=request.user,
+                    condition=form.cleaned_data["condition"],
                 )
             except fulfilment.PackingMismatch as error:
                 problems = error.problems

@@ -22,6 +22,7 @@ from .order import (
     OrderDiscount,
     OrderLine,
     OrderLineDiscount,
+    OrderLineReservation,
     OrderStatusChange,
 )
 from .payment import Payment, PaymentNotification, Refund
@@ -51,6 +52,7 @@ __all__ = [
     "OrderDiscount",
     "OrderLine",
     "OrderLineDiscount",
+    "OrderLineReservation",
     "OrderStatusChange",
     "Payment",
     "PaymentNotification",

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -51,6 +52,15 @@ class Shipment(models.Model):
     carrier = models.CharField(_("carrier"), max_length=20, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     estimated_delivery = models.DateField(_("estimated delivery"), null=True, blank=True)
+    # Dispatch: the parcel must leave by ``ship_by`` (the warehouse's days to dispatch
+    # after payment, declared holidays not counted); the warehouse lead is told once
+    # before it is missed (``escalated_at``).
+    ship_by = models.DateTimeField(_("ship by"), null=True, blank=True, db_index=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The condition check at packing: the parcel leaves only when all three hold.
+    intact = models.BooleanField(_("intact"), default=False)
+    complete = models.BooleanField(pgettext_lazy("parcel", "complete"), default=False)
+    labelled = models.BooleanField(_("labelled"), default=False)
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     packed_by = models.ForeignKey(
         "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -81,6 +91,12 @@ class Shipment(models.Model):
             )
         ]
         constraints = [
+            # A parcel leaves only with its condition check passed.
+            models.CheckConstraint(
+                condition=Q(status__in=["picking", "cancelled"])
+                | Q(intact=True, complete=True, labelled=True),
+                name="shipment_condition_checked_to_leave",
+            ),
             models.UniqueConstraint(
                 fields=["carrier", "tracking_number"],
                 condition=~Q(tracking_number=""),

@@ -1,8 +1,9 @@
 """Orders: what a shopper bought, frozen at the moment of ordering.
 
 An order line snapshots the product name, SKU, price and picture, so that a later change
-to the goods never rewrites what was sold. Each line holds the stock reservation that
-keeps its units until payment (consumed at shipment, released on cancellation).
+to the goods never rewrites what was sold. Each line holds the stock reservations that
+keep its units until payment (one per warehouse the line is taken from; consumed at
+shipment, released on cancellation).
 """
 
 from django.db import models
@@ -188,8 +189,11 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField(_("quantity"))
     line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
-    reservation = models.OneToOneField(
-        "catalog.Reservation", on_delete=models.PROTECT, related_name="order_line"
+    # The units held for the line: one reservation per warehouse it is taken from (a
+    # line the nearest warehouse cannot fill alone is split, and ships in one parcel per
+    # warehouse). Their quantities add up to the line's.
+    reservations = models.ManyToManyField(
+        "catalog.Reservation", through="OrderLineReservation", related_name="order_lines"
     )
     # The goods discounts on this line, to the cent (per source: OrderLineDiscount): the
     # line cost the shopper line_total - discount_total.
@@ -285,3 +289,21 @@ class OrderLineDiscount(models.Model):
 
     def __str__(self):
         return f"{self.source}: {self.amount}"
+
+
+class OrderLineReservation(models.Model):
+    """One warehouse's part of an order line: the reservation holding its units. A
+    reservation belongs to one line (the unique key)."""
+
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="parts")
+    reservation = models.OneToOneField(
+        "catalog.Reservation", on_delete=models.PROTECT, related_name="order_line_part"
+    )
+
+    class Meta:
+        verbose_name = _("order line part")
+        verbose_name_plural = _("order line parts")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.order_line_id}: {self.reservation_id}"

@@ -32,6 +32,7 @@ from ..models import (
     OrderDiscount,
     OrderLine,
     OrderLineDiscount,
+    OrderLineReservation,
     OrderStatusChange,
 )
 from . import fulfilment, payments
@@ -58,8 +59,10 @@ def place_order(
     Re-checks listing, price and stock now; prices it with ``compute_totals`` (the
     discount sources with the shopper's ``choices``: coupon, gift cards); reserves every
     line's units, gifts with purchase included (in SKU order, so two orders never wait on
-    each other crosswise; a gift out of stock is left out); snapshots name, SKU, price and
-    picture into the lines; keeps every discount per source and per line, to the cent;
+    each other crosswise; a gift out of stock is left out; a line no warehouse can fill
+    alone is split over several, the nearest to the address first: ``inventory.reserve``);
+    snapshots name, SKU, price and picture into the lines; keeps every discount per
+    source and per line, to the cent;
     runs the placement hooks (marketing locks the coupon and takes the gift cards'
     balance); flags it for an operator's review when it looks risky; writes the first
     timeline entry; removes the ordered SKUs from ``cart``. An order with nothing left to
@@ -187,18 +190,20 @@ def _place(
     placed = []
     for _sku_id, is_gift, line in sorted(wanted, key=lambda row: row[:2]):
         try:
-            reservation = inventory.reserve(
+            reservations = inventory.reserve(
                 sku=line.sku,
                 quantity=line.quantity,
                 reference=order.number,
                 actor=user,
                 ttl=ttl,
+                # Split over warehouses when none has it all, the nearest first.
+                destination=address.province,
             )
         except InsufficientStock as error:
             if is_gift:
                 continue  # the gift ran out: the order goes without it
             raise OrderRefused([str(error)]) from error
-        placed.append(_order_line(order, line, reservation, totals, gift=bool(is_gift)))
+        placed.append(_order_line(order, line, reservations, totals, gift=bool(is_gift)))
     order.placed_lines = sorted(placed, key=lambda line: line.pk)
     _keep_discounts(order, totals, placed)
     order.placed_history = OrderStatusChange.objects.create(
@@ -214,10 +219,11 @@ def _place(
     return order
 
 
-def _order_line(order, line, reservation, totals, *, gift: bool) -> OrderLine:
-    """The order line of a priced line or a gift, its discount to the cent."""
+def _order_line(order, line, reservations, totals, *, gift: bool) -> OrderLine:
+    """The order line of a priced line or a gift, its discount to the cent, and its
+    parts: one reservation per warehouse the units are taken from."""
     sku = line.sku
-    return OrderLine.objects.create(
+    order_line = OrderLine.objects.create(
         order=order,
         sku=sku,
         product_name=sku.product.name,
@@ -230,8 +236,12 @@ def _order_line(order, line, reservation, totals, *, gift: bool) -> OrderLine:
         discount_total=Decimal("0.00") if gift else totals.line_discount(sku.pk),
         gift_source=line.source if gift else "",
         gift_value=line.value if gift else Decimal("0.00"),
-        reservation=reservation,
     )
+    OrderLineReservation.objects.bulk_create(
+        OrderLineReservation(order_line=order_line, reservation=reservation)
+        for reservation in reservations
+    )
+    return order_line
 
 
 def _keep_discounts(order: Order, totals, placed: list[OrderLine]) -> None:
@@ -277,10 +287,14 @@ def register_placement_hook(hook: PlacementHook) -> PlacementHook:
 
 
 def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -> None:
-    for line in order.lines.select_related("reservation").order_by("sku_id"):
+    parts = OrderLineReservation.objects.filter(order_line__order=order).select_related(
+        "reservation"
+    )
+    # By SKU, then stock row: the order in which stock rows are locked everywhere.
+    for part in parts.order_by("order_line__sku_id", "reservation__stock_id"):
         try:
             inventory.release(
-                reservation=line.reservation, actor=actor, reason=reason, expired=expired
+                reservation=part.reservation, actor=actor, reason=reason, expired=expired
             )
         except ReservationClosed:
             continue  # its own expiry released it already

@@ -34,6 +34,7 @@ TIMELINE_LABELS = {
     "approve_review": gettext_lazy("Order checked"),
     "start_fulfilment": gettext_lazy("Being packed"),
     "ship": gettext_lazy("Shipped"),
+    "dispatched_late": gettext_lazy("Left the warehouse late"),
     "deliver": gettext_lazy("Delivered"),
     "complete": gettext_lazy("Completed"),
     "cancel": gettext_lazy("Cancelled"),

@@ -433,10 +433,16 @@ def test_replenishment_rows_link_to_a_prefilled_receipt(client, demand):
     # the suggested quantity, and the last cost paid as a suggestion
     assert formset.forms[0].initial == {"sku": s5.pk, "quantity": 7, "unit_cost": Decimal("1.00")}
 
-    # Filtered to one supplier: one link receives everything suggested from it.
+    # Filtered to one supplier: one link drafts a purchase order of everything suggested
+    # from it, one receives it all.
     response = client.get(url, {"filtered": 1, "supplier": supplier, "warehouse": a.pk})
-    ((_label, everything),) = response.context["extra_links"]
+    ((_draft, order), (_label, everything)) = response.context["extra_links"]
     assert everything == links[0]
+    assert order == reverse("admin:catalog_purchaseorder_add") + (
+        f"?supplier={supplier}&warehouse={a.pk}"
+    )
+    drafted = client.get(order)
+    assert drafted.context["form"].initial == {"supplier": str(supplier), "warehouse": str(a.pk)}
 
     # Analysts read the report but do not receive goods: no links for them.
     login(client, "analyst")

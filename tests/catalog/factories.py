@@ -40,7 +40,7 @@ def credit_code(n: int) -> str:
     return first17 + credit_code_check_char(first17)
 
 
-def jpeg_upload(name="photo.jpg", size=(48, 48), color="seagreen") -> SimpleUploadedFile:
+def jpeg_upload(name="photo.jpg", size=(600, 600), color="seagreen") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, "JPEG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
@@ -218,3 +218,12 @@ def tea_categories() -> Category:
         filterable=True,
     )
     return tea
+
+
+def supplier_user(supplier, **fields):
+    """A back-office account of ``supplier``'s own people (role "supplier")."""
+    from tests.customers.factories import UserFactory
+
+    user = UserFactory(roles=["supplier"], **fields)
+    supplier.accounts.add(user)
+    return user

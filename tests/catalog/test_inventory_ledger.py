@@ -239,7 +239,7 @@ def test_frozen_stock_and_closed_warehouses_are_not_reserved(sku, east, west, op
     frozen = inventory.receive_stock(sku=sku, warehouse=east, quantity=9, actor=operator)
     inventory.receive_stock(sku=sku, warehouse=west, quantity=2, actor=operator)
     Stock.objects.filter(pk=frozen.pk).update(frozen=True)
-    reservation = inventory.reserve(sku=sku, quantity=2)
+    [reservation] = inventory.reserve(sku=sku, quantity=2)
     assert reservation.stock.warehouse == west
     with pytest.raises(InsufficientStock) as refused:
         inventory.reserve(sku=sku, quantity=1)
@@ -377,19 +377,31 @@ class StockModel:
             free = {
                 w: row[0] - row[1]
                 for (si, w), row in self.rows.items()
-                if si == s and not row[2] and row[0] - row[1] >= n
+                if si == s and not row[2] and row[0] > row[1]
             }
-            if not free:
+            if sum(free.values()) < n:
                 return True, lambda: inventory.reserve(sku=self.skus[s], quantity=n)
             ttl = datetime.timedelta(minutes=ttl) if ttl else None
 
             def reserve():
-                reservation = inventory.reserve(sku=self.skus[s], quantity=n, ttl=ttl)
-                w = self.warehouses.index(reservation.stock.warehouse)
-                # The warehouse with the most free units (ties: either).
-                assert free.get(w) == max(free.values())
-                self.row(s, w)[1] += n
-                self.reservations.append([reservation, (s, w), n, True])
+                reservations = inventory.reserve(sku=self.skus[s], quantity=n, ttl=ttl)
+                taken = [
+                    (self.warehouses.index(r.stock.warehouse), r.quantity) for r in reservations
+                ]
+                assert sum(units for _w, units in taken) == n
+                whole = [w for w, units in free.items() if units >= n]
+                if whole:
+                    # One parcel when a warehouse can: the fullest of those (ties: either).
+                    assert len(taken) == 1 and free[taken[0][0]] == max(free.values())
+                else:
+                    # Split: fullest first, each giving all it has but the last.
+                    assert [free[w] for w, _units in taken] == sorted(free.values())[::-1][
+                        : len(taken)
+                    ]
+                    assert all(units == free[w] for w, units in taken[:-1])
+                for r, (w, units) in zip(reservations, taken, strict=True):
+                    self.row(s, w)[1] += units
+                    self.reservations.append([r, (s, w), units, True])
 
             return False, reserve
         if name in ("release", "consume"):

@@ -115,11 +115,22 @@ def test_thumbnails_fit_their_bounds_and_keep_the_aspect_ratio():
 
 
 def test_a_small_image_is_never_blown_up_and_png_becomes_jpeg():
-    files = process_product_image(upload(image_bytes("PNG", size=(200, 150)), name="a.png"))
+    files = process_product_image(upload(image_bytes("PNG", size=(700, 600)), name="a.png"))
 
-    assert opened(files["thumb_small"]).size == (200, 150)
-    assert opened(files["thumb_medium"]).size == (200, 150)
+    assert max(opened(files["thumb_small"]).size) == 320
+    assert opened(files["thumb_medium"]).size == (700, 600)  # below 800: kept as it is
     assert all(content.name.endswith(".jpg") for content in files.values())
+
+
+def test_a_picture_below_the_minimum_resolution_is_refused_with_both_sizes(settings):
+    settings.MALL_MIN_PRODUCT_IMAGE_SIDE = 600
+    with pytest.raises(InvalidUpload) as refused:
+        process_product_image(upload(image_bytes(size=(1200, 599))))
+    assert str(refused.value) == (
+        "The picture is 1200 × 599 pixels; product pictures must be at least 600 pixels on "
+        "each side so that they stay sharp when enlarged."
+    )
+    assert process_product_image(upload(image_bytes(size=(600, 600))))["image"]
 
 
 def test_file_names_come_from_the_shop_not_the_upload():
@@ -159,13 +170,13 @@ def test_images_of_formats_we_do_not_accept_are_refused(fmt):
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF"])
 def test_the_other_accepted_formats_are_re_encoded_as_jpeg(fmt):
-    files = process_product_image(upload(image_bytes(fmt, size=(100, 80))))
+    files = process_product_image(upload(image_bytes(fmt, size=(600, 600))))
 
     assert opened(files["image"]).format == "JPEG"
 
 
 def test_transparency_is_flattened_on_white():
-    image = Image.new("RGBA", (50, 50), (0, 0, 0, 0))
+    image = Image.new("RGBA", (600, 600), (0, 0, 0, 0))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
 

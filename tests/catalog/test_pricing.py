@@ -22,7 +22,6 @@ from catalog.models import PriceChange, PriceChangeRecord, SkuPrice
 from catalog.services import pricing
 from mall.statemachine import IllegalTransition
 from tests.catalog.factories import SkuPriceFactory, make_listed_product, tea_categories
-from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
 
@@ -459,7 +458,7 @@ def test_shoppers_and_warehouse_staff_cannot_request_price_changes(client, sku):
 # --- The scheduled job, in a real worker ----------------------------------------------------
 
 
-def test_a_worker_applies_due_changes(worker, transactional_db):  # noqa: F811
+def test_a_worker_applies_due_changes(worker, transactional_db):
     product = make_listed_product(category=tea_categories(), prices=("100.00",))
     sku = product.skus.get()
     operator = UserFactory(roles=["operator"])

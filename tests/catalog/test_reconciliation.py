@@ -16,7 +16,6 @@ from catalog.exceptions import CatalogError
 from catalog.models import Reservation, Stock, StockDiscrepancy, StockMovement
 from catalog.services import inventory
 from tests.catalog.factories import SKUFactory, WarehouseFactory
-from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +50,7 @@ def test_clean_stock_gives_no_discrepancy(operator):
     sku = SKUFactory()
     east, west = WarehouseFactory(code="east"), WarehouseFactory(code="west")
     inventory.receive_stock(sku=sku, warehouse=east, quantity=8, actor=operator)
-    kept = inventory.reserve(sku=sku, quantity=2)
+    [kept] = inventory.reserve(sku=sku, quantity=2)
     inventory.transfer_stock(sku=sku, source=east, destination=west, quantity=3, actor=operator)
     inventory.consume(reservation=kept)
     inventory.return_to_stock(sku=sku, warehouse=west, quantity=1, actor=operator, reference="R")
@@ -250,7 +249,7 @@ def test_the_task_is_late_acked_and_retried_on_a_lost_database():
     assert task.max_retries == 5
 
 
-def test_a_worker_runs_the_reconciliation_twice_without_duplicates(worker, transactional_db):  # noqa: F811
+def test_a_worker_runs_the_reconciliation_twice_without_duplicates(worker, transactional_db):
     sku = SKUFactory()
     stock = inventory.receive_stock(
         sku=sku, warehouse=WarehouseFactory(code="east"), quantity=6, actor=None

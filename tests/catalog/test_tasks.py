@@ -5,23 +5,13 @@ connection sees them, and put back the migrations' data (the staff groups) thems
 """
 
 import datetime
-import logging
-import os
 import subprocess
 import sys
-import threading
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-import redis as redis_lib
-from celery.contrib.testing.worker import start_worker
-from celery.result import EagerResult
 from celery.schedules import crontab
-from celery.signals import task_postrun
 from django.core import mail
-from django.db import OperationalError, connections
+from django.db import OperationalError
 from django.utils import timezone
-from kombu import pools as kombu_pools
 
 from catalog import tasks
 from catalog.models import (
@@ -37,90 +27,6 @@ from mall.celery import app as celery_app
 from tests.catalog.conftest import add_document, make_ready_product, make_supplier
 
 TODAY = timezone.localdate
-
-
-class WorkerRuns:
-    """Sends tasks through the broker and waits for the worker to finish each one."""
-
-    def __init__(self, broker_url: str):
-        self.broker_url = broker_url
-        self.finished: dict[str, tuple[str, object]] = {}
-        self.changed = threading.Condition()
-
-    def on_postrun(self, task_id=None, state=None, retval=None, **kwargs):
-        if state in ("SUCCESS", "FAILURE"):  # not RETRY: a retried run comes back
-            with self.changed:
-                self.finished[task_id] = (state, retval)
-                self.changed.notify_all()
-
-    def run(self, task, timeout=30, **kwargs):
-        # A producer of our own: the app's pooled one may still hold a connection to the
-        # broker an earlier test used.
-        with celery_app.connection_for_write(self.broker_url) as connection:
-            result = task.apply_async(kwargs=kwargs, producer=connection.Producer())
-        assert not isinstance(result, EagerResult)
-        with self.changed:
-            done = self.changed.wait_for(lambda: result.id in self.finished, timeout=timeout)
-        assert done, f"the worker did not finish {task.name} within {timeout} s"
-        state, retval = self.finished[result.id]
-        assert state == "SUCCESS", retval
-        return retval
-
-
-def _forget_broker_connections():
-    # The app keeps a pool of broker connections for sending tasks (``delay`` inside a
-    # task, an on_commit hook): without this, a task sent while the worker runs could go
-    # to the broker an earlier test used, and never reach this worker.
-    # (A worker stopping closes the pools it used; kombu keeps them in a registry, so a
-    # later send would find a closed pool there: the registry is emptied too.)
-    kombu_pools.reset()
-    celery_app._pool = None
-    if "amqp" in celery_app.__dict__:
-        celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def worker(settings):
-    """A real Celery worker in a thread of this process, consuming from a Redis database
-    of its own on the test server: other tests empty db 0 and may run workers there, and
-    a worker of theirs must not take (or flush) our messages.
-
-    Request it before ``db``/``transactional_db``: starting a worker runs Celery's Django
-    fixup, which closes this thread's database connections.
-    """
-    assert not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)), (
-        "request the worker fixture before db / transactional_db"
-    )
-    broker_url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{1 + os.getpid() % 15}"))
-    broker = redis_lib.Redis.from_url(broker_url)
-    broker.flushdb()  # no message left over from an interrupted run
-    conf = celery_app.conf
-    saved = {
-        key: getattr(conf, key)
-        for key in ("broker_url", "task_always_eager", "worker_hijack_root_logger")
-    }
-    conf.broker_url = broker_url
-    conf.task_always_eager = False  # the task must travel through the broker
-    conf.worker_hijack_root_logger = False
-    _forget_broker_connections()
-    # Starting a worker sets up Celery's logging: the root logger's handlers and level
-    # (to the worker's log level), which later tests of request logging rely on.
-    root = logging.getLogger()
-    root_handlers, root_level = root.handlers[:], root.level
-    runs = WorkerRuns(broker_url)
-    task_postrun.connect(runs.on_postrun, weak=False)
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False):
-            yield runs
-    finally:
-        task_postrun.disconnect(runs.on_postrun)
-        for key, value in saved.items():
-            setattr(conf, key, value)
-        _forget_broker_connections()
-        root.handlers[:] = root_handlers
-        root.setLevel(root_level)
-        broker.flushdb()
-        broker.close()
 
 
 def _listed_goods(supplier, category, actor, count):
@@ -320,7 +226,7 @@ def test_worker_samples_a_share_of_each_suppliers_goods_once_a_month(
 
     assert created == 3
     assert again == 0
-    checks = SpotCheck.objects.all()
+    checks = SpotCheck.objects.filter(kind="sample")
     assert {check.period for check in checks} == {first_day}
     assert checks.filter(supplier=big).count() == 2  # 20 goods x 0.1
     assert checks.filter(supplier=small).count() == 1  # at least one
@@ -335,7 +241,8 @@ def test_sampling_as_a_function_uses_the_month_of_the_day_given(settings, suppli
     assert tasks.sample_monthly_spot_checks(period="2026-03-01") == 2
     assert tasks.sample_monthly_spot_checks(period="2026-03-17") == 0  # same month
     assert tasks.sample_monthly_spot_checks(period="2026-04-01") == 2  # a new month
-    periods = sorted(set(SpotCheck.objects.values_list("period", flat=True)))
+    sampled = SpotCheck.objects.filter(kind="sample")
+    periods = sorted(set(sampled.values_list("period", flat=True)))
     assert periods == [datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)]
 
 
@@ -350,7 +257,7 @@ def test_failed_spot_checks_delist_strike_and_the_third_in_a_year_suspends(
     settings.MALL_SPOT_CHECK_STRIKE_LIMIT = 3
     goods = _listed_goods(supplier, food, operator, 6)
     assert tasks.sample_monthly_spot_checks() == 6
-    checks = list(SpotCheck.objects.order_by("pk"))
+    checks = list(SpotCheck.objects.filter(kind="sample").order_by("pk"))
 
     # A strike older than 12 months no longer counts.
     _fail(checks[0], operator)

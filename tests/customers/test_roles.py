@@ -27,13 +27,14 @@ def _permission_names(group):
     }
 
 
-def test_the_five_roles_are_declared():
+def test_the_six_roles_are_declared():
     assert set(ROLE_PERMISSIONS) == {
         "operator",
         "warehouse",
         "support_agent",
         "support_supervisor",
         "analyst",
+        "supplier",
     }
     assert set(ROLE_PERMISSIONS) == roles.BACK_OFFICE_ROLES | roles.SUPPORT_ROLES
     assert not roles.BACK_OFFICE_ROLES & roles.SUPPORT_ROLES
@@ -57,6 +58,23 @@ def test_operator_may_view_but_not_change_shoppers():
     # Tickets are read (for the feedback report), never worked, from the admin.
     assert "support.view_ticket" in permissions
     assert "support.work_ticket" not in permissions
+
+
+def test_a_supplier_account_reads_its_own_records_and_changes_nothing_of_the_shop():
+    """The supplier role's permissions: its company, documents and purchase orders; no
+    stock, no prices, no orders, no shoppers (the admin narrows every list to its own
+    supplier besides, see tests/catalog/test_purchase_order_admin.py)."""
+    permissions = ROLE_PERMISSIONS["supplier"]
+    assert permissions == {
+        "catalog.view_supplier",
+        "catalog.add_qualificationdocument",
+        "catalog.view_qualificationdocument",
+        "catalog.view_purchaseorder",
+        "catalog.confirm_purchaseorder",
+        "catalog.view_purchaseorderline",
+        "catalog.view_receiptdifference",
+    }
+    assert not any(name.startswith(("orders.", "customers.", "marketing.")) for name in permissions)
 
 
 def test_sync_role_groups_restores_drifted_permissions():

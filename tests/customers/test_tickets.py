@@ -21,7 +21,6 @@ from customers.support.models import FollowUp, Ticket, TicketAttachment, TicketB
 from customers.support.services import tickets
 from customers.support.services.tickets import AttachmentRefused, TicketError
 from mall.statemachine import IllegalTransition
-from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
 from tests.clocks import MID_MONTH
 from tests.concurrency import race
 from tests.customers.factories import UserFactory
@@ -655,7 +654,7 @@ def test_the_beat_runs_the_deadlines_job_every_five_minutes(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_escalates_a_ticket_left_alone_once_and_emails_the_supervisor(
-    worker,  # noqa: F811
+    worker,
     transactional_db,
 ):
     boss = supervisor(email="boss@mall.example")

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Product, Stock
+from catalog.models import Product, SkuCost, Stock
 from catalog.services import inventory
 from marketing import tasks
 from marketing.models import FlashSale, FlashSaleClaim
@@ -28,7 +28,6 @@ from marketing.services.flashsales import claims as flash_claims
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
-from tests.catalog.test_tasks import worker  # noqa: F401  (the in-process Celery worker)
 from tests.concurrency import race
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.marketing.flashsale_helpers import sale_sku, schedule
@@ -152,6 +151,16 @@ def test_scheduling_refuses_a_price_not_below_the_list_price_or_units_not_in_sto
         arguments["ends_at"] = now - HOUR
     with pytest.raises(flashsale.FlashSaleInvalid, match=re.escape(message)):
         flashsale.schedule_sale(**arguments)
+
+
+def test_a_flash_price_below_the_moving_average_cost_is_refused(sku):
+    SkuCost.objects.create(sku=sku, average=Decimal("60.00"))
+    with pytest.raises(
+        flashsale.FlashSaleInvalid, match=re.escape("below the moving-average cost 60.00")
+    ):
+        schedule(sku, price="59.99")
+    assert not FlashSale.objects.exists()
+    assert schedule(sku, price="60.00").price == Decimal("60.00")  # at cost is allowed
 
 
 def test_goods_not_on_sale_cannot_have_a_flash_sale(sku):

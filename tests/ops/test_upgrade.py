@@ -440,7 +440,7 @@ def inspect_current_release() -> None:
                 "id": order.pk,
                 "number": order.number,
                 "total": str(order.total),
-                "lines": list(order.lines.values_list("pk", "reservation_id", "sku_id")),
+                "lines": list(order.lines.values_list("pk", "reservations", "sku_id")),
                 "tickets": list(order.tickets.values_list("pk", flat=True)),
                 "flash_claim": order.flash_claim.pk,
             },

@@ -71,7 +71,12 @@ def scans_for(shipment: Shipment) -> list[tuple[str, int]]:
 
 
 def pack(shipment: Shipment, actor=None) -> Shipment:
-    return fulfilment.confirm_packing(shipment=shipment, items=scans_for(shipment), actor=actor)
+    return fulfilment.confirm_packing(
+        shipment=shipment,
+        items=scans_for(shipment),
+        actor=actor,
+        condition=fulfilment.CONDITION_CHECKS,
+    )
 
 
 def ship_all(order: Order, *, now=None, actor=None) -> list[Shipment]:

@@ -41,7 +41,7 @@ def test_a_paid_order_splits_into_one_shipment_per_warehouse(goods):
     assert sorted(s.warehouse.code for s in shipments) == ["north", "south"]
     for shipment in shipments:
         [line] = shipment.lines.all()
-        assert line.reservation == line.order_line.reservation
+        assert [line.reservation] == list(line.order_line.reservations.all())
         assert shipment.status == Shipment.Status.PICKING
     with pytest.raises(IllegalTransition):
         fulfilment.allocate_order(order=order)

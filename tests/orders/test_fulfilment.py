@@ -44,6 +44,8 @@ from tests.orders.fulfilment_helpers import (
 )
 from tests.orders.paying import pay
 
+CHECKED = fulfilment.CONDITION_CHECKS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -159,6 +161,7 @@ def test_packing_refuses_with_every_mismatch_and_changes_nothing(goods, clerk):
             shipment=shipment,
             items=[(tea.code.lower(), 1), ("NOPE-1", 2), ("6901234567809", 4)],
             actor=clerk,
+            condition=CHECKED,
         )
     problems = refused.value.problems
     assert len(problems) == 3
@@ -167,15 +170,32 @@ def test_packing_refuses_with_every_mismatch_and_changes_nothing(goods, clerk):
     assert f"{cup.code} 茶杯: 3 expected, 4 packed." in problems
 
     with pytest.raises(fulfilment.PackingMismatch) as refused:
-        fulfilment.confirm_packing(shipment=shipment, items=[(cup.code, 3)], actor=clerk)
+        fulfilment.confirm_packing(
+            shipment=shipment, items=[(cup.code, 3)], actor=clerk, condition=CHECKED
+        )
     assert refused.value.problems == [f"{tea.code} 龙井: 2 missing."]
     with pytest.raises(fulfilment.PackingMismatch) as refused:
-        fulfilment.confirm_packing(shipment=shipment, items=[], actor=clerk)
+        fulfilment.confirm_packing(shipment=shipment, items=[], actor=clerk, condition=CHECKED)
     assert "Nothing was scanned." in refused.value.problems
     with pytest.raises(fulfilment.PackingMismatch, match="at least one unit"):
         fulfilment.confirm_packing(
-            shipment=shipment, items=[*scans_for(shipment), (tea.code, 0)], actor=clerk
+            shipment=shipment,
+            items=[*scans_for(shipment), (tea.code, 0)],
+            actor=clerk,
+            condition=CHECKED,
         )
+    # Everything scanned, but the parcel is not labelled yet: it cannot be packed.
+    with pytest.raises(fulfilment.PackingMismatch) as refused:
+        fulfilment.confirm_packing(
+            shipment=shipment,
+            items=scans_for(shipment),
+            actor=clerk,
+            condition={"intact", "complete"},
+        )
+    assert refused.value.problems == [
+        "The parcel cannot leave before its condition is checked: labelled (shipping label "
+        "and order number on the box)."
+    ]
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.PICKING and shipment.packed_at is None
 
@@ -184,11 +204,15 @@ def test_packing_refuses_with_every_mismatch_and_changes_nothing(goods, clerk):
         shipment=shipment,
         items=[("6901234567892", 1), ("6901234567809", 1), (cup.code.lower(), 2), (tea.code, 1)],
         actor=clerk,
+        condition=CHECKED,
     )
     assert packed.status == Shipment.Status.PACKED and packed.packed_by == clerk
+    assert (packed.intact, packed.complete, packed.labelled) == (True, True, True)
     assert _history(shipment)[-1] == ("pack", "picking", "packed")
     with pytest.raises(IllegalTransition):
-        fulfilment.confirm_packing(shipment=shipment, items=scans_for(shipment), actor=clerk)
+        fulfilment.confirm_packing(
+            shipment=shipment, items=scans_for(shipment), actor=clerk, condition=CHECKED
+        )
 
 
 # --- Shipping ---------------------------------------------------------------------------------
@@ -312,7 +336,9 @@ def test_every_shipment_transition_is_recorded_and_illegal_ones_refused(goods, c
             lambda s: logistics.record_delivery(shipment=s, delivered_at=ago(hours=1)),
             lambda s: logistics.record_loss(shipment=s),
             lambda s: fulfilment.cancel_shipment(shipment=s, actor=clerk, reason="x"),
-            lambda s: fulfilment.confirm_packing(shipment=s, items=scans_for(s), actor=clerk),
+            lambda s: fulfilment.confirm_packing(
+                shipment=s, items=scans_for(s), actor=clerk, condition=CHECKED
+            ),
             lambda s: fulfilment.ship(shipment=s, carrier="sandbox", actor=clerk),
         ):
             with pytest.raises(IllegalTransition):

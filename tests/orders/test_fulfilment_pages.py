@@ -147,7 +147,11 @@ def test_packing_in_the_admin_shows_every_mismatch_then_confirms(client, clerk, 
     north.refresh_from_db()
     assert north.status == Shipment.Status.PICKING
 
-    done = client.post(url, {"scans": "6901234567892\n6901234567892"})
+    # Scanned right, but not checked: the parcel's condition is asked for first.
+    unchecked = client.post(url, {"scans": "6901234567892\n6901234567892", "condition": ["intact"]})
+    assert "cannot leave before its condition is checked" in unchecked.content.decode()
+    checked = ["intact", "complete", "labelled"]
+    done = client.post(url, {"scans": "6901234567892\n6901234567892", "condition": checked})
     assert done.status_code == 302
     north.refresh_from_db()
     assert north.status == Shipment.Status.PACKED and north.packed_by == clerk

@@ -29,7 +29,6 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.services import fulfilment, logistics
-from tests.catalog.test_tasks import worker as _catalog_worker
 from tests.clocks import MID_MONTH
 from tests.customers.factories import UserFactory
 from tests.orders.fulfilment_helpers import (
@@ -43,8 +42,6 @@ from tests.orders.fulfilment_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-worker = _catalog_worker  # a real Celery worker in a thread, on a Redis database of its own
 
 
 @pytest.fixture(autouse=True)

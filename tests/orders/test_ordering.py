@@ -73,8 +73,9 @@ def test_an_order_snapshots_its_lines_reserves_stock_and_empties_the_cart(shoppe
         2,
         Decimal("90.00"),
     )
-    assert line.reservation.status == Reservation.Status.OPEN
-    assert line.reservation.reference == order.number
+    [reservation] = line.reservations.all()
+    assert reservation.status == Reservation.Status.OPEN
+    assert reservation.reference == order.number
     assert inventory.available_units(tea) == 8
     assert list(cart.lines.values_list("sku_id", flat=True)) == [kettle.pk]
     assert list(order.timeline.values_list("transition", "to_state")) == [
@@ -226,7 +227,7 @@ def test_unpaid_orders_are_cancelled_after_the_timeout_by_the_job(shopper, addre
     assert (late.status, fresh.status) == ("cancelled", "pending_payment")
     assert late.timeline.last().transition == "expire"
     assert inventory.available_units(tea) == 9
-    assert late.lines.get().reservation.status == Reservation.Status.EXPIRED
+    assert late.lines.get().reservations.get().status == Reservation.Status.EXPIRED
 
 
 def test_prices_paid_in_the_window_bound_the_was_price(shopper, address, goods):

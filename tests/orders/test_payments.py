@@ -105,10 +105,10 @@ def test_the_shoppers_path_from_pay_page_to_paid_order(
     )
     assert payment.out_trade_no in pay_entry.reason
     # A paid order's units stay held until shipment: they no longer expire.
-    assert order.lines.get().reservation.expires_at is None
+    assert order.lines.get().reservations.get().expires_at is None
     later = timezone.now() + datetime.timedelta(days=1)
     assert inventory.release_expired(now=later) == 0
-    assert order.lines.get().reservation.status == Reservation.Status.OPEN
+    assert order.lines.get().reservations.get().status == Reservation.Status.OPEN
 
     # The browser comes back with the signed return parameters: the order page.
     with django_assert_max_num_queries(5):
@@ -524,7 +524,7 @@ def test_racing_notifications_and_queries_record_the_money_once(transactional_db
     assert set(outcomes) <= {Outcome.ACCEPTED, Outcome.DUPLICATE}
     # The unit is held for the paid order once.
     assert inventory.available_units(tea) == 9
-    reservation = Reservation.objects.get(order_line__order=order)
+    reservation = Reservation.objects.get(order_lines__order=order)
     assert reservation.status == Reservation.Status.OPEN and reservation.expires_at is None
 
 

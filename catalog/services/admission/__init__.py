@@ -5,10 +5,17 @@ Every state change goes through ``mall.statemachine.transition`` and leaves a hi
 
 By subject: ``rules`` (what a category requires, who may sell what), ``goods`` (the review
 flow of goods), ``suppliers`` (their review, suspension, re-review, expiring documents),
-``spot_checks`` (the monthly sample and its results). Callers use the names re-exported
+``spot_checks`` (the monthly sample, new listings, and the results), ``follow_ups``
+(re-reviews falling due, documents suppliers renew themselves). Callers use the names re-exported
 here (``admission.approve_product``).
 """
 
+from .follow_ups import (
+    accept_document,
+    follow_up_re_reviews,
+    reject_document,
+    upload_document,
+)
 from .goods import (
     approve_product,
     delist_product,
@@ -28,7 +35,12 @@ from .rules import (
     submission_problems,
     supplier_problems,
 )
-from .spot_checks import record_spot_check, sample_spot_checks
+from .spot_checks import (
+    check_new_listing,
+    overdue_spot_checks,
+    record_spot_check,
+    sample_spot_checks,
+)
 from .suppliers import (
     approve_supplier,
     record_re_review,
@@ -42,18 +54,23 @@ from .suppliers import (
 )
 
 __all__ = [
+    "accept_document",
     "approve_product",
     "approve_supplier",
     "attribute_schema",
     "category_lineage",
+    "check_new_listing",
     "delist_product",
     "delist_supplier_goods",
+    "follow_up_re_reviews",
     "lineage_in",
     "list_product",
+    "overdue_spot_checks",
     "prohibited_words_in",
     "record_re_review",
     "record_spot_check",
     "reinstate_supplier",
+    "reject_document",
     "reject_product",
     "required_document_types",
     "required_info_fields",
@@ -67,5 +84,6 @@ __all__ = [
     "suspend_supplier",
     "suspend_suppliers_with_expired_documents",
     "terminate_supplier",
+    "upload_document",
     "warn_expiring_documents",
 ]

@@ -64,7 +64,8 @@ def list_product(*, product: Product, actor, reason: str = "") -> Product:
     """Put approved (or delisted) goods on sale.
 
     Refused (``SubmissionRefused``) unless the supplier may still sell in the category and
-    every SKU on sale has a current price.
+    every SKU on sale has a current price. The first listing books a spot check of the
+    new goods (``spot_checks.check_new_listing``).
     """
     PRODUCT_MACHINE.check(product, "list")
     problems = supplier_problems(product.supplier, product.category)
@@ -76,9 +77,13 @@ def list_product(*, product: Product, actor, reason: str = "") -> Product:
     if problems:
         raise SubmissionRefused(product, problems)
     product.listed_at = now
-    return _product_transition(
+    product = _product_transition(
         product, "list", actor=actor, reason=reason, update_fields=["listed_at"]
     )
+    from .spot_checks import check_new_listing  # spot_checks imports this module
+
+    check_new_listing(product=product)
+    return product
 
 
 @transaction.atomic

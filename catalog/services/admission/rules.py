@@ -76,9 +76,9 @@ def supplier_problems(supplier: Supplier, category: Category, *, today=None) -> 
             % {"category": category}
         )
     valid_types = set(
-        QualificationDocument.objects.filter(
-            supplier=supplier, valid_from__lte=today, valid_to__gte=today
-        ).values_list("doc_type", flat=True)
+        QualificationDocument.objects.filter(supplier=supplier)
+        .in_force(today)
+        .values_list("doc_type", flat=True)
     )
     for doc_type in required_document_types(category):
         if doc_type not in valid_types:

@@ -1,6 +1,7 @@
-"""Spot checks: a monthly random sample of listed goods per approved supplier, and the
-checks' results (a failed one delists the goods, strikes the supplier, and suspends it
-after too many strikes)."""
+"""Spot checks: a monthly random sample of listed goods per approved supplier, a check
+of every newly listed product within ``MALL_NEW_LISTING_CHECK_DAYS``, and the checks'
+results (a failed one delists the goods, strikes the supplier, and suspends it after too
+many strikes)."""
 
 import datetime
 import math
@@ -40,17 +41,48 @@ def sample_spot_checks(*, period: datetime.date, share=None) -> int:
     ).distinct()
     for supplier in suppliers:
         listed = Product.objects.filter(supplier=supplier, status=Product.Status.LISTED)
-        already = SpotCheck.objects.filter(supplier=supplier, period=period).count()
+        already = SpotCheck.objects.filter(
+            supplier=supplier, period=period, kind=SpotCheck.Kind.SAMPLE
+        ).count()
         wanted = max(1, math.ceil(listed.count() * share)) - already
         if wanted <= 0:
             continue
-        sample = listed.exclude(spot_checks__period=period).order_by("?")[:wanted]
+        sample = listed.exclude(
+            spot_checks__period=period, spot_checks__kind=SpotCheck.Kind.SAMPLE
+        ).order_by("?")[:wanted]
         for product in sample:
             _, made = SpotCheck.objects.get_or_create(
-                product=product, period=period, defaults={"supplier": supplier}
+                product=product,
+                period=period,
+                kind=SpotCheck.Kind.SAMPLE,
+                defaults={"supplier": supplier},
             )
             created += made
     return created
+
+
+def check_new_listing(*, product: Product, today=None) -> SpotCheck | None:
+    """A product listed for the first time gets a spot check due within
+    ``MALL_NEW_LISTING_CHECK_DAYS``, on top of the monthly sample. Once per product
+    (a partial unique index), so listing it again adds nothing; returns the new check or
+    None. Runs in the caller's transaction (``list_product``)."""
+    today = today or timezone.localdate()
+    check, made = SpotCheck.objects.get_or_create(
+        product=product,
+        kind=SpotCheck.Kind.NEW_LISTING,
+        defaults={
+            "supplier_id": product.supplier_id,
+            "period": today.replace(day=1),
+            "due_on": today + datetime.timedelta(days=settings.MALL_NEW_LISTING_CHECK_DAYS),
+        },
+    )
+    return check if made else None
+
+
+def overdue_spot_checks(*, today=None):
+    """Pending checks past their ``due_on`` (newly listed goods not checked in time)."""
+    today = today or timezone.localdate()
+    return SpotCheck.objects.filter(result=SpotCheck.Result.PENDING, due_on__lt=today)
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from ...models import (
     SUPPLIER_MACHINE,
     DocumentType,
     QualificationDocument,
+    ReReviewTask,
     Supplier,
     SupplierStatusChange,
 )
@@ -66,11 +67,7 @@ def return_supplier_for_changes(*, supplier: Supplier, actor, reason: str) -> Su
 
 def _qualification_problems(supplier: Supplier, today) -> list[str]:
     """A supplier needs a valid business licence and every document its categories need."""
-    valid = set(
-        supplier.documents.filter(valid_from__lte=today, valid_to__gte=today).values_list(
-            "doc_type", flat=True
-        )
-    )
+    valid = set(supplier.documents.in_force(today).values_list("doc_type", flat=True))
     needed = {DocumentType.BUSINESS_LICENCE.value}
     for category in supplier.categories.all():
         needed.update(required_document_types(category))
@@ -152,6 +149,9 @@ def record_re_review(*, supplier: Supplier, actor, passed: bool, notes: str) -> 
             % {"supplier": supplier, "status": supplier.get_status_display()}
         )
     if not passed:
+        ReReviewTask.objects.filter(supplier=supplier, done_at__isnull=True).update(
+            done_at=timezone.now(), done_by=actor
+        )
         suspend_supplier(
             supplier=supplier,
             actor=actor,
@@ -164,6 +164,9 @@ def record_re_review(*, supplier: Supplier, actor, passed: bool, notes: str) -> 
         raise SupplierNotQualified(supplier, problems)
     supplier.next_review_due = _add_months(today, settings.MALL_SUPPLIER_REREVIEW_MONTHS)
     supplier.save(update_fields=["next_review_due"])
+    ReReviewTask.objects.filter(supplier=supplier, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=actor
+    )
     SupplierStatusChange.objects.create(
         subject=supplier,
         transition="re_review",
@@ -176,6 +179,11 @@ def record_re_review(*, supplier: Supplier, actor, passed: bool, notes: str) -> 
 
 
 # --- Documents expiring --------------------------------------------------------------------
+
+
+def notify_operators(subject: str, body: str) -> None:
+    """An email to every active operator (the back office's shared inbox of work)."""
+    _notify_operators(subject, body)
 
 
 def _notify_operators(subject: str, body: str) -> None:
@@ -197,6 +205,7 @@ def warn_expiring_documents(*, today=None) -> int:
     horizon = today + datetime.timedelta(days=settings.MALL_DOCUMENT_EXPIRY_WARNING_DAYS)
     warned = 0
     expiring = QualificationDocument.objects.filter(
+        review_status=QualificationDocument.Review.ACCEPTED,
         valid_to__gte=today,
         valid_to__lte=horizon,
         expiry_warned_at__isnull=True,
@@ -228,6 +237,7 @@ def suspend_suppliers_with_expired_documents(*, today=None) -> int:
     suspended = 0
     lapsed = (
         QualificationDocument.objects.filter(
+            review_status=QualificationDocument.Review.ACCEPTED,
             valid_to__lt=today,
             expired_handled_at__isnull=True,
             supplier__status=Supplier.Status.APPROVED,
@@ -238,9 +248,9 @@ def suspend_suppliers_with_expired_documents(*, today=None) -> int:
     for document in lapsed:
         supplier = document.supplier
         with transaction.atomic():
-            replaced = supplier.documents.filter(
-                doc_type=document.doc_type, valid_from__lte=today, valid_to__gte=today
-            ).exists()
+            replaced = (
+                supplier.documents.in_force(today).filter(doc_type=document.doc_type).exists()
+            )
             QualificationDocument.objects.filter(pk=document.pk).update(
                 expired_handled_at=timezone.now()
             )

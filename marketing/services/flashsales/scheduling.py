@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog import selectors as catalog_selectors
+from catalog.services.pricing import moving_average_cost
 from mall.money import to_money
 
 from ...exceptions import FlashSaleInvalid
@@ -43,8 +44,11 @@ def sale_problems(
     """Every reason a sale of ``sku`` as described cannot be scheduled (empty when it can):
     the goods must be on sale with a current price; the flash price above zero and below
     that price; at least one unit, a limit of at least one and at most the units; an end
-    after the start and in the future; no other sale of the SKU overlapping the times; and
-    free stock for every unit now. Three queries."""
+    after the start and in the future; no other sale of the SKU overlapping the times;
+    free stock for every unit now; and the flash price not below the SKU's moving-average
+    cost (the price floor: selling below cost needs a reason and a second operator, which
+    a sale scheduled on the spot cannot have, so it goes through a price change). Four
+    queries."""
     now = timezone.now()
     problems = []
     amount = _as_price(price)
@@ -73,6 +77,16 @@ def sale_problems(
             problems.append(
                 _("The flash price must be below the current price %(price)s.")
                 % {"price": current.price}
+            )
+        cost = moving_average_cost(sku)
+        if amount is not None and amount > 0 and cost is not None and amount < cost:
+            problems.append(
+                _(
+                    "The flash price %(price)s is below the moving-average cost %(cost)s of "
+                    "“%(sku)s”. Selling below cost needs a reason and a second operator: ask "
+                    "for a price change instead."
+                )
+                % {"price": amount, "cost": cost, "sku": sku}
             )
         if quantity and int(quantity) > current.available:
             problems.append(

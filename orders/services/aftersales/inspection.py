@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,20 +37,38 @@ class Inspection:
     write_off_reason: str = ""
 
 
-def _return_warehouse(order_line: OrderLine):
-    """Where the units of ``order_line`` came from: the warehouse of the last delivered
-    parcel that carried them, else the one its reservation was taken in."""
-    shipped = (
+def return_warehouses(order_line: OrderLine, units: int, *, before: int = 0) -> list[tuple]:
+    """Where ``units`` resaleable units of ``order_line`` go back: ``(warehouse, units)``
+    pairs. Each goes to the warehouse that shipped it, since a line split over
+    warehouses came in several parcels: the delivered parcels that carried the line are
+    filled newest first, each up to the units it carried, after the ``before`` units
+    earlier cases sent back (so a second return of the line goes on where the first
+    stopped). Units beyond what the parcels carried go to the last one; a line with no
+    delivered parcel returns to the warehouse its first part was reserved in."""
+    shipped = list(
         ShipmentLine.objects.filter(
             order_line=order_line, shipment__status=Shipment.Status.DELIVERED
         )
         .select_related("shipment__warehouse")
         .order_by("-shipment__delivered_at", "-pk")
-        .first()
     )
-    if shipped is not None:
-        return shipped.shipment.warehouse
-    return order_line.reservation.stock.warehouse
+    if not shipped:
+        part = order_line.parts.select_related("reservation__stock__warehouse").first()
+        return [(part.reservation.stock.warehouse, units)] if units else []
+    places: dict[int, list] = {}
+    start, end, carried = before, before + units, 0
+    for line in shipped:
+        low, high = max(start, carried), min(end, carried + line.quantity)
+        if high > low:
+            places.setdefault(line.shipment.warehouse_id, [line.shipment.warehouse, 0])[1] += (
+                high - low
+            )
+        carried += line.quantity
+    beyond = end - max(start, carried)
+    if beyond > 0:
+        last = shipped[-1].shipment.warehouse
+        places.setdefault(last.pk, [last, 0])[1] += beyond
+    return [(warehouse, count) for warehouse, count in places.values()]
 
 
 def _inspection_problems(case, lines, results) -> list[str]:
@@ -93,7 +112,8 @@ def receive_and_inspect(
     """The warehouse receives the goods of a case on its way back and records, per case
     line (``results``: case line pk -> ``Inspection``), the units fit to sell again and
     those written off (with a reason). Resaleable units go back to stock with a return
-    movement in the warehouse that shipped them; written-off units stay out. Units
+    movement in the warehouse that shipped them (``return_warehouses``: split over the
+    warehouses of a line that came in several parcels); written-off units stay out. Units
     missing from the parcel (fewer counted than claimed) need a ``note``. Goods in for
     repair are only received (they go back to the shopper): count nothing.
 
@@ -109,9 +129,7 @@ def receive_and_inspect(
         _order, case = _locked(case)
         AFTER_SALES_MACHINE.check(case, "receive")
         lines = list(
-            case.lines.select_related("order_line__sku", "order_line__reservation__stock").order_by(
-                "order_line__sku_id", "pk"
-            )
+            case.lines.select_related("order_line__sku").order_by("order_line__sku_id", "pk")
         )
         problems = _inspection_problems(case, lines, results)
         counted = {line.pk: results.get(line.pk, Inspection()) for line in lines}
@@ -131,11 +149,15 @@ def receive_and_inspect(
                 written_off=found.written_off,
                 write_off_reason=found.write_off_reason.strip()[:200],
             )
-            if found.resaleable:
+            earlier = AfterSalesLine.objects.filter(order_line=line.order_line, resaleable__gt=0)
+            before = earlier.exclude(case=case).aggregate(units=Sum("resaleable"))["units"]
+            for warehouse, units in return_warehouses(
+                line.order_line, found.resaleable, before=before or 0
+            ):
                 inventory.return_to_stock(
                     sku=line.order_line.sku,
-                    warehouse=_return_warehouse(line.order_line),
-                    quantity=found.resaleable,
+                    warehouse=warehouse,
+                    quantity=units,
                     actor=actor,
                     reference=case.number,
                 )

@@ -9,11 +9,20 @@
 - ``confirm_packing`` compares what the clerk scanned with the shipment's lines and
   refuses with every mismatch; ``ship`` hands the parcel to a carrier (a waybill from
   its adapter), consumes the reservations and tells the shopper.
+- ``cancel_part`` cancels one parcel of an order that ships in several and refunds what
+  was paid for its goods (``paid_value``): an order line split over warehouses is
+  cancelled and refunded per part.
 - ``create_replacement`` sends units again (a lost or damaged parcel, an after-sales
   exchange) with new reservations; ``reship`` sends a whole shipment again.
 - ``follow_shipments`` moves the order along with its parcels (shipped when none is left
   in the warehouse, delivered when every live one arrived); ``complete_delivered_orders``
   (beat, hourly) completes delivered orders after ``MALL_AUTO_COMPLETE_DAYS``.
+
+- ``dispatch``: every parcel's ship-by time (set at allocation: the warehouse's days to
+  dispatch after payment, declared holidays not counted), the overdue queue, and
+  ``escalate_dispatch_deadlines`` (beat, every ten minutes) telling the warehouse lead
+  once before a parcel misses it. Packing records the condition check (intact,
+  complete, labelled) without which a parcel cannot leave.
 
 The carrier's side (tracking, delivery, loss, exception cases) is
 ``orders.services.logistics``. Locks are taken order first, then shipment.
@@ -25,13 +34,17 @@ Callers use the names re-exported here (``fulfilment.ship``).
 
 from ...exceptions import FulfilmentError, PackingMismatch
 from .allocation import allocate_order, allocate_paid_orders, create_replacement
+from .dispatch import escalate_dispatch_deadlines, overdue_shipments, ship_by
 from .progress import complete_delivered_orders, follow_shipments
 from .shipping import (
+    CONDITION_CHECKS,
+    cancel_part,
     cancel_shipment,
     confirm_packing,
     first_poll_at,
     goods_value,
     notify_shopper,
+    paid_value,
     parcels_gone,
     reship,
     ship,
@@ -39,20 +52,26 @@ from .shipping import (
 )
 
 __all__ = [
+    "CONDITION_CHECKS",
     "FulfilmentError",
     "PackingMismatch",
     "allocate_order",
     "allocate_paid_orders",
+    "cancel_part",
     "cancel_shipment",
     "complete_delivered_orders",
     "confirm_packing",
     "create_replacement",
+    "escalate_dispatch_deadlines",
     "first_poll_at",
     "follow_shipments",
     "goods_value",
     "notify_shopper",
+    "overdue_shipments",
+    "paid_value",
     "parcels_gone",
     "reship",
     "ship",
+    "ship_by",
     "withdraw_shipments",
 ]

@@ -5,9 +5,11 @@ shipments with new reservations (a lost or damaged parcel, an after-sales exchan
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.exceptions import InsufficientStock
+from catalog.models import Warehouse
 from catalog.services import inventory
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
@@ -17,21 +19,28 @@ from ...models import (
     ORDER_MACHINE,
     Order,
     OrderLine,
+    OrderLineReservation,
     OrderStatusChange,
     Shipment,
     ShipmentLine,
     ShipmentStatusChange,
 )
 from .. import risk_review as review
+from . import dispatch
 
 
-def _open_shipment(order: Order, warehouse_id: int, *, replaces=None, note="") -> Shipment:
+def _open_shipment(order: Order, warehouse_id: int, *, start, replaces=None, note="") -> Shipment:
+    """A shipment to pick, with its ship-by time: the warehouse's days to dispatch
+    counted from ``start`` (the payment; a replacement's own creation), holidays not
+    counted (``dispatch.ship_by``)."""
+    days = Warehouse.objects.values_list("dispatch_days", flat=True).get(pk=warehouse_id)
     shipment = Shipment.objects.create(
         number=new_number("S", digits=9),
         order=order,
         warehouse_id=warehouse_id,
         replaces=replaces,
         note=note,
+        ship_by=dispatch.ship_by(start=start, days=days),
     )
     ShipmentStatusChange.objects.create(
         subject=shipment, transition="open", from_state="", to_state=shipment.status
@@ -42,8 +51,9 @@ def _open_shipment(order: Order, warehouse_id: int, *, replaces=None, note="") -
 @transaction.atomic
 def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
     """Split a paid order into shipments, one per warehouse holding its reserved units
-    (each line ships from the warehouse its reservation is in), and move the order into
-    fulfilment. Returns the shipments, warehouse by warehouse.
+    (each part of a line ships from the warehouse its reservation is in, so a line split
+    over two warehouses travels in two parcels), and move the order into fulfilment.
+    Returns the shipments, warehouse by warehouse.
 
     Raises ``FulfilmentError`` while the order waits for its risk review, and
     ``IllegalTransition`` unless it is paid. Idempotent in effect: the transition locks
@@ -54,30 +64,40 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
         raise FulfilmentError(
             _("Order %(number)s waits for its risk review.") % {"number": order.number}
         )
+    ORDER_MACHINE.check(order, "start_fulfilment")
+    # One shipment line per part: a line split over warehouses ships in several parcels.
+    by_warehouse: dict[int, list[OrderLineReservation]] = defaultdict(list)
+    parts = OrderLineReservation.objects.filter(order_line__order=order).select_related(
+        "reservation__stock"
+    )
+    for part in parts.order_by("order_line_id", "pk"):
+        by_warehouse[part.reservation.stock.warehouse_id].append(part)
+    shipments, paid = [], dispatch.paid_at(order)
+    for warehouse_id in sorted(by_warehouse):
+        shipment = _open_shipment(order, warehouse_id, start=paid)
+        ShipmentLine.objects.bulk_create(
+            ShipmentLine(
+                shipment=shipment,
+                order_line_id=part.order_line_id,
+                quantity=part.reservation.quantity,
+                reservation=part.reservation,
+            )
+            for part in by_warehouse[warehouse_id]
+        )
+        shipments.append(shipment)
+    latest = max((s.ship_by for s in shipments), default=None)
+    # The shopper's timeline says by when the goods leave.
     transition(
         order,
         ORDER_MACHINE,
         "start_fulfilment",
         history=OrderStatusChange,
         actor=actor,
-        reason=_("allocated to warehouses"),
+        reason=_("allocated to warehouses; to leave by %(time)s")
+        % {"time": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")}
+        if latest
+        else _("allocated to warehouses"),
     )
-    by_warehouse: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in order.lines.select_related("reservation__stock").order_by("pk"):
-        by_warehouse[line.reservation.stock.warehouse_id].append(line)
-    shipments = []
-    for warehouse_id in sorted(by_warehouse):
-        shipment = _open_shipment(order, warehouse_id)
-        ShipmentLine.objects.bulk_create(
-            ShipmentLine(
-                shipment=shipment,
-                order_line=line,
-                quantity=line.quantity,
-                reservation=line.reservation,
-            )
-            for line in by_warehouse[warehouse_id]
-        )
-        shipments.append(shipment)
     return shipments
 
 
@@ -86,7 +106,8 @@ def create_replacement(
     *, order: Order, items: list[tuple[OrderLine, int]], actor, note: str, replaces=None
 ) -> list[Shipment]:
     """Send ``items`` (order line, units) of ``order`` again: new reservations (in SKU
-    order, any warehouse that has the units) and new shipments to pick, marked as
+    order, by the allocation rule of ``inventory.reserve``: split when no warehouse has
+    them all) and new shipments to pick, marked as
     replacing ``replaces`` (a lost or damaged parcel) or with ``note`` (an exchange).
 
     Raises ``FulfilmentError`` for nothing to send, a line of another order or more units
@@ -103,18 +124,25 @@ def create_replacement(
     by_warehouse = defaultdict(list)
     for line, quantity in sorted(items, key=lambda item: item[0].sku_id):
         try:
-            reservation = inventory.reserve(
-                sku=line.sku, quantity=quantity, reference=order.number, actor=actor
+            reservations = inventory.reserve(
+                sku=line.sku,
+                quantity=quantity,
+                reference=order.number,
+                actor=actor,
+                destination=order.province,
             )
         except InsufficientStock as error:
             raise FulfilmentError(str(error)) from error
-        by_warehouse[reservation.stock.warehouse_id].append((line, quantity, reservation))
+        for reservation in reservations:
+            by_warehouse[reservation.stock.warehouse_id].append((line, reservation))
     shipments = []
     for warehouse_id in sorted(by_warehouse):
-        shipment = _open_shipment(order, warehouse_id, replaces=replaces, note=note)
+        shipment = _open_shipment(
+            order, warehouse_id, start=timezone.now(), replaces=replaces, note=note
+        )
         ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, order_line=line, quantity=quantity, reservation=r)
-            for line, quantity, r in by_warehouse[warehouse_id]
+            ShipmentLine(shipment=shipment, order_line=line, quantity=r.quantity, reservation=r)
+            for line, r in by_warehouse[warehouse_id]
         )
         shipments.append(shipment)
     return shipments

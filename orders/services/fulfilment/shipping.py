@@ -13,6 +13,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.exceptions import ReservationClosed
 from catalog.services import inventory
@@ -26,9 +27,11 @@ from ...exceptions import FulfilmentError, PackingMismatch
 from ...models import (
     SHIPMENT_MACHINE,
     Order,
+    OrderStatusChange,
     Shipment,
     ShipmentStatusChange,
 )
+from .. import payments
 from .allocation import create_replacement
 from .progress import _IN_WAREHOUSE, follow_shipments
 
@@ -49,19 +52,35 @@ def notify_shopper(*, order: Order, title: str, body: str) -> None:
     )
 
 
+# The condition check at packing: what the clerk confirms about the parcel before it can
+# leave (the database refuses a packed parcel without all three).
+CONDITION_CHECKS = {
+    "intact": gettext_lazy("intact (goods and box undamaged)"),
+    "complete": gettext_lazy("complete (accessories, manuals and invoice inside)"),
+    "labelled": gettext_lazy("labelled (shipping label and order number on the box)"),
+}
+
+
 @transaction.atomic
-def confirm_packing(*, shipment: Shipment, items: list[tuple[str, int]], actor) -> Shipment:
+def confirm_packing(
+    *, shipment: Shipment, items: list[tuple[str, int]], actor, condition=()
+) -> Shipment:
     """The packing check: ``items`` are what the clerk scanned or typed, ``(SKU code or
     barcode, units)``, in any order (a code may come several times: the units add up;
-    SKU codes are matched without regard to case). When they are exactly the shipment's
-    lines, the shipment is packed (``packed_at``, ``packed_by``, a history row).
+    SKU codes are matched without regard to case), and ``condition`` the aspects of the
+    parcel's condition the clerk confirmed (``CONDITION_CHECKS``: intact, complete,
+    labelled). When the scans are exactly the shipment's lines and all three are
+    confirmed, the shipment is packed (``packed_at``, ``packed_by``, the check, a
+    history row); only a packed parcel can leave.
 
     Raises ``PackingMismatch`` listing every difference (nothing scanned, a code not in
-    this shipment, units short or too many per SKU) and ``IllegalTransition`` unless the
-    shipment is waiting to be picked. Nothing changes when it raises.
+    this shipment, units short or too many per SKU, a condition not confirmed) and
+    ``IllegalTransition`` unless the shipment is waiting to be picked. Nothing changes
+    when it raises.
     """
     shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
     SHIPMENT_MACHINE.check(shipment, "pack")
+    condition = set(condition)
     expected: dict[int, int] = defaultdict(int)
     skus, names = {}, {}
     for line in shipment.lines.select_related("order_line__sku"):
@@ -106,18 +125,25 @@ def confirm_packing(*, shipment: Shipment, items: list[tuple[str, int]], actor) 
                 _("%(sku)s: %(want)s expected, %(got)s packed.")
                 % {"sku": name, "want": want, "got": got}
             )
+    missing = [str(label) for name, label in CONDITION_CHECKS.items() if name not in condition]
+    if missing:
+        problems.append(
+            _("The parcel cannot leave before its condition is checked: %(missing)s.")
+            % {"missing": "; ".join(missing)}
+        )
     if problems:
         raise PackingMismatch(shipment, problems)
     shipment.packed_at = timezone.now()
     shipment.packed_by = actor
+    shipment.intact = shipment.complete = shipment.labelled = True
     return transition(
         shipment,
         SHIPMENT_MACHINE,
         "pack",
         history=ShipmentStatusChange,
         actor=actor,
-        reason=_("packing checked"),
-        update_fields=["packed_at", "packed_by"],
+        reason=_("packing checked; intact, complete and labelled"),
+        update_fields=["packed_at", "packed_by", "intact", "complete", "labelled"],
     )
 
 
@@ -238,6 +264,20 @@ def ship(
                 "next_poll_at",
             ],
         )
+        if shipment.ship_by and now > shipment.ship_by:
+            # Late: on the shopper's timeline, and counted in the carrier scorecard.
+            OrderStatusChange.objects.create(
+                subject=order,
+                transition="dispatched_late",
+                from_state=order.status,
+                to_state=order.status,
+                actor=actor,
+                reason=_("parcel %(number)s left after its ship-by time %(time)s")
+                % {
+                    "number": shipment.number,
+                    "time": timezone.localtime(shipment.ship_by).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
         follow_shipments(order=order, actor=actor)
         notify_shopper(
             order=order,
@@ -282,6 +322,80 @@ def cancel_shipment(*, shipment: Shipment, actor, reason: str) -> Shipment:
             continue
     follow_shipments(order=order, actor=actor)
     return shipment
+
+
+def paid_value(shipment: Shipment) -> Decimal:
+    """What the shopper paid for the goods of ``shipment``: order prices × units, less
+    their share of the order's discounts (in proportion to the goods' value)."""
+    order = shipment.order
+    value = goods_value(shipment)
+    if order.goods_total <= 0:
+        return Decimal("0.00")
+    return to_money(value * (order.goods_total - order.discount_total) / order.goods_total)
+
+
+@transaction.atomic
+def cancel_part(*, shipment: Shipment, actor, reason: str):
+    """Cancel one parcel of an order that ships in several (the goods cannot be sent from
+    that warehouse after all) and refund the shopper what was paid for its goods
+    (``paid_value``) through the order's payment, keyed ``part-<shipment number>`` so it
+    pays once. Its reserved units go back on sale; the other parcels go on, and the order
+    follows them. The shopper is told, and the order's timeline says which parcel.
+
+    Raises ``FulfilmentError`` without a reason, for a parcel that is not an order's
+    first shipment (a replacement), for the order's last live parcel (cancel the order
+    instead) or an order without a payment; ``IllegalTransition`` once the parcel left
+    the warehouse; ``RefundRefused`` beyond what is left of the payment. Nothing changes
+    when it raises. Returns the refund.
+    """
+    if not reason.strip():
+        raise FulfilmentError(_("Say why the parcel is cancelled."))
+    order = Order.objects.select_for_update().get(pk=shipment.order_id)
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if shipment.replaces_id or shipment.note:
+        raise FulfilmentError(
+            _("%(number)s is a replacement: cancel it without a refund.")
+            % {"number": shipment.number}
+        )
+    others = order.shipments.exclude(pk=shipment.pk).exclude(status=Shipment.Status.CANCELLED)
+    if not others.exists():
+        raise FulfilmentError(
+            _("%(number)s is the order's last parcel: cancel the order instead.")
+            % {"number": shipment.number}
+        )
+    payment = order.payments.filter(paid_at__isnull=False).order_by("pk").first()
+    if payment is None:
+        raise FulfilmentError(_("This order has no payment to refund."))
+    cancel_shipment(shipment=shipment, actor=actor, reason=reason)
+    amount = paid_value(shipment)
+    refund = payments.refund(
+        payment=payment,
+        amount=amount,
+        reason=_("Parcel %(number)s cancelled: %(reason)s")
+        % {"number": shipment.number, "reason": reason.strip()},
+        idempotency_key=f"part-{shipment.number}",
+        actor=actor,
+    )
+    OrderStatusChange.objects.create(
+        subject=order,
+        transition="cancel_part",
+        from_state=order.status,
+        to_state=order.status,
+        actor=actor,
+        reason=_("parcel %(number)s cancelled, %(amount)s refunded: %(reason)s")
+        % {"number": shipment.number, "amount": amount, "reason": reason.strip()},
+    )
+    notify_shopper(
+        order=order,
+        title=_("Part of your order is cancelled and refunded"),
+        body=_(
+            "Order %(order)s: parcel %(shipment)s cannot be sent, so we cancelled it and "
+            "refund %(amount)s to where the payment came from. The rest of the order is on "
+            "its way as planned."
+        )
+        % {"order": order.number, "shipment": shipment.number, "amount": f"¥{amount}"},
+    )
+    return refund
 
 
 def parcels_gone(order: Order) -> list[str]:

@@ -53,7 +53,7 @@ CONFIRM_WINDOW = datetime.timedelta(days=3)
 
 def _stock_held(order: Order) -> bool:
     return (
-        not Reservation.objects.filter(order_line__order=order)
+        not Reservation.objects.filter(order_line_part__order_line__order=order)
         .exclude(status=Reservation.Status.OPEN)
         .exists()
     )
@@ -63,7 +63,7 @@ def _keep_stock(order: Order) -> None:
     # A paid order's units stay held until shipment: the unpaid-order expiry no longer
     # applies to them (catalog's release_expired would otherwise give them back).
     inventory.hold_until_shipped(
-        reservations=Reservation.objects.filter(order_line__order=order).only("pk")
+        reservations=Reservation.objects.filter(order_line_part__order_line__order=order).only("pk")
     )
 
 
