@@ -4,8 +4,8 @@ shipment, each step with its ledger row."""
 
 import datetime
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db import connection, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from ...exceptions import CatalogError, InsufficientStock, ReservationClosed
@@ -23,7 +23,67 @@ def available_units(sku: SKU) -> int:
     return max(total or 0, 0)
 
 
-@transaction.atomic
+# One statement: the conditional UPDATE of the stock row, the reservation and its ledger
+# row, written together through data-modifying CTEs (all or nothing, like any statement).
+# ``{target}`` is the stock row to take from: the best candidate (a sub-select, the usual
+# case: one round trip) or one given id (the fallback, warehouse by warehouse). The
+# conditions on the row itself (not frozen, enough units) and the warehouse (a correlated
+# EXISTS, no join) are in the UPDATE's WHERE, which PostgreSQL re-checks on the current
+# row after waiting for a concurrent writer: the sub-select only chooses.
+_RESERVE_SQL = """
+WITH taken AS (
+    UPDATE {stock} AS stock
+    SET reserved = stock.reserved + %(quantity)s
+    WHERE stock.id = {target}
+      AND NOT stock.frozen
+      AND stock.on_hand >= stock.reserved + %(quantity)s
+      AND EXISTS (
+          SELECT 1 FROM {warehouse} AS warehouse
+          WHERE warehouse.id = stock.warehouse_id AND warehouse.is_active
+      )
+    RETURNING stock.id
+), reservation AS (
+    INSERT INTO {reservation} (stock_id, quantity, reference, status, expires_at, created_at)
+    SELECT taken.id, %(quantity)s, %(reference)s, %(open)s, %(expires_at)s, %(now)s
+    FROM taken
+    RETURNING {reservation_columns}
+), movement AS (
+    INSERT INTO {movement}
+        (stock_id, kind, quantity, reserved_change, reason, reference, actor_id, at)
+    SELECT reservation.stock_id, %(kind)s, 0, %(quantity)s, '',
+           COALESCE(NULLIF(%(reference)s, ''), 'reservation ' || reservation.id),
+           %(actor)s, %(now)s
+    FROM reservation
+)
+SELECT {reservation_columns} FROM reservation
+"""
+_BEST_CANDIDATE = """(
+        SELECT candidate.id FROM {stock} AS candidate
+        JOIN {warehouse} AS warehouse ON warehouse.id = candidate.warehouse_id
+        WHERE candidate.sku_id = %(sku)s AND warehouse.is_active AND NOT candidate.frozen
+          AND candidate.on_hand - candidate.reserved >= %(quantity)s
+        ORDER BY candidate.on_hand - candidate.reserved DESC, candidate.id
+        LIMIT 1
+    )"""
+
+
+def _reserve_sql(target: str) -> str:
+    tables = {
+        "stock": Stock._meta.db_table,
+        "warehouse": Warehouse._meta.db_table,
+        "reservation": Reservation._meta.db_table,
+        "movement": StockMovement._meta.db_table,
+    }
+    columns = ", ".join(field.column for field in Reservation._meta.concrete_fields)
+    return _RESERVE_SQL.format(
+        target=target.format(**tables), reservation_columns=columns, **tables
+    )
+
+
+_RESERVE_BEST = _reserve_sql(_BEST_CANDIDATE)
+_RESERVE_FROM = _reserve_sql("%(stock_id)s")
+
+
 def reserve(
     *,
     sku: SKU,
@@ -34,52 +94,54 @@ def reserve(
 ) -> Reservation:
     """Hold ``quantity`` units of ``sku`` in one active warehouse that has them.
 
-    Warehouses are tried from the most available down; each try is one conditional
-    UPDATE, so concurrent buyers can never take more than there is. Raises
-    ``InsufficientStock`` (with the units available) when no single warehouse can fill
-    it, ``CatalogError`` for a quantity below one. ``ttl`` sets when an unpaid
-    reservation expires (see ``release_expired``).
+    The warehouse with the most units available is tried first, in one SQL statement: a
+    conditional UPDATE of its stock row that writes the reservation and its ledger row in
+    the same statement (so all or nothing, without a transaction of its own). Only when a
+    concurrent buyer took those units first are the other warehouses tried, one statement
+    each, from the most available down. So concurrent buyers can never take more than
+    there is. Raises ``InsufficientStock`` (with the units available) when no single
+    warehouse can fill it, ``CatalogError`` for a quantity below one. ``ttl`` sets when an
+    unpaid reservation expires (see ``release_expired``).
     """
     if quantity < 1:
         raise CatalogError("Reserve at least one unit.")
-    candidates = (
-        Stock.objects.sellable()
-        .filter(sku=sku)
-        .annotate(free=F("on_hand") - F("reserved"))
-        .filter(free__gte=quantity)
-        .order_by("-free", "pk")
-        .values_list("pk", flat=True)
-    )
-    for stock_id in candidates:
-        # The candidates were read from a snapshot: a stocktake may have frozen the row
-        # (or the warehouse closed) since. ``frozen`` sits on the row the UPDATE locks, so
-        # PostgreSQL re-checks it with the units after any concurrent writer. No join here
-        # (a join would make Django move the whole filter into a sub-select, which is not
-        # re-checked): the warehouse is a correlated EXISTS.
-        taken = Stock.objects.filter(
-            Exists(Warehouse.objects.filter(pk=OuterRef("warehouse_id"), is_active=True)),
-            pk=stock_id,
-            frozen=False,
-            on_hand__gte=F("reserved") + quantity,
-        ).update(reserved=F("reserved") + quantity)
-        if taken:
-            reservation = Reservation.objects.create(
-                stock_id=stock_id,
-                quantity=quantity,
-                reference=reference,
-                expires_at=timezone.now() + ttl if ttl else None,
-            )
-            StockMovement.objects.create(
-                stock_id=stock_id,
-                kind=StockMovement.Kind.RESERVATION,
-                quantity=0,
-                reserved_change=quantity,
-                reference=reference or f"reservation {reservation.pk}",
-                actor=actor,
-            )
-            return reservation
-        # Someone took it between our read and our update: try the next warehouse.
-    raise InsufficientStock(sku, quantity, available_units(sku))
+    now = timezone.now()
+    params = {
+        "sku": sku.pk,
+        "quantity": quantity,
+        "reference": reference,
+        "open": Reservation.Status.OPEN,
+        "kind": StockMovement.Kind.RESERVATION,
+        "expires_at": now + ttl if ttl else None,
+        "now": now,
+        "actor": actor.pk if actor is not None else None,
+    }
+    row = _take(_RESERVE_BEST, params)
+    if row is None:
+        # Someone took the best candidate between our choice and our update (or there is
+        # none): the others, read afresh, one conditional statement each.
+        candidates = (
+            Stock.objects.sellable()
+            .filter(sku=sku)
+            .annotate(free=F("on_hand") - F("reserved"))
+            .filter(free__gte=quantity)
+            .order_by("-free", "pk")
+            .values_list("pk", flat=True)
+        )
+        for stock_id in candidates:
+            row = _take(_RESERVE_FROM, {**params, "stock_id": stock_id})
+            if row is not None:
+                break
+    if row is None:
+        raise InsufficientStock(sku, quantity, available_units(sku))
+    names = [field.attname for field in Reservation._meta.concrete_fields]
+    return Reservation.from_db(connection.alias, names, row)
+
+
+def _take(sql: str, params: dict):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _close(reservation: Reservation, status: str) -> Reservation:
