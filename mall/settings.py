@@ -105,8 +105,21 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "mall",
-    }
+    },
+    # Sessions live in Redis only (not cached_db): who a shopper is can be known without
+    # PostgreSQL, so a flash sale's crowd is answered from Redis alone. Logout deletes the
+    # session; a password change or a deactivated account fails the check of the user
+    # row on the next request that loads it; Redis keeps sessions across a restart with
+    # its append-only file, and a Redis that lost them signs everyone out (README,
+    # "Sessions").
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mall-session",
+    },
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Accounts ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import sys
 import time
 import uuid
 
+import redis
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -68,6 +69,9 @@ RETRY_AFTER_SECONDS = 30
 # What psycopg raises when the server is down, restarting or cut off (and, as
 # OperationalError, a deadlock or serialization failure: "try again" fits those too).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# The session store (Redis) unreachable: a request that must write a session (signing
+# in) cannot go on either; one that only reads it sees a visitor and goes on.
+STORE_UNAVAILABLE = (*DATABASE_UNAVAILABLE, redis.ConnectionError, redis.TimeoutError)
 
 
 def note_database_outage(sender, request=None, **kwargs):
@@ -75,7 +79,7 @@ def note_database_outage(sender, request=None, **kwargs):
     request failed because the database could not be reached. The signal is sent for an
     exception raised anywhere below the outermost middleware, in DEBUG too."""
     error = sys.exc_info()[1]
-    if request is not None and isinstance(error, DATABASE_UNAVAILABLE):
+    if request is not None and isinstance(error, STORE_UNAVAILABLE):
         request.database_outage = error
 
 

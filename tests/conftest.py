@@ -19,13 +19,37 @@ def pytest_configure(config):
         )
 
 
+# The session store (the "sessions" cache) shares the test Redis; its keys start so.
+SESSION_KEYS = b"mall-session:"
+
+
+def _empty_but_sessions(client) -> None:
+    """Every key but the sessions: a client signed in before ``redis_client`` was set up
+    stays signed in."""
+    doomed = [key for key in client.scan_iter(count=1000) if not key.startswith(SESSION_KEYS)]
+    for start in range(0, len(doomed), 1000):
+        client.delete(*doomed[start : start + 1000])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_redis():
+    """Nothing in the test Redis from an earlier run (its append-only file keeps keys):
+    ids start again with a new test database, and a flash sale's gate or kept row of
+    the last run would belong to another sale."""
+    client = redis_lib.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def redis_client(settings):
-    """The test Redis, emptied before and after the test."""
+    """The test Redis, emptied before and after the test (but for the sessions)."""
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
+    _empty_but_sessions(client)
     yield client
-    client.flushdb()
+    _empty_but_sessions(client)
 
 
 @pytest.fixture(scope="session")

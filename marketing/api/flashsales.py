@@ -10,6 +10,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.exceptions import NotSignedIn
+from customers.sessions import SessionShopperAuthentication
 from orders.exceptions import OrderError, OrderRefused
 from orders.services.checkout import SHIPPING_METHODS
 
@@ -78,7 +80,15 @@ class BoughtSerializer(serializers.Serializer):
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.ChoiceField(
-        choices=["sold_out", "not_enough", "over_limit", "not_started", "ended", "refused"],
+        choices=[
+            "sold_out",
+            "not_enough",
+            "over_limit",
+            "not_started",
+            "ended",
+            "refused",
+            "not_signed_in",
+        ],
     )
     problems = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -126,6 +136,9 @@ class FlashSaleDetail(generics.RetrieveAPIView):
             description="Bad input (field errors) or a refusal with a detail: not started, "
             "ended, over the per-shopper limit, fewer units left than asked, stock short.",
         ),
+        403: OpenApiResponse(
+            RefusalSerializer, description="Not signed in, or the session has ended."
+        ),
         404: OpenApiResponse(description="No such flash sale."),
         409: OpenApiResponse(RefusalSerializer, description="Sold out."),
     },
@@ -133,8 +146,14 @@ class FlashSaleDetail(generics.RetrieveAPIView):
 class FlashSaleBuy(APIView):
     """Buy at a flash sale: the order is placed at the flash price and awaits payment
     like any other (unpaid, it is cancelled and its units go back to the sale). The same
-    ``Idempotency-Key`` again returns the same order."""
+    ``Idempotency-Key`` again returns the same order.
 
+    A refused attempt (sold out, over the limit, not started, ended) runs no SQL: the
+    shopper is who the session in Redis names, the sale is read from Redis, and the
+    answer is built without the ORM. The user row is read and checked (password, active
+    account) once the attempt goes on to the database."""
+
+    authentication_classes = [SessionShopperAuthentication]
     permission_classes = [IsAuthenticated]
 
     def post(self, request, pk):
@@ -164,6 +183,8 @@ class FlashSaleBuy(APIView):
             )
         except flashsale.SoldOut as error:
             return _refusal(error, status.HTTP_409_CONFLICT)
+        except NotSignedIn as error:
+            return _refusal(error, status.HTTP_403_FORBIDDEN)
         except flashsale.NotYourAddress as error:
             # Someone else's address is "not found", never "forbidden": a field error.
             return Response({"address": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)

@@ -1,5 +1,5 @@
 """Reads of flash sales: the ones live and coming for the storefront and the API, one sale
-for a buy attempt (kept briefly in this process, for the crowd), a SKU's sale."""
+for a buy attempt (from this process or Redis, for the crowd), a SKU's sale."""
 
 import copy
 import time
@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.models import Product
 
 from ..models import FlashSale
+from ..services import flash_gate
 
 # --- Reading sales ---------------------------------------------------------------------------
 
@@ -36,15 +37,22 @@ _sales_to_buy: dict[int, tuple[float, FlashSale]] = {}
 
 
 def sale_to_buy(pk) -> FlashSale:
-    """The sale ``pk`` of listed goods, for a buy attempt, kept in this process for
-    ``MALL_FLASH_SALE_CACHE_SECONDS``: a crowd asks for it with every attempt, and the
-    database step checks the times and the units again, so a sale ended (or goods
-    delisted) a moment ago only costs a refused database step. Raises
-    ``FlashSale.DoesNotExist``."""
+    """The sale ``pk`` of listed goods, for a buy attempt, without the database when it can:
+    kept in this process for ``MALL_FLASH_SALE_CACHE_SECONDS``, else read from Redis
+    (``flash_gate.kept_sale``), else from the database and then written to Redis (with
+    the gate on; with it off, from the database). A crowd
+    asks for it with every attempt; the database step checks the times, the units and
+    the listing again, so a sale ended (or goods delisted) a moment ago only costs a
+    refused database step. Raises ``FlashSale.DoesNotExist``."""
     pk = int(pk)
     kept = _sales_to_buy.get(pk)
     if kept is None or kept[0] < time.monotonic():
-        sale = FlashSale.objects.filter(sku__product__status=Product.Status.LISTED).get(pk=pk)
+        in_redis = flash_gate.gate_enabled()  # with the gate off, flash sales leave Redis be
+        sale = flash_gate.kept_sale(pk) if in_redis else None
+        if sale is None:
+            sale = FlashSale.objects.filter(sku__product__status=Product.Status.LISTED).get(pk=pk)
+            if in_redis:
+                flash_gate.keep_sale(sale)
         if len(_sales_to_buy) > 1000:  # old sales are not asked for again
             _sales_to_buy.clear()
         kept = _sales_to_buy[pk] = (time.monotonic() + settings.MALL_FLASH_SALE_CACHE_SECONDS, sale)

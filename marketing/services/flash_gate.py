@@ -5,6 +5,9 @@ Keys per sale (the braces keep one sale on one cluster slot):
 
     mall:flash-sale:{<id>}:left      units the gate may still hand out
     mall:flash-sale:{<id>}:holders   hash: shopper id -> "<units> <idempotency key>"
+    mall:flash-sale:{<id>}:sale      hash: what an attempt needs of the sale's row (its SKU,
+                                     price, units, limit and times), so that a refused
+                                     attempt is answered without PostgreSQL
 
 One redis-py client (one connection pool) per process, from ``settings.REDIS_URL``; the
 scripts are registered on it once (``register_script``: EVALSHA, re-sent after a Redis
@@ -13,6 +16,7 @@ primed from it, a Redis error is logged and answered as "unavailable".
 """
 
 import datetime
+import decimal
 import logging
 import threading
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from catalog.models import SKU
@@ -221,6 +226,70 @@ def gate_counters(sale_ids) -> dict[int, int | None]:
         pk: int(value) if value is not None else None
         for pk, value in zip(sale_ids, values, strict=True)
     }
+
+
+# What ``keep_sale`` writes of a sale, in the model's field order (``from_db`` wants it).
+SALE_FIELDS = ("id", "sku_id", "price", "quantity", "per_shopper_limit", "starts_at", "ends_at")
+_SALE_TYPES = {
+    "id": int,
+    "sku_id": int,
+    "price": decimal.Decimal,
+    "quantity": int,
+    "per_shopper_limit": int,
+    "starts_at": datetime.datetime.fromisoformat,
+    "ends_at": datetime.datetime.fromisoformat,
+}
+
+
+def sale_key(sale_id: int) -> str:
+    return f"mall:flash-sale:{{{sale_id}}}:sale"
+
+
+def keep_sale(sale: FlashSale) -> None:
+    """Write what a buy attempt needs of ``sale`` to Redis, for as long as its gate keys
+    live. Written when an attempt first reads the sale from the database and by
+    ``reconcile``; dropped (``forget_sale``) when an operator ends or calls it off. A
+    failure is logged: attempts then read the database."""
+    values = {
+        name: value.isoformat() if isinstance(value, datetime.datetime) else str(value)
+        for name in SALE_FIELDS
+        if (value := getattr(sale, name)) is not None
+    }
+    try:
+        pipe = _redis.get().client.pipeline(transaction=True)
+        pipe.hset(sale_key(sale.pk), mapping=values)
+        pipe.expire(sale_key(sale.pk), _ttl(sale))
+        pipe.execute()
+    except redis.RedisError as error:
+        logger.warning(
+            "flash sale not kept in Redis", extra={"flash_sale": sale.pk, "error": str(error)}
+        )
+
+
+def kept_sale(sale_id: int) -> FlashSale | None:
+    """The sale as ``keep_sale`` wrote it (its other fields deferred: reading one queries
+    the database), or ``None``: not kept, or Redis unreachable. One round trip."""
+    try:
+        values = _redis.get().client.hgetall(sale_key(sale_id))
+    except redis.RedisError:
+        return None
+    values = {_text(name): _text(value) for name, value in values.items()}
+    if set(values) != set(SALE_FIELDS):
+        return None
+    return FlashSale.from_db(
+        DEFAULT_DB_ALIAS, SALE_FIELDS, [_SALE_TYPES[name](values[name]) for name in SALE_FIELDS]
+    )
+
+
+def forget_sale(sale_id: int) -> None:
+    """Drop what ``keep_sale`` wrote: the next attempt reads the sale from the database."""
+    try:
+        _redis.get().client.delete(sale_key(sale_id))
+    except redis.RedisError as error:
+        logger.warning(
+            "flash sale kept in Redis not dropped",
+            extra={"flash_sale": sale_id, "error": str(error)},
+        )
 
 
 def drop_gate(sale_id: int) -> None:

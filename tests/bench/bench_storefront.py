@@ -111,7 +111,9 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 class Gunicorn:
-    def __init__(self, env: dict[str, str], log: Path, workers: int, threads: int):
+    def __init__(
+        self, env: dict[str, str], log: Path, workers: int, threads: int, app: str = "mall.wsgi"
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +123,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "mall.wsgi",
+                app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.cache import caches
 from django.utils import timezone
 
 from customers.models import Address, User
@@ -82,20 +82,19 @@ def bulk_shoppers(count: int, *, prefix: str = "177"):
 
 
 def bulk_sessions(users) -> dict[int, str]:
-    """A signed-in session per shopper, written in one INSERT: user id -> session key."""
-    keys, rows = {}, []
-    expires = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    """A signed-in session per shopper, written to the session store (Redis) in one
+    round trip: user id -> session key."""
+    keys, entries = {}, {}
     for user in users:
         store = SessionStore()
         key = store._get_new_session_key()
-        data = {
+        entries[SessionStore(session_key=key).cache_key] = {
             SESSION_KEY: str(user.pk),
             BACKEND_SESSION_KEY: BACKEND,
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
         keys[user.pk] = key
-    Session.objects.bulk_create(rows)
+    caches[settings.SESSION_CACHE_ALIAS].set_many(entries, timeout=settings.SESSION_COOKIE_AGE)
     return keys
 
 

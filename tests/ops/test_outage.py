@@ -7,6 +7,8 @@ import socket
 from contextlib import contextmanager
 
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connections
 from django.test import Client
 
@@ -33,9 +35,12 @@ def database_unreachable(django_db_blocker):
 
 @pytest.fixture
 def shopper_client():
-    # A session cookie: loading the signed-in shopper needs the database.
+    # A signed-in session (sessions live in Redis): loading its shopper needs the database.
+    session = SessionStore()
+    session.update({SESSION_KEY: "1", BACKEND_SESSION_KEY: "customers.auth.PhoneOrEmailBackend"})
+    session.save()
     client = Client(raise_request_exception=False)
-    client.cookies["sessionid"] = "a-session-the-database-would-know"
+    client.cookies["sessionid"] = session.session_key
     return client
 
 

@@ -4,8 +4,8 @@ cancellation or expiry, consumed at shipment, each step with its ledger row."""
 
 import datetime
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db import connection, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.regions import distance_km
@@ -52,7 +52,67 @@ def _book(stock_id: int, quantity: int, *, reference, actor, ttl) -> Reservation
     return reservation
 
 
-@transaction.atomic
+# One statement: the conditional UPDATE of the stock row, the reservation and its ledger
+# row, written together through data-modifying CTEs (all or nothing, like any statement).
+# ``{target}`` is the stock row to take from: the best candidate (a sub-select, the usual
+# case: one round trip) or one given id (the fallback, warehouse by warehouse). The
+# conditions on the row itself (not frozen, enough units) and the warehouse (a correlated
+# EXISTS, no join) are in the UPDATE's WHERE, which PostgreSQL re-checks on the current
+# row after waiting for a concurrent writer: the sub-select only chooses.
+_RESERVE_SQL = """
+WITH taken AS (
+    UPDATE {stock} AS stock
+    SET reserved = stock.reserved + %(quantity)s
+    WHERE stock.id = {target}
+      AND NOT stock.frozen
+      AND stock.on_hand >= stock.reserved + %(quantity)s
+      AND EXISTS (
+          SELECT 1 FROM {warehouse} AS warehouse
+          WHERE warehouse.id = stock.warehouse_id AND warehouse.is_active
+      )
+    RETURNING stock.id
+), reservation AS (
+    INSERT INTO {reservation} (stock_id, quantity, reference, status, expires_at, created_at)
+    SELECT taken.id, %(quantity)s, %(reference)s, %(open)s, %(expires_at)s, %(now)s
+    FROM taken
+    RETURNING {reservation_columns}
+), movement AS (
+    INSERT INTO {movement}
+        (stock_id, kind, quantity, reserved_change, reason, reference, actor_id, at)
+    SELECT reservation.stock_id, %(kind)s, 0, %(quantity)s, '',
+           COALESCE(NULLIF(%(reference)s, ''), 'reservation ' || reservation.id),
+           %(actor)s, %(now)s
+    FROM reservation
+)
+SELECT {reservation_columns} FROM reservation
+"""
+_BEST_CANDIDATE = """(
+        SELECT candidate.id FROM {stock} AS candidate
+        JOIN {warehouse} AS warehouse ON warehouse.id = candidate.warehouse_id
+        WHERE candidate.sku_id = %(sku)s AND warehouse.is_active AND NOT candidate.frozen
+          AND candidate.on_hand - candidate.reserved >= %(quantity)s
+        ORDER BY candidate.on_hand - candidate.reserved DESC, candidate.id
+        LIMIT 1
+    )"""
+
+
+def _reserve_sql(target: str) -> str:
+    tables = {
+        "stock": Stock._meta.db_table,
+        "warehouse": Warehouse._meta.db_table,
+        "reservation": Reservation._meta.db_table,
+        "movement": StockMovement._meta.db_table,
+    }
+    columns = ", ".join(field.column for field in Reservation._meta.concrete_fields)
+    return _RESERVE_SQL.format(
+        target=target.format(**tables), reservation_columns=columns, **tables
+    )
+
+
+_RESERVE_BEST = _reserve_sql(_BEST_CANDIDATE)
+_RESERVE_FROM = _reserve_sql("%(stock_id)s")
+
+
 def reserve(
     *,
     sku: SKU,
@@ -79,9 +139,13 @@ def reserve(
     0 km. So the line is refused only when the sellable units of every warehouse
     together are fewer than asked, which is exactly what pages show as available.
 
-    Concurrency: a single-warehouse try is one conditional UPDATE, which PostgreSQL
-    re-checks on the current row after waiting for a concurrent writer (in a savepoint
-    rolled back when it fails, so a failed try holds no lock). A split locks every
+    Concurrency: a single-warehouse try is one SQL statement, a conditional UPDATE of
+    the stock row that also writes the reservation and its ledger row through CTEs (all
+    or nothing), which PostgreSQL re-checks on the current row after waiting for a
+    concurrent writer. Without a destination the statement picks the warehouse itself
+    (rule 1 is then "the fullest"), so the usual reservation is one round trip. Inside a
+    transaction each try runs in a savepoint rolled back when it fails, so a failed try
+    holds no lock. A split locks every
     sellable stock row of the SKU in primary-key order first (so two splits never
     deadlock, and a single-warehouse holder never waits for a split of the same SKU)
     and takes the units from the locked rows. CHECK constraints refuse
@@ -94,6 +158,23 @@ def reserve(
     """
     if quantity < 1:
         raise CatalogError("Reserve at least one unit.")
+    now = timezone.now()
+    params = {
+        "sku": sku.pk,
+        "quantity": quantity,
+        "reference": reference,
+        "open": Reservation.Status.OPEN,
+        "kind": StockMovement.Kind.RESERVATION,
+        "expires_at": now + ttl if ttl else None,
+        "now": now,
+        "actor": actor.pk if actor is not None else None,
+    }
+    if not destination:
+        # Every warehouse is equally near: the statement's own sub-select takes the
+        # fullest one that can fill the line.
+        row = _try(_RESERVE_BEST, params)
+        if row is not None:
+            return [_reservation(row)]
     candidates = _ranked(
         Stock.objects.sellable()
         .filter(sku=sku)
@@ -106,27 +187,11 @@ def reserve(
         if free < quantity:
             continue
         # The candidates were read from a snapshot: a stocktake may have frozen the row
-        # (or the warehouse closed) since. ``frozen`` sits on the row the UPDATE locks, so
-        # PostgreSQL re-checks it with the units after any concurrent writer. No join here
-        # (a join would make Django move the whole filter into a sub-select, which is not
-        # re-checked): the warehouse is a correlated EXISTS.
-        # A failed try still holds the row when it waited for a concurrent writer
-        # (PostgreSQL locks the newer row before re-checking it): its savepoint gives it
-        # back, or a split of the same SKU locking rows in pk order could deadlock with
-        # us trying the next warehouse.
-        savepoint = transaction.savepoint() if len(candidates) > 1 else None
-        taken = Stock.objects.filter(
-            Exists(Warehouse.objects.filter(pk=OuterRef("warehouse_id"), is_active=True)),
-            pk=stock_id,
-            frozen=False,
-            on_hand__gte=F("reserved") + quantity,
-        ).update(reserved=F("reserved") + quantity)
-        if taken:
-            if savepoint:
-                transaction.savepoint_commit(savepoint)
-            return [_book(stock_id, quantity, reference=reference, actor=actor, ttl=ttl)]
-        if savepoint:
-            transaction.savepoint_rollback(savepoint)
+        # (or the warehouse closed) since; the statement re-checks both on the row it
+        # locks.
+        row = _try(_RESERVE_FROM, {**params, "stock_id": stock_id})
+        if row is not None:
+            return [_reservation(row)]
         # Someone took it between our read and our update: try the next warehouse.
     return _reserve_split(
         sku=sku,
@@ -138,6 +203,7 @@ def reserve(
     )
 
 
+@transaction.atomic
 def _reserve_split(*, sku, quantity, reference, actor, ttl, destination) -> list[Reservation]:
     # Locked in primary-key order, then read again: the units are those of the rows we
     # hold, so the plan below cannot be overtaken.
@@ -163,6 +229,32 @@ def _reserve_split(*, sku, quantity, reference, actor, ttl, destination) -> list
         if not needed:
             break
     return reservations
+
+
+def _try(sql: str, params: dict):
+    """Run one reservation statement; inside a transaction in a savepoint, given back
+    when it takes nothing: a try that waited for a concurrent writer still holds the row,
+    and a split of the same SKU locking rows in pk order could then deadlock with us."""
+    if not connection.in_atomic_block:
+        return _take(sql, params)
+    savepoint = transaction.savepoint()
+    row = _take(sql, params)
+    if row is None:
+        transaction.savepoint_rollback(savepoint)
+    else:
+        transaction.savepoint_commit(savepoint)
+    return row
+
+
+def _take(sql: str, params: dict):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _reservation(row) -> Reservation:
+    names = [field.attname for field in Reservation._meta.concrete_fields]
+    return Reservation.from_db(connection.alias, names, row)
 
 
 def _close(reservation: Reservation, status: str) -> Reservation:

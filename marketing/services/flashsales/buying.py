@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from catalog.models import SKU
 from catalog.services import inventory
 from customers.models import Address
+from customers.sessions import resolve_user
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
@@ -62,9 +63,16 @@ def buy(
     (``place_order``): it awaits payment until ``pay_by``, and its cancellation returns
     the units to the sale.
 
+    ``user`` may be a ``customers.sessions.SessionShopper`` (who the session names, not
+    yet read from the database): with the gate on and ``sale`` from
+    ``selectors.sale_to_buy``, an attempt the gate refuses (sold out, over the limit) or
+    the clock refuses then runs no SQL at all. Anything that goes on reads and checks
+    the user row first.
+
     Raises ``SaleNotStarted``, ``SaleEnded``, ``SoldOut``, ``NotEnoughLeft``, ``OverLimit``,
-    ``NotYourAddress``, and ``OrderRefused`` from ``place_order`` (address, shipping
-    method, key, the goods no longer on sale, the stock short).
+    ``NotYourAddress``, ``customers.exceptions.NotSignedIn`` (the session no longer
+    holds), and ``OrderRefused`` from ``place_order`` (address, shipping method, key, the
+    goods no longer on sale, the stock short).
     """
     now = now or timezone.now()
     quantity = int(quantity)
@@ -89,6 +97,7 @@ def buy(
             raise OverLimit(sale.per_shopper_limit, holding=answer.value > 0)
         # The same submit again: its order, once the first attempt is through (the
         # database step waits for it on the order's unique key).
+        user = resolve_user(user)
         placed = _placed_in_sale(sale=sale, user=user, idempotency_key=idempotency_key)
         if placed is not None:
             return placed
@@ -102,6 +111,7 @@ def buy(
             give_back(sale_id=sale.pk, user_id=user.pk, units=units, hold=hold)
 
     try:
+        user = resolve_user(user)  # NotSignedIn gives the units back (the last branch)
         order, repeated = _claim_and_place(
             sale=sale,
             user=user,

@@ -10,10 +10,18 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from catalog.models import Product
 from orders.models import Order
 
 from ...models import FlashSale, FlashSaleClaim
-from ..flash_gate import drop_gate, gate_counters, gate_enabled, load_gate
+from ..flash_gate import (
+    drop_gate,
+    forget_sale,
+    gate_counters,
+    gate_enabled,
+    keep_sale,
+    load_gate,
+)
 from .claims import _release
 
 logger = logging.getLogger("marketing.flashsales")
@@ -35,7 +43,9 @@ def reconcile(*, now=None) -> dict[str, int]:
        it may give the gate a few units too many, which the database refuses and the
        gate then drops; a cancellation committing during the rewrite may be missed until
        the next run. With the gate off the keys are dropped instead, so that turning it
-       on primes them afresh.
+       on primes them afresh. What attempts read of the sale is written again too
+       (dropped for goods no longer listed), so a change that did not drop it lasts a
+       minute at most.
 
     Returns counts: ``released``, ``drift``, ``gates`` (rewritten) and ``corrected``
     (gates whose counter was not what the database says).
@@ -59,11 +69,17 @@ def reconcile(*, now=None) -> dict[str, int]:
             counts["drift"] += 1
             logger.error("flash sale drift: sold differs from its live claims", extra=row)
 
-    live = FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now)
+    live = FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now).select_related(
+        "sku__product"
+    )
     for sale in live:
         if not gate_enabled():
             drop_gate(sale.pk)
             continue
+        if sale.sku.product.status == Product.Status.LISTED:
+            keep_sale(sale)
+        else:
+            forget_sale(sale.pk)
         try:
             before = gate_counters([sale.pk])[sale.pk]
             load_gate(sale, force=True)

@@ -15,6 +15,7 @@ from mall.money import to_money
 
 from ...exceptions import FlashSaleInvalid
 from ...models import FlashSale
+from ..flash_gate import forget_sale
 
 logger = logging.getLogger("marketing.flashsales")
 
@@ -182,6 +183,7 @@ def end_sale(*, sale: FlashSale, actor, now=None) -> FlashSale:
     )
     if not ended:
         raise FlashSaleInvalid([_("Only a live sale can be ended; an upcoming one is called off.")])
+    transaction.on_commit(lambda: forget_sale(sale.pk))  # attempts read the new end
     sale.refresh_from_db()
     logger.info("flash sale ended early", extra={"flash_sale": sale.pk, "actor": _id(actor)})
     return sale
@@ -195,6 +197,8 @@ def call_off_sale(*, sale: FlashSale, actor, now=None) -> None:
     deleted, _rows = FlashSale.objects.filter(pk=sale.pk, starts_at__gt=now, sold=0).delete()
     if not deleted:
         raise FlashSaleInvalid([_("A sale that has started cannot be called off: end it.")])
+    sale_id = sale.pk
+    transaction.on_commit(lambda: forget_sale(sale_id))
     logger.info("flash sale called off", extra={"flash_sale": sale.pk, "actor": _id(actor)})
 
 
