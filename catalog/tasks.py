@@ -15,6 +15,7 @@ from django.utils import timezone
 from mall.celery import RETRY_POLICY
 
 from .services import admission, inventory, pricing
+from .services import search as search_services
 
 
 def _day(value: str | None) -> datetime.date:
@@ -58,3 +59,10 @@ def apply_scheduled_price_changes() -> dict[str, int]:
     """Every minute: apply the approved price changes whose time has come. A change whose
     "was" price no longer passes the honest-price rule is cancelled with its figures."""
     return pricing.apply_due_price_changes()
+
+
+@shared_task(**RETRY_POLICY)
+def rebuild_search_terms() -> int:
+    """Hourly: the vocabulary of the listed goods' words (pinyin, autosuggest, "did you
+    mean"), rebuilt from the search index. Replaces the whole table: safe to rerun."""
+    return search_services.rebuild_search_terms()

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A shopper who just wrote reads the primary for a few seconds (mall.dbrouting).
+    "mall.dbrouting.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +98,20 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Streaming replicas for the storefront's reads (mall.dbrouting): replica1, replica2, ...
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    DATABASES[f"replica{_number}"] = {
+        **environ.Env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # Tests read the replica through the primary's connection unless a test points
+        # the alias at a real standby (tests/mall/test_replicas.py).
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["mall.dbrouting.ReplicaRouter"]
+# Seconds a shopper reads the primary (and skips the page cache) after changing
+# something; longer than the replicas ever lag.
+MALL_REPLICA_PIN_SECONDS = env.int("MALL_REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -107,6 +123,17 @@ CACHES = {
         "KEY_PREFIX": "mall",
     }
 }
+
+# Anonymous storefront pages cached in Redis (mall.pagecache), invalidated by version keys
+# bumped when what they show changes; the time only bounds the memory they take.
+MALL_PAGE_CACHE = env.bool("MALL_PAGE_CACHE", default=True)
+MALL_PAGE_CACHE_SECONDS = env.int("MALL_PAGE_CACHE_SECONDS", default=600)
+
+# Search (catalog.search): PostgreSQL full text, or OpenSearch/Elasticsearch with a Chinese
+# analyzer at MALL_SEARCH_URL (README "Search").
+MALL_SEARCH_BACKEND = env.str("MALL_SEARCH_BACKEND", default="postgres")
+MALL_SEARCH_URL = env.str("MALL_SEARCH_URL", default="")
+MALL_SEARCH_INDEX = env.str("MALL_SEARCH_INDEX", default="mall-goods")
 
 # --- Accounts ------------------------------------------------------------------------
 
@@ -260,6 +287,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.apply_scheduled_price_changes",
         "schedule": 60,
         "options": {"expires": 60},
+    },
+    # The words of the listed goods, for pinyin input, autosuggest and "did you mean".
+    "catalog-rebuild-search-terms": {
+        "task": "catalog.tasks.rebuild_search_terms",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
     },
     "orders-cancel-unpaid": {
         "task": "orders.tasks.cancel_unpaid_orders",

@@ -33,7 +33,7 @@ from catalog.models import (
     ProductStatusChange,
     SkuPrice,
 )
-from catalog.services import admission, listing
+from catalog.services import admission, listing, pages, price_ranges
 from catalog.services.media import check_video, process_product_image
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
@@ -100,6 +100,14 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name_en",)}
     inlines = [CategoryAttributeInline]
     list_per_page = 500  # the tree is shown whole, in tree order
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        pages.listings_changed()  # menus, breadcrumbs and filters show categories
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pages.listings_changed()
 
     def get_changelist_instance(self, request):
         """Rows in tree order, each knowing its depth; one query for the whole tree."""
@@ -396,6 +404,12 @@ class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
             obj.created_by = request.user
         obj.search_text = listing.build_search_text(obj)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # SKUs may have gone on or off sale: the stored price range follows, and the
+        # goods' cached pages are invalidated.
+        price_ranges.refresh_price_ranges([form.instance.pk])
 
     def process_result(self, result, request):
         # The confirmation imports the file again; should it fail now (goods changed since

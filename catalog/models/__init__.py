@@ -19,9 +19,10 @@ from .listing import (
     ProductImage,
     ProductStatusChange,
 )
-from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
+from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, ProductOffer, SkuPrice
 from .product_reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
 from .purchasing import PurchaseReceipt, PurchaseReceiptLine
+from .search import SearchSynonym, SearchTerm
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "PriceChangeRecord",
     "Product",
     "ProductImage",
+    "ProductOffer",
     "ProductReview",
     "ProductReviewChange",
     "ProductStatusChange",
@@ -48,6 +50,8 @@ __all__ = [
     "QualificationDocument",
     "Reservation",
     "ReviewPhoto",
+    "SearchSynonym",
+    "SearchTerm",
     "SkuPrice",
     "SpotCheck",
     "Stock",

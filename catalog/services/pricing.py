@@ -34,6 +34,7 @@ from ..exceptions import (
     ReasonRequired,
 )
 from ..models import PRICE_CHANGE_MACHINE, SKU, PriceChange, PriceChangeRecord, SkuPrice
+from . import price_ranges
 
 logger = logging.getLogger("catalog.pricing")
 
@@ -289,6 +290,9 @@ def apply_price_change(*, change: PriceChange, now=None, actor=None) -> SkuPrice
         reason=change.reason,
     )
     transition(change, PRICE_CHANGE_MACHINE, "apply", history=PriceChangeRecord, actor=actor)
+    # The stored range of the goods follows in the same transaction, and their cached
+    # pages are invalidated when it commits.
+    price_ranges.refresh_price_ranges([change.sku.product_id], now=now)
     return price
 
 

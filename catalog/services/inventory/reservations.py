@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ...exceptions import CatalogError, InsufficientStock, ReservationClosed
 from ...models import SKU, Reservation, Stock, StockMovement, Warehouse
+from .. import pages
 
 
 def available_units(sku: SKU) -> int:
@@ -77,6 +78,7 @@ def reserve(
                 reference=reference or f"reservation {reservation.pk}",
                 actor=actor,
             )
+            pages.stock_moved(stock_id, free_change=-quantity)
             return reservation
         # Someone took it between our read and our update: try the next warehouse.
     raise InsufficientStock(sku, quantity, available_units(sku))
@@ -112,6 +114,7 @@ def release(*, reservation: Reservation, actor=None, reason: str = "", expired=F
         reference=reservation.reference or f"reservation {reservation.pk}",
         actor=actor,
     )
+    pages.stock_moved(reservation.stock_id, free_change=reservation.quantity)
 
 
 @transaction.atomic
