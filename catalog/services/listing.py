@@ -30,9 +30,9 @@ def build_search_text(product: Product) -> str:
     """What search indexes: three lines of segmented, lower-cased words (the title; the
     brand, subtitle, origin and attribute values; the description), which PostgreSQL
     weighs A, B and D in ``Product.search_vector``."""
-    values = [
+    values = [  # by code: jsonb keeps its own key order, the text must not depend on it
         str(value)
-        for value in (product.attributes or {}).values()
+        for _code, value in sorted((product.attributes or {}).items())
         if value not in (None, "") and not isinstance(value, bool)
     ]
     details = [product.brand, product.subtitle, product.origin, *values]

@@ -120,6 +120,11 @@ def refresh_offers(*, sku_ids: Iterable[int], now=None) -> int:
     return len(offers)
 
 
+def offered_skus() -> set[int]:
+    """SKUs the catalog shows an offer for (ended ones included until refreshed)."""
+    return set(ProductOffer.objects.values_list("sku_id", flat=True))
+
+
 def live_offer_price(now) -> Subquery:
     """The lowest offer price of the outer product live at ``now`` (or NULL): for the
     cards of one page, computed for its rows only."""

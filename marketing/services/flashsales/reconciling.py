@@ -14,6 +14,7 @@ from orders.models import Order
 
 from ...models import FlashSale, FlashSaleClaim
 from ..flash_gate import drop_gate, gate_counters, gate_enabled, load_gate
+from . import offers
 from .claims import _release
 
 logger = logging.getLogger("marketing.flashsales")
@@ -80,4 +81,7 @@ def reconcile(*, now=None) -> dict[str, int]:
                 "flash-sale gate corrected",
                 extra={"flash_sale": sale.pk, "gate_left": before, "database_left": after},
             )
+    # The flash prices the storefront shows follow the sales (a safety net: every change
+    # of a sale refreshes them already).
+    counts["offers"] = offers.refresh_all()
     return counts

@@ -14,6 +14,7 @@ from mall.money import to_money
 
 from ...exceptions import FlashSaleInvalid
 from ...models import FlashSale
+from . import offers
 
 logger = logging.getLogger("marketing.flashsales")
 
@@ -142,6 +143,7 @@ def schedule_sale(
                 ends_at=ends_at,
                 created_by=actor,
             )
+        offers.refresh(sale.sku_id)
     except IntegrityError as error:
         if _constraint(error) == OVERLAP_CONSTRAINT:
             raise FlashSaleInvalid([_overlap_message()]) from None
@@ -169,6 +171,7 @@ def end_sale(*, sale: FlashSale, actor, now=None) -> FlashSale:
     if not ended:
         raise FlashSaleInvalid([_("Only a live sale can be ended; an upcoming one is called off.")])
     sale.refresh_from_db()
+    offers.refresh(sale.sku_id)
     logger.info("flash sale ended early", extra={"flash_sale": sale.pk, "actor": _id(actor)})
     return sale
 
@@ -181,6 +184,7 @@ def call_off_sale(*, sale: FlashSale, actor, now=None) -> None:
     deleted, _rows = FlashSale.objects.filter(pk=sale.pk, starts_at__gt=now, sold=0).delete()
     if not deleted:
         raise FlashSaleInvalid([_("A sale that has started cannot be called off: end it.")])
+    offers.refresh(sale.sku_id)
     logger.info("flash sale called off", extra={"flash_sale": sale.pk, "actor": _id(actor)})
 
 
