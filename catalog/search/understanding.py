@@ -18,12 +18,13 @@ cache holds them.
 """
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Greatest
 
+from mall import pagecache
+
 from ..models import SearchSynonym, SearchTerm
+from ..services.pages import LISTINGS
 from .base import Group, Plan
 from .segmenting import has_chinese, pinyin, query_words
 
@@ -33,23 +34,20 @@ SIMILAR_WORDS = 5
 SYNONYMS_CACHE_KEY = "catalog:search:synonyms"
 
 
-def synonyms() -> dict[str, tuple[str, ...]]:
-    """Every word with synonyms -> its synonyms (itself excluded)."""
-    table = cache.get(SYNONYMS_CACHE_KEY)
-    if table is None:
-        table = {}
-        for terms in SearchSynonym.objects.values_list("terms", flat=True):
-            words = [t.strip().lower() for t in terms if t and t.strip()]
-            for word in words:
-                others = [w for w in words if w != word]
-                table[word] = tuple(dict.fromkeys(table.get(word, ()) + tuple(others)))
-        cache.set(SYNONYMS_CACHE_KEY, table, 3600)
+def _load_synonyms() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for terms in SearchSynonym.objects.values_list("terms", flat=True):
+        words = [t.strip().lower() for t in terms if t and t.strip()]
+        for word in words:
+            others = [w for w in words if w != word]
+            table[word] = tuple(dict.fromkeys(table.get(word, ()) + tuple(others)))
     return table
 
 
-def forget_synonyms() -> None:
-    """The synonyms changed: the next search reads them again (after the commit)."""
-    transaction.on_commit(lambda: cache.delete(SYNONYMS_CACHE_KEY), robust=True)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Every word with synonyms -> its synonyms (itself excluded). Cached until the
+    listings' version changes, which saving a synonym does."""
+    return pagecache.remembered(SYNONYMS_CACHE_KEY, LISTINGS, _load_synonyms)
 
 
 def _widen(word: str, table) -> tuple[str, ...]:

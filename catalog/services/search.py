@@ -5,7 +5,6 @@ from django.db import connection, transaction
 
 from ..models import Product, SearchSynonym, SearchTerm
 from ..search.segmenting import initials, pinyin
-from ..search.understanding import forget_synonyms
 from . import pages
 
 # Words of titles and details (weights A and B) of listed goods, with how many goods
@@ -55,7 +54,6 @@ def save_synonym(*, synonym: SearchSynonym, actor=None) -> SearchSynonym:
     if len(synonym.terms) < 2:
         raise ValueError("A synonym group needs at least two different words.")
     synonym.save()
-    forget_synonyms()
     pages.listings_changed()
     return synonym
 
@@ -63,7 +61,6 @@ def save_synonym(*, synonym: SearchSynonym, actor=None) -> SearchSynonym:
 @transaction.atomic
 def delete_synonym(*, synonym: SearchSynonym, actor=None) -> None:
     synonym.delete()
-    forget_synonyms()
     pages.listings_changed()
 
 
