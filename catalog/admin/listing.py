@@ -31,9 +31,11 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductStatusChange,
+    SearchSynonym,
     SkuPrice,
 )
 from catalog.services import admission, listing, pages, price_ranges
+from catalog.services import search as search_services
 from catalog.services.media import check_video, process_product_image
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
@@ -493,3 +495,21 @@ class SKUAdmin(admin.ModelAdmin):
     @admin.display(description=_("specification"))
     def spec_label(self, obj):
         return obj.spec_label
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Operators keep the words shoppers use for one another (手机壳 = 保护壳); searches
+    use a change from the next request on."""
+
+    list_display = ("__str__", "note", "updated_at")
+    search_fields = ("terms", "note")
+
+    def save_model(self, request, obj, form, change):
+        try:
+            search_services.save_synonym(synonym=obj, actor=request.user)
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        search_services.delete_synonym(synonym=obj, actor=request.user)
