@@ -134,6 +134,7 @@ MALL_PAGE_CACHE_SECONDS = env.int("MALL_PAGE_CACHE_SECONDS", default=600)
 MALL_SEARCH_BACKEND = env.str("MALL_SEARCH_BACKEND", default="postgres")
 MALL_SEARCH_URL = env.str("MALL_SEARCH_URL", default="")
 MALL_SEARCH_INDEX = env.str("MALL_SEARCH_INDEX", default="mall-goods")
+MALL_SEARCH_ANALYZER = env.str("MALL_SEARCH_ANALYZER", default="ik")
 
 # --- Accounts ------------------------------------------------------------------------
 
