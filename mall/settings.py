@@ -198,6 +198,22 @@ STORAGES = {
         )
     },
 }
+# Product photos on S3-compatible storage (S3, MinIO, OSS, COS) through django-storages when
+# a bucket is named: web containers then share no disk. Private qualification scans stay
+# private (no public ACL; served through the staff view).
+MALL_S3_BUCKET = env.str("MALL_S3_BUCKET", default="")
+if MALL_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MALL_S3_BUCKET,
+            "endpoint_url": env.str("MALL_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MALL_S3_REGION", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Email -----------------------------------------------------------------------------
 
