@@ -119,8 +119,8 @@ def state(names: list[str], now: float | None = None) -> tuple:
 def remembered(name: str, version: str, compute):
     """``compute()``, kept in Redis for as long as version key ``version`` stays the same
     (the category tree, the attribute schemas): no query while nothing changed. Computed
-    every time when the page cache is off (the tests, which never commit)."""
-    if not settings.MALL_PAGE_CACHE:
+    every time when ``MALL_REFERENCE_CACHE`` is off (the tests, which never commit)."""
+    if not settings.MALL_REFERENCE_CACHE:
         return compute()
     try:
         current = client().get(VERSION_KEY.format(version)) or b"0"

@@ -128,6 +128,10 @@ CACHES = {
 # bumped when what they show changes; the time only bounds the memory they take.
 MALL_PAGE_CACHE = env.bool("MALL_PAGE_CACHE", default=True)
 MALL_PAGE_CACHE_SECONDS = env.int("MALL_PAGE_CACHE_SECONDS", default=600)
+# The reference data pages are built from (category tree, attribute schemas, search
+# synonyms) kept in Redis under the same version keys (mall.pagecache.remembered), also
+# for the pages the page cache cannot serve (signed-in shoppers, a cold page).
+MALL_REFERENCE_CACHE = env.bool("MALL_REFERENCE_CACHE", default=True)
 
 # Search (catalog.search): PostgreSQL full text, or OpenSearch/Elasticsearch with a Chinese
 # analyzer at MALL_SEARCH_URL (README "Search").

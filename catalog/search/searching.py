@@ -5,7 +5,7 @@ anything."""
 
 from .base import SearchResult
 from .registry import backend
-from .understanding import did_you_mean, plan, similar_plan
+from .understanding import did_you_mean, plan, similar_plan, synonyms
 
 
 def search(
@@ -14,7 +14,8 @@ def search(
     """The goods for ``query`` with the listing ``filters``: the ids of ``limit`` goods
     from ``offset`` and the count (capped), with what the search had to do."""
     engine = backend()
-    understood = plan(query)
+    table = synonyms()  # read once for the search and its fallbacks
+    understood = plan(query, table=table)
     result = SearchResult(query=query, words=understood.words)
     if not understood.groups:
         return result
@@ -27,14 +28,14 @@ def search(
         hits = run(type(understood)(groups=understood.groups, any_group=True))
         result.relaxed = bool(hits.total)
     if not hits.total:
-        similar = similar_plan(understood.words)
+        similar = similar_plan(understood.words, table=table)
         if similar is not None:
             hits = run(similar)
     if not hits.total:
         suggestion = did_you_mean(understood.words)
         if suggestion:
             result.suggestion = suggestion
-            corrected = plan(suggestion)
+            corrected = plan(suggestion, table=table)
             if corrected.groups:
                 hits = run(corrected)
                 result.corrected = bool(hits.total)

@@ -54,12 +54,13 @@ def _widen(word: str, table) -> tuple[str, ...]:
     return tuple(dict.fromkeys((word, *table.get(word, ()))))
 
 
-def plan(query: str) -> Plan:
-    """The plan of ``query``: one group per word (empty when there is no word)."""
+def plan(query: str, *, table=None) -> Plan:
+    """The plan of ``query``: one group per word (empty when there is no word).
+    ``table``: the synonyms, when the caller has them already."""
     words = query_words(query)[:MAX_WORDS]
     if not words:
         return Plan(groups=())
-    table = synonyms()
+    table = synonyms() if table is None else table
     latin = [w for w in words if not has_chinese(w) and w.isalpha()]
     readings: dict[str, list[str]] = {}
     if latin:
@@ -82,10 +83,10 @@ def plan(query: str) -> Plan:
     return Plan(groups=tuple(groups))
 
 
-def similar_plan(words: list[str]) -> Plan | None:
+def similar_plan(words: list[str], *, table=None) -> Plan | None:
     """Words the goods use that contain a Chinese word of the query that they do not
     (茶 -> 绿茶, 红茶, ...): the fallback before giving up. ``None`` when there are none."""
-    table = synonyms()
+    table = synonyms() if table is None else table
     groups, found = [], False
     for word in words:
         alternatives = _widen(word, table)

@@ -228,8 +228,9 @@ def _grow(category, count):
     [
         ("/api/v1/categories/", 1),
         ("/api/v1/products/", 2),
-        # the category tree; the search's capped count, page of ids and goods
-        ("/api/v1/products/?category=food&q=绿茶&price_min=1&in_stock=true&ordering=price", 4),
+        # the category tree and the search synonyms (both from Redis in production); the
+        # search's capped count, page of ids and goods
+        ("/api/v1/products/?category=food&q=绿茶&price_min=1&in_stock=true&ordering=price", 5),
         ("DETAIL", 8),  # + the announced price changes; + the rating summary (one aggregate)
     ],
     ids=["categories", "products", "products-filtered", "detail"],

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def cached(settings, redis_client):
     settings.MALL_PAGE_CACHE = True
+    settings.MALL_REFERENCE_CACHE = True
     return redis_client
 
 
