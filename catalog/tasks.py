@@ -15,6 +15,7 @@ from django.utils import timezone
 from mall.celery import RETRY_POLICY
 
 from .services import admission, counting, inventory, low_stock, pricing
+from .services import search as search_services
 
 
 def _day(value: str | None) -> datetime.date:
@@ -86,3 +87,10 @@ def follow_up_re_reviews(today: str | None = None) -> dict[str, int]:
     """Daily: re-review tasks (with a reminder) for suppliers due soon, suspension of
     those left past the grace period. Once per due date; a suspension once."""
     return admission.follow_up_re_reviews(today=_day(today))
+
+
+@shared_task(**RETRY_POLICY)
+def rebuild_search_terms() -> int:
+    """Hourly: the vocabulary of the listed goods' words (pinyin, autosuggest, "did you
+    mean"), rebuilt from the search index. Replaces the whole table: safe to rerun."""
+    return search_services.rebuild_search_terms()

@@ -13,6 +13,7 @@ from .views import documents, stocktake, storefront
 storefront_patterns = [
     path("", storefront.home, name="home"),
     path("search/", storefront.search, name="search"),
+    path("search/suggest/", storefront.suggest, name="suggest"),
 ]
 
 catalog_patterns = [

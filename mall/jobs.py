@@ -29,3 +29,12 @@ def enqueue(task_name: str, *args, **kwargs) -> None:
     Raises ``NotRegistered`` at once for a task name that does not exist."""
     task = _task(task_name)
     transaction.on_commit(lambda: task.delay(*args, **kwargs), robust=True)
+
+
+def enqueue_later(task_name: str, *args, countdown: int, **kwargs) -> None:
+    """Like ``enqueue``, run ``countdown`` seconds after the commit (keep it short: a
+    worker holds a delayed task unacknowledged until it runs)."""
+    task = _task(task_name)
+    transaction.on_commit(
+        lambda: task.apply_async(args=args, kwargs=kwargs, countdown=countdown), robust=True
+    )

@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Prices change only through requests; a big one needs a second operator.
         *_perms("catalog", "add view approve", "pricechange"),
         *_perms("catalog", "view", "skuprice"),
+        *_perms("catalog", "add change delete view", "searchsynonym"),
         # Stock changes only through the inventory services, which write the ledger.
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "reservation"),
         *_perms("catalog", "adjust transfer", "stock"),

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A shopper who just wrote reads the primary for a few seconds (mall.dbrouting).
+    "mall.dbrouting.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +98,20 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Streaming replicas for the storefront's reads (mall.dbrouting): replica1, replica2, ...
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    DATABASES[f"replica{_number}"] = {
+        **environ.Env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # Tests read the replica through the primary's connection unless a test points
+        # the alias at a real standby (tests/mall/test_replicas.py).
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["mall.dbrouting.ReplicaRouter"]
+# Seconds a shopper reads the primary (and skips the page cache) after changing
+# something; longer than the replicas ever lag.
+MALL_REPLICA_PIN_SECONDS = env.int("MALL_REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -120,6 +136,22 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "sessions"
+
+# Anonymous storefront pages cached in Redis (mall.pagecache), invalidated by version keys
+# bumped when what they show changes; the time only bounds the memory they take.
+MALL_PAGE_CACHE = env.bool("MALL_PAGE_CACHE", default=True)
+MALL_PAGE_CACHE_SECONDS = env.int("MALL_PAGE_CACHE_SECONDS", default=600)
+# The reference data pages are built from (category tree, attribute schemas, search
+# synonyms) kept in Redis under the same version keys (mall.pagecache.remembered), also
+# for the pages the page cache cannot serve (signed-in shoppers, a cold page).
+MALL_REFERENCE_CACHE = env.bool("MALL_REFERENCE_CACHE", default=True)
+
+# Search (catalog.search): PostgreSQL full text, or OpenSearch/Elasticsearch with a Chinese
+# analyzer at MALL_SEARCH_URL (README "Search").
+MALL_SEARCH_BACKEND = env.str("MALL_SEARCH_BACKEND", default="postgres")
+MALL_SEARCH_URL = env.str("MALL_SEARCH_URL", default="")
+MALL_SEARCH_INDEX = env.str("MALL_SEARCH_INDEX", default="mall-goods")
+MALL_SEARCH_ANALYZER = env.str("MALL_SEARCH_ANALYZER", default="ik")
 
 # --- Accounts ------------------------------------------------------------------------
 
@@ -183,6 +215,22 @@ STORAGES = {
         )
     },
 }
+# Product photos on S3-compatible storage (S3, MinIO, OSS, COS) through django-storages when
+# a bucket is named: web containers then share no disk. Private qualification scans stay
+# private (no public ACL; served through the staff view).
+MALL_S3_BUCKET = env.str("MALL_S3_BUCKET", default="")
+if MALL_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MALL_S3_BUCKET,
+            "endpoint_url": env.str("MALL_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MALL_S3_REGION", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Email -----------------------------------------------------------------------------
 
@@ -273,6 +321,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.apply_scheduled_price_changes",
         "schedule": 60,
         "options": {"expires": 60},
+    },
+    # The words of the listed goods, for pinyin input, autosuggest and "did you mean".
+    "catalog-rebuild-search-terms": {
+        "task": "catalog.tasks.rebuild_search_terms",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
     },
     "orders-cancel-unpaid": {
         "task": "orders.tasks.cancel_unpaid_orders",

@@ -31,7 +31,7 @@ urlpatterns = [
     path("accounts/tickets/", include(support_urls.requests_urls)),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include(catalog_urls.stocktake_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     *catalog_urls.document_urlpatterns,
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api.urls")),

@@ -8,7 +8,9 @@ import posixpath
 
 from django.conf import settings
 from django.http import Http404
+from django.views import i18n
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 
 # Uploaded files that anyone may see. Everything else in MEDIA_ROOT (suppliers'
@@ -24,3 +26,10 @@ def public_media(request, path):
     if not path.startswith(PUBLIC_MEDIA_PREFIXES):
         raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+# The language switcher is on every page, anonymous ones included. With a CSRF token in
+# its form, every page would set the CSRF cookie and vary on cookies, so no anonymous page
+# could be shared from a cache. Changing someone's display language from another site
+# harms nobody, and Django's view still only redirects to this site's own pages.
+set_language = csrf_exempt(i18n.set_language)

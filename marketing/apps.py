@@ -9,9 +9,16 @@ class MarketingConfig(AppConfig):
     def ready(self):
         # Registers the flash sales' cancel hook with orders (a cancelled flash order gives
         # its units back to the sale).
+        from catalog.services import price_ranges
+
         from .services import flashsales  # noqa: F401
         from .services.pricing import hooks
 
         # Promotions, coupons and gift cards price every cart and order, and follow the
         # order through placement, cancellation and after-sales (orders offers the hooks).
         hooks.register()
+
+        from .services.flashsales import offers
+
+        # Flash prices show on the storefront's cards and count in its price filters.
+        price_ranges.register_offer_source(offers.flash_offers)

@@ -167,6 +167,50 @@ class Postgres:
             raise RuntimeError(f"createdb failed: {created.stderr.strip()}")
         return f"postgres://postgres@127.0.0.1:{port}/{DB_NAME}"
 
+    def start_standby(self, primary_port: int, port: int) -> None:
+        """A streaming replica of the server on ``primary_port`` (127.0.0.1), on ``port``:
+        ``pg_basebackup -R`` copies the primary into this folder and writes the settings
+        that make it a hot standby following the primary. The primary's initdb allows
+        replication connections from 127.0.0.1 (trust)."""
+        if self.as_root:
+            self._prepare_root()
+        else:
+            self.data.mkdir(mode=0o700, exist_ok=True)
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                "pg_basebackup",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary_port),
+                "-U",
+                "postgres",
+                "-D",
+                str(self.data),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                stdout=subprocess.DEVNULL,
+            )
+        # A standby needs at least the primary's max_connections (200 in start()).
+        options = f"-h 127.0.0.1 -p {port} -k {self.data} -c max_connections=200 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            stdout=subprocess.DEVNULL,
+        )
+
     def stop(self) -> None:
         if (self.data / "PG_VERSION").exists() and self.running():
             if self.as_root:

@@ -66,3 +66,18 @@ def _test_settings(settings, _media_root):
     # Hashing a test user's password the production way costs a third of a second, and
     # the suite makes thousands of users; what is tested is the login, not PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests roll their transactions back, so the bumps that invalidate cached pages (on
+    # commit) never happen: pages are cached only in the tests of the cache itself
+    # (tests/catalog/test_page_cache.py), which commit.
+    settings.MALL_PAGE_CACHE = False
+    settings.MALL_REFERENCE_CACHE = False
+
+
+@pytest.fixture
+def reference_cache(settings, redis_client):
+    """The category tree, attribute schemas and synonyms read from Redis after the first
+    request, as in production (the pages themselves still rendered every time): for
+    counting the queries a page makes in production. Only for tests that change no
+    reference data between requests (tests never commit, so nothing would bump it)."""
+    settings.MALL_REFERENCE_CACHE = True
+    return redis_client

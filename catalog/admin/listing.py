@@ -31,9 +31,11 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductStatusChange,
+    SearchSynonym,
     SkuPrice,
 )
-from catalog.services import admission, listing
+from catalog.services import admission, listing, pages, price_ranges
+from catalog.services import search as search_services
 from catalog.services.media import check_video, process_product_image
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
@@ -100,6 +102,14 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name_en",)}
     inlines = [CategoryAttributeInline]
     list_per_page = 500  # the tree is shown whole, in tree order
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        pages.listings_changed()  # menus, breadcrumbs and filters show categories
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pages.listings_changed()
 
     def get_changelist_instance(self, request):
         """Rows in tree order, each knowing its depth; one query for the whole tree."""
@@ -397,6 +407,12 @@ class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
         obj.search_text = listing.build_search_text(obj)
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # SKUs may have gone on or off sale: the stored price range follows, and the
+        # goods' cached pages are invalidated.
+        price_ranges.refresh_price_ranges([form.instance.pk])
+
     def process_result(self, result, request):
         # The confirmation imports the file again; should it fail now (goods changed since
         # the preview), everything was rolled back: say so instead of "Import finished".
@@ -479,3 +495,21 @@ class SKUAdmin(admin.ModelAdmin):
     @admin.display(description=_("specification"))
     def spec_label(self, obj):
         return obj.spec_label
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Operators keep the words shoppers use for one another (手机壳 = 保护壳); searches
+    use a change from the next request on."""
+
+    list_display = ("__str__", "note", "updated_at")
+    search_fields = ("terms", "note")
+
+    def save_model(self, request, obj, form, change):
+        try:
+            search_services.save_synonym(synonym=obj, actor=request.user)
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        search_services.delete_synonym(synonym=obj, actor=request.user)

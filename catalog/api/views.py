@@ -4,10 +4,15 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from mall.paging import CappedPaginator
+
+from .. import search as catalog_search
 from .. import selectors
 from ..models import SKU, Product
 from ..selectors import product_reviews as review_selectors
@@ -32,24 +37,52 @@ class CategoryList(generics.ListAPIView):
         return selectors.category_tree().visible()
 
 
+class CappedPagination(PageNumberPagination):
+    """Pages whose ``count`` stops at 1,000 (the first thousand goods can be paged
+    through; narrow the filters for others): the same cost whatever the catalog's size."""
+
+    django_paginator_class = CappedPaginator
+
+
 @extend_schema(tags=["catalog"])
 class ProductList(generics.ListAPIView):
     """Listed goods, filtered, searched, sorted and paginated; prices are the current
-    prices of the SKUs on sale (``price_min`` to ``price_max``)."""
+    prices of the SKUs on sale (``price_min`` to ``price_max``). ``count`` stops at 1,001
+    (more than a thousand)."""
 
     permission_classes = [AllowAny]
     serializer_class = ProductListSerializer
+    pagination_class = CappedPagination
 
     @extend_schema(parameters=[ProductListParams])
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        params = ProductListParams(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        query, arguments = params.selector_arguments()
+        if not query:
+            return super().get(request, *args, **kwargs)
+        # A search: the backend gives one page of ids and the capped count.
+        size = self.paginator.page_size
+        wanted = request.query_params.get("page", "1")
+        number = int(wanted) if wanted.isdigit() and 0 < len(wanted) < 6 else 1
+        result = catalog_search.search(query, offset=(number - 1) * size, limit=size, **arguments)
+        goods = selectors.products_by_ids(result.ids)
+        data = self.get_serializer(goods, many=True).data
+        more = min(result.total, catalog_search.COUNT_CAP) > number * size
+        base = request.build_absolute_uri()
+        return Response(
+            {
+                "count": min(result.total, catalog_search.COUNT_CAP),
+                "next": replace_query_param(base, "page", number + 1) if more else None,
+                "previous": replace_query_param(base, "page", number - 1) if number > 1 else None,
+                "results": data,
+            }
+        )
 
     def get_queryset(self):
         params = ProductListParams(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        query, arguments = params.selector_arguments()
-        if query:
-            return selectors.search_products(query, **arguments)
+        _query, arguments = params.selector_arguments()
         if arguments["sort"] == selectors.RELEVANCE:
             arguments["sort"] = selectors.DEFAULT_SORT
         return selectors.listed_products(**arguments)

@@ -28,7 +28,7 @@ from .listing import (
     ProductImage,
     ProductStatusChange,
 )
-from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, SkuPrice
+from .pricing import PRICE_CHANGE_MACHINE, PriceChange, PriceChangeRecord, ProductOffer, SkuPrice
 from .product_reviews import REVIEW_MACHINE, ProductReview, ProductReviewChange, ReviewPhoto
 from .purchasing import (
     PURCHASE_ORDER_MACHINE,
@@ -40,6 +40,7 @@ from .purchasing import (
     ReceiptDifference,
     SkuCost,
 )
+from .search import SearchSynonym, SearchTerm
 from .stocktake import STOCKTAKE_MACHINE, Stocktake, StocktakeLine, StocktakeStatusChange
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "PriceChangeRecord",
     "Product",
     "ProductImage",
+    "ProductOffer",
     "ProductReview",
     "ProductReviewChange",
     "ProductStatusChange",
@@ -74,6 +76,8 @@ __all__ = [
     "ReceiptDifference",
     "Reservation",
     "ReviewPhoto",
+    "SearchSynonym",
+    "SearchTerm",
     "SkuCost",
     "SkuPrice",
     "SpotCheck",

@@ -1,8 +1,10 @@
 """Listings: the category tree with its attribute schema, products (SPU), SKUs and media."""
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +95,23 @@ class CategoryAttribute(models.Model):
         return f"{self.category}: {self.name}"
 
 
+class SearchDocument(Func):
+    """The weighted full-text vector of ``search_text`` (lines: title words, then brand,
+    subtitle, origin and attribute values, then description), with PostgreSQL's
+    ``simple`` configuration: the words are segmented already (catalog.search), so
+    ``simple`` only lower-cases them and keeps their positions for phrase matches."""
+
+    template = " || ".join(
+        "setweight(to_tsvector('simple'::regconfig, "
+        f"split_part(%(expressions)s, chr(10), {line})), '{weight}')"
+        for line, weight in ((1, "A"), (2, "B"), (3, "D"))
+    )
+    output_field = SearchVectorField()
+
+
+_LISTED = Q(status="listed")
+
+
 class Product(models.Model):
     """A product (SPU): what the shopper sees as one item, sold in one or more SKUs."""
 
@@ -127,9 +146,24 @@ class Product(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     featured = models.BooleanField(_("featured on the home page"), default=False)
     listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
-    # Lower-cased name, subtitle, brand and attribute values: what search matches
-    # substrings in (trigram index), kept by catalog.services.listing.
+    # The current price range of the SKUs on sale (None: nothing priced), kept by
+    # catalog.services.pricing whenever a price applies, a SKU goes on or off sale or the
+    # goods are listed; the listings filter and sort on it through the indexes below.
+    price_min = models.DecimalField(
+        _("lowest current price"), max_digits=12, decimal_places=2, null=True, editable=False
+    )
+    price_max = models.DecimalField(
+        _("highest current price"), max_digits=12, decimal_places=2, null=True, editable=False
+    )
+    # Segmented words (catalog.search.segmenting), one line per weight: the title; brand,
+    # subtitle, origin and attribute values; the description. Kept by
+    # catalog.services.listing; PostgreSQL derives the full-text vector from it.
     search_text = models.TextField(editable=False, default="")
+    search_vector = models.GeneratedField(
+        expression=SearchDocument(F("search_text")),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     created_by = models.ForeignKey(
         "customers.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,7 +179,24 @@ class Product(models.Model):
             # Home page and API list: newest listed goods across categories.
             models.Index(fields=["status", "-listed_at", "-id"], name="product_newest_idx"),
             models.Index(fields=["supplier", "status"], name="product_supplier_idx"),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="product_search_trgm"),
+            GinIndex(fields=["search_vector"], name="product_search_gin"),
+            # Listed goods by price: category pages with a price filter (and their capped
+            # counts, index-only), and the two price sorts.
+            models.Index(
+                fields=["category", "price_min"], condition=_LISTED, name="product_cat_price_idx"
+            ),
+            models.Index(
+                F("price_min").asc(nulls_last=True),
+                F("id").desc(),
+                condition=_LISTED,
+                name="product_price_asc_idx",
+            ),
+            models.Index(
+                F("price_max").desc(nulls_last=True),
+                F("id").desc(),
+                condition=_LISTED,
+                name="product_price_desc_idx",
+            ),
         ]
 
     def __str__(self):

@@ -198,3 +198,32 @@ class PriceChangeRecord(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("price change history")
         verbose_name_plural = _("price change history")
+
+
+class ProductOffer(models.Model):
+    """A price below the regular one that a higher app offers for a while (a flash sale),
+    copied here so that listings can show and filter on it in SQL without importing that
+    app. Written only by ``catalog.services.pricing.refresh_offers``, from the sources
+    registered with ``register_offer_source``; an offer is shown while
+    ``starts_at <= now < ends_at``, to the second, whenever the page is read."""
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="offers")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.CASCADE, related_name="offers")
+    price = models.DecimalField(_("offer price"), max_digits=12, decimal_places=2)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    source = models.CharField(_("source"), max_length=40)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        indexes = [models.Index(fields=["product", "ends_at"], name="product_offer_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="product_offer_interval"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku_id} @ {self.price}"

@@ -4,17 +4,19 @@ Only listed goods reach a shopper. Prices and availability are computed in SQL, 
 query that fetches the goods (never per row in Python), so every page and API list runs
 a fixed number of queries whatever the number of goods:
 
-- ``price_min`` / ``price_max``: the current ``SkuPrice`` over the SKUs on sale;
+- ``price_min`` / ``price_max``: the current price range of the SKUs on sale, stored on the
+  product (``catalog.services.price_ranges``) and indexed; ``offer_price``: a live offer;
 - ``available``: ``on_hand - reserved`` summed over the stock of the SKUs on sale (0 if none);
 - ``thumb``: the storage path of the first image's small thumbnail (or ``None``).
 
 By subdomain: ``categories`` (the tree), ``prices`` (the SQL expressions of prices and
-stock), ``listings`` (category pages, search, the home page), ``products`` (one product and
-the SKUs of an order); the stock figures (``stock``), stocktakes and product reviews have
-modules of their own. Pages call the names re-exported here (``selectors.listed_products``).
+stock), ``listings`` (category pages, the home page; search is ``catalog.search``),
+``products`` (one product and the SKUs of an order); the stock figures (``stock``),
+stocktakes and product reviews have modules of their own. Pages call the names
+re-exported here (``selectors.listed_products``).
 """
 
-from .categories import CategoryTree, category_tree
+from .categories import CategoryTree, category_attributes, category_tree
 from .listings import (
     DEFAULT_SORT,
     MAX_SEARCH_TERMS,
@@ -24,8 +26,7 @@ from .listings import (
     featured_products,
     listed_products,
     newest_products,
-    search_products,
-    search_terms,
+    products_by_ids,
 )
 from .prices import LOW_STOCK_THRESHOLD, stock_status, with_honest_was_prices
 from .products import (
@@ -46,6 +47,7 @@ __all__ = [
     "CategoryTree",
     "NumberRange",
     "Specification",
+    "category_attributes",
     "category_tree",
     "featured_products",
     "listed_products",
@@ -53,8 +55,7 @@ __all__ = [
     "product_detail",
     "product_information",
     "product_specifications",
-    "search_products",
-    "search_terms",
+    "products_by_ids",
     "sku_price",
     "skus_to_order",
     "stock_status",

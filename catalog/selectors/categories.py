@@ -4,7 +4,9 @@ breadcrumbs."""
 from dataclasses import dataclass, field
 
 from catalog.models import Category
-from catalog.services.admission import lineage_in
+from catalog.services.admission import attribute_schema, lineage_in
+from catalog.services.pages import LISTINGS
+from mall import pagecache
 
 # --- Categories --------------------------------------------------------------------------
 
@@ -70,6 +72,18 @@ class CategoryTree:
         return ordered
 
 
-def category_tree() -> CategoryTree:
-    """The category tree: one query."""
+def _load_tree() -> CategoryTree:
     return CategoryTree(by_id={c.pk: c for c in Category.objects.order_by("position", "name")})
+
+
+def category_tree() -> CategoryTree:
+    """The category tree: one query, or none while it is cached (until a category
+    changes, which bumps the listings' version)."""
+    return pagecache.remembered("catalog:tree", LISTINGS, _load_tree)
+
+
+def category_attributes(category: Category):
+    """The attribute schema of ``category`` (its own and inherited), cached like the tree."""
+    return pagecache.remembered(
+        f"catalog:schema:{category.pk}", LISTINGS, lambda: attribute_schema(category)
+    )

@@ -6,15 +6,15 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Case, DecimalField, F, Func, Max, Min, QuerySet, When
+from django.db.models import Case, DecimalField, F, Func, Q, QuerySet, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Regex
 from django.utils import timezone
 
 from catalog.models import Category, Product
 from catalog.selectors.categories import CategoryTree, category_tree
-from catalog.selectors.prices import _product_available, _product_price, _product_thumb
+from catalog.selectors.prices import _product_available, _product_thumb
+from catalog.services.price_ranges import live_offer_price, products_offered_between
 
 SORTS = {
     # listed_at is set when goods are listed; plain DESC matches a (status, -listed_at) index.
@@ -27,7 +27,7 @@ DEFAULT_SORT = "newest"
 # Search results are sorted by relevance unless the shopper picks another order.
 RELEVANCE = "relevance"
 
-MAX_SEARCH_TERMS = 5
+MAX_SEARCH_TERMS = 8
 
 
 class NumberRange(NamedTuple):
@@ -89,20 +89,22 @@ def listed_products(
     sort: str = DEFAULT_SORT,
     now=None,
 ) -> QuerySet[Product]:
-    """Listed goods, annotated with ``price_min``, ``price_max``, ``available`` and
-    ``thumb``, with ``category`` joined.
+    """Listed goods, with ``category`` joined and annotated with ``offer_price`` (the
+    lowest live offer, such as a flash price, or ``None``), ``available`` and ``thumb``.
 
-    ``category`` includes its visible subcategories (``tree`` saves loading the tree
-    again when the caller has it). The price range applies to ``price_min`` (the "from"
-    price a card shows). ``sort`` is a key of ``SORTS``; an unknown key sorts by newest.
+    ``price_min`` / ``price_max`` are the stored current price range (see
+    ``catalog.services.price_ranges``). ``category`` includes its visible subcategories
+    (``tree`` saves loading the tree again when the caller has it). The price filter
+    applies to the "from" price a card shows: the lowest regular price, or a live offer.
+    ``sort`` is a key of ``SORTS``; an unknown key sorts by newest. The filters and sorts
+    are served by indexes; the annotations are computed for the rows fetched only.
     """
     now = now or timezone.now()
     queryset = (
         Product.objects.filter(status=Product.Status.LISTED)
         .select_related("category")
         .annotate(
-            price_min=_product_price(Min, now),
-            price_max=_product_price(Max, now),
+            offer_price=live_offer_price(now),
             available=_product_available(),
             thumb=_product_thumb(),
         )
@@ -110,10 +112,14 @@ def listed_products(
     if category is not None:
         tree = tree or category_tree()
         queryset = queryset.filter(category_id__in=sorted(tree.descendant_ids(category)))
-    if price_min is not None:
-        queryset = queryset.filter(price_min__gte=price_min)
-    if price_max is not None:
-        queryset = queryset.filter(price_min__lte=price_max)
+    if price_min is not None or price_max is not None:
+        regular = Q()
+        if price_min is not None:
+            regular &= Q(price_min__gte=price_min)
+        if price_max is not None:
+            regular &= Q(price_min__lte=price_max)
+        offered = Q(pk__in=products_offered_between(price_min, price_max, now))
+        queryset = queryset.filter(regular | offered)
     if in_stock:
         queryset = queryset.filter(available__gt=0)
     if attributes:
@@ -121,35 +127,13 @@ def listed_products(
     return queryset.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
-def search_terms(query: str) -> list[str]:
-    """The lower-cased words of a query (Chinese runs of characters count as one word)."""
-    return query.lower().split()[:MAX_SEARCH_TERMS]
-
-
-def search_products(query: str, *, sort: str = RELEVANCE, **filters) -> QuerySet[Product]:
-    """Listed goods whose name, subtitle, brand, origin or attribute values contain every
-    word of ``query`` as a substring (Chinese has no spaces, so "绿茶" must find
-    "有机高山绿茶礼盒"), best matches first.
-
-    ``search_text`` is stored lower-cased, so a case-sensitive ``LIKE '%word%'`` on the
-    lower-cased word is a case-insensitive match that the trigram GIN index serves for
-    words of three or more characters (shorter ones scan, still correctly). Relevance is
-    the trigram similarity of the whole query. ``filters`` are those of
-    ``listed_products``; an empty query finds nothing.
-    """
-    terms = search_terms(query)
-    if not terms:
-        return Product.objects.none()
-    by_relevance = sort not in SORTS
-    queryset = listed_products(sort=DEFAULT_SORT if by_relevance else sort, **filters)
-    for term in terms:
-        queryset = queryset.filter(search_text__contains=term)
-    if by_relevance:
-        similarity = TrigramSimilarity("search_text", " ".join(terms))
-        queryset = queryset.annotate(relevance=similarity).order_by(
-            F("relevance").desc(), *SORTS[DEFAULT_SORT]
-        )
-    return queryset
+def products_by_ids(ids: list[int], *, now=None) -> list[Product]:
+    """Listed goods with ``ids``, annotated like ``listed_products``, in the order of
+    ``ids`` (a search's page): one query."""
+    if not ids:
+        return []
+    found = {p.pk: p for p in listed_products(now=now).filter(pk__in=ids).order_by()}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def featured_products(*, limit: int = 12) -> QuerySet[Product]:

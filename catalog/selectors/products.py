@@ -3,10 +3,11 @@ images, specifications), and the SKUs of an order with their prices."""
 
 from typing import NamedTuple
 
-from django.db.models import DateTimeField, Prefetch, QuerySet
+from django.db.models import DateTimeField, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import PRODUCT_INFO_FIELDS, SKU, PriceChange, Product, ProductImage
+from catalog.selectors.categories import category_attributes
 from catalog.selectors.prices import (
     _MONEY,
     _lowest_price_before_current,
@@ -16,17 +17,21 @@ from catalog.selectors.prices import (
     _sku_price,
     with_honest_was_prices,
 )
-from catalog.services.admission import attribute_schema
 
 # --- One product -------------------------------------------------------------------------
 
 
+def _next_change(now, field: str, output_field) -> Subquery:
+    upcoming = PriceChange.objects.filter(
+        sku=OuterRef("pk"), status=PriceChange.Status.SCHEDULED, effective_at__gt=now
+    ).order_by("effective_at", "pk")
+    return Subquery(upcoming.values(field)[:1], output_field=output_field)
+
+
 def _priced_skus(now) -> QuerySet:
     """SKUs on sale with their current price, its "was" price and start, the lowest
-    earlier price (for the honest-price check), availability and announced changes."""
-    upcoming = PriceChange.objects.filter(
-        status=PriceChange.Status.SCHEDULED, effective_at__gt=now
-    ).order_by("effective_at", "pk")
+    earlier price (for the honest-price check), availability and the next announced
+    change (in the same query: the page shows only the soonest)."""
     return (
         SKU.objects.filter(is_active=True)
         .annotate(
@@ -34,11 +39,22 @@ def _priced_skus(now) -> QuerySet:
             price_reference=_price_row(now, "reference_amount", _MONEY),
             price_from=_price_row(now, "valid_from", DateTimeField()),
             available=_sku_available(),
+            next_change_amount=_next_change(now, "amount", _MONEY),
+            next_change_at=_next_change(now, "effective_at", DateTimeField()),
         )
         .annotate(price_lowest_before=_lowest_price_before_current())
-        .prefetch_related(Prefetch("price_changes", queryset=upcoming, to_attr="upcoming_prices"))
         .order_by("position", "pk")
     )
+
+
+def _with_upcoming(skus) -> None:
+    """``upcoming_prices``: the next announced change (a list of at most one)."""
+    for sku in skus:
+        sku.upcoming_prices = (
+            [PriceChange(sku=sku, amount=sku.next_change_amount, effective_at=sku.next_change_at)]
+            if sku.next_change_at is not None
+            else []
+        )
 
 
 def skus_to_order(sku_ids, *, now=None) -> dict[int, SKU]:
@@ -68,13 +84,14 @@ def sku_price(pk: int, *, now=None) -> SKU:
     or when it has no price in force."""
     now = now or timezone.now()
     sku = _priced_skus(now).get(pk=pk, product__status=Product.Status.LISTED, price__isnull=False)
+    _with_upcoming([sku])
     with_honest_was_prices([sku])
     return sku
 
 
 def product_detail(pk: int, *, now=None) -> Product:
     """A listed product with its category and supplier, its SKUs on sale as
-    ``skus_on_sale`` and its images as ``gallery``: four queries.
+    ``skus_on_sale`` and its images as ``gallery``: three queries.
 
     Each SKU carries ``price`` and ``available``, ``was_price`` (an honest crossed-out
     price, or ``None``) and ``upcoming_prices`` (approved changes not yet in force, for
@@ -94,6 +111,7 @@ def product_detail(pk: int, *, now=None) -> Product:
         )
         .get(pk=pk)
     )
+    _with_upcoming(product.skus_on_sale)
     with_honest_was_prices(product.skus_on_sale)
     return product
 
@@ -109,7 +127,7 @@ def product_specifications(product: Product) -> list[Specification]:
     (two queries). Values the schema does not know are left out."""
     return [
         Specification(attribute.code, attribute.name, product.attributes[attribute.code])
-        for attribute in attribute_schema(product.category)
+        for attribute in category_attributes(product.category)
         if product.attributes.get(attribute.code) not in (None, "")
     ]
 

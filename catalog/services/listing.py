@@ -6,6 +6,8 @@ from mall.storage import MediaUnavailable
 
 from ..exceptions import InvalidUpload
 from ..models import SKU, Product, ProductImage
+from ..search import segmenting
+from . import pages, price_ranges
 from .media import process_product_image
 
 EDITABLE_FIELDS = (
@@ -25,10 +27,17 @@ EDITABLE_FIELDS = (
 
 
 def build_search_text(product: Product) -> str:
-    """What search matches substrings in: lower-cased, one line per field."""
-    parts = [product.name, product.subtitle, product.brand, product.origin]
-    parts += [str(value) for value in (product.attributes or {}).values()]
-    return "\n".join(p for p in parts if p).lower()
+    """What search indexes: three lines of segmented, lower-cased words (the title; the
+    brand, subtitle, origin and attribute values; the description), which PostgreSQL
+    weighs A, B and D in ``Product.search_vector``."""
+    values = [  # by code: jsonb keeps its own key order, the text must not depend on it
+        str(value)
+        for _code, value in sorted((product.attributes or {}).items())
+        if value not in (None, "") and not isinstance(value, bool)
+    ]
+    details = [product.brand, product.subtitle, product.origin, *values]
+    lines = [product.name, " ".join(p for p in details if p), product.description]
+    return "\n".join(segmenting.segmented(line or "") for line in lines)
 
 
 @transaction.atomic
@@ -56,11 +65,13 @@ def update_product(*, product: Product, actor, **fields) -> Product:
     product.search_text = build_search_text(product)
     product.full_clean()
     product.save()
+    pages.goods_changed(product.pk)
     return product
 
 
 def refresh_search_text(product: Product) -> None:
     Product.objects.filter(pk=product.pk).update(search_text=build_search_text(product))
+    pages.goods_changed(product.pk)
 
 
 @transaction.atomic
@@ -75,6 +86,7 @@ def add_sku(*, product: Product, code: str, weight_grams: int, spec=None, barcod
     )
     sku.full_clean()
     sku.save()
+    price_ranges.refresh_price_ranges([product.pk])
     return sku
 
 
@@ -89,4 +101,5 @@ def add_product_image(*, product: Product, upload, alt: str = "") -> ProductImag
     except MediaUnavailable as error:
         raise InvalidUpload(str(error)) from error
     image.save()
+    pages.goods_changed(product.pk)
     return image

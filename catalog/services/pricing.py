@@ -41,6 +41,7 @@ from ..models import (
     SkuCost,
     SkuPrice,
 )
+from . import price_ranges
 
 logger = logging.getLogger("catalog.pricing")
 
@@ -349,6 +350,9 @@ def apply_price_change(*, change: PriceChange, now=None, actor=None) -> SkuPrice
         reason=change.reason,
     )
     transition(change, PRICE_CHANGE_MACHINE, "apply", history=PriceChangeRecord, actor=actor)
+    # The stored range of the goods follows in the same transaction, and their cached
+    # pages are invalidated when it commits.
+    price_ranges.refresh_price_ranges([change.sku.product_id], now=now)
     return price
 
 

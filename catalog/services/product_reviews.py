@@ -20,7 +20,7 @@ from mall.storage import MediaUnavailable
 
 from ..exceptions import CatalogError
 from ..models import REVIEW_MACHINE, SKU, ProductReview, ProductReviewChange, ReviewPhoto
-from . import media
+from . import media, pages
 
 MAX_PHOTOS = 6
 MAX_TEXT = 2000
@@ -106,6 +106,7 @@ def submit_review(
                 photo.save()
         except MediaUnavailable as error:  # the rollback takes the review, and its files
             raise ReviewRefused([str(error)]) from error
+    pages.product_changed(review.product_id)
     return review
 
 
@@ -127,6 +128,7 @@ def hide_review(*, review: ProductReview, actor, reason: str) -> ProductReview:
     locked.hidden_reason = reason[:MAX_REASON]
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
+    pages.product_changed(review.product_id)
     return transition(
         locked,
         REVIEW_MACHINE,
@@ -148,6 +150,7 @@ def show_review(*, review: ProductReview, actor) -> ProductReview:
     locked.hidden_reason = ""
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
+    pages.product_changed(review.product_id)
     return transition(
         locked,
         REVIEW_MACHINE,
@@ -184,4 +187,5 @@ def reply_to_review(*, review: ProductReview, actor, text: str) -> ProductReview
     locked.replied_by = actor if text else None
     locked.replied_at = timezone.now() if text else None
     locked.save(update_fields=["reply", "replied_by", "replied_at"])
+    pages.product_changed(locked.product_id)
     return locked

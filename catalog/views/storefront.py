@@ -6,16 +6,22 @@ whatever the number of goods. Bad filter input never fails a page: the filters t
 validate apply, the others are dropped and named in a notice.
 """
 
+import math
+
 from django.core.paginator import Page, Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from catalog import search as catalog_search
 from catalog import selectors
 from catalog.forms.listing import SEARCH_SORT_CHOICES, ListingFilterForm
 from catalog.models import Product
 from catalog.selectors import product_reviews as review_selectors
-from catalog.services.admission import attribute_schema
+from catalog.services.pages import LISTINGS, product_key
+from mall.dbrouting import replica_reads
+from mall.pagecache import cached_page
+from mall.paging import CappedPaginator
 
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 100
@@ -26,9 +32,15 @@ REVIEWS_PAGE_SIZE = 10
 
 def _page(request, queryset) -> Page:
     # get_page: a non-numeric page gives the first, one past the end the last; never a 500.
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _listings(request, *args, **kwargs):
+    return [LISTINGS]
+
+
+@replica_reads
+@cached_page(_listings)
 def home(request):
     tree = selectors.category_tree()
     context = {
@@ -39,12 +51,14 @@ def home(request):
     return render(request, "storefront/home.html", context)
 
 
+@replica_reads
+@cached_page(_listings)
 def category(request, slug):
     tree = selectors.category_tree()
     category = tree.visible_by_slug(slug)
     if category is None:
         raise Http404
-    filterable = [a for a in attribute_schema(category) if a.filterable]
+    filterable = [a for a in selectors.category_attributes(category) if a.filterable]
     form = ListingFilterForm(request.GET, attributes=filterable)
     filters = form.filters()
     goods = selectors.listed_products(category=category, tree=tree, **filters)
@@ -60,18 +74,55 @@ def category(request, slug):
     return render(request, "catalog/category.html", context)
 
 
-def search(request):
+def _query(request) -> str:
     # A NUL byte cannot go into a PostgreSQL text parameter: drop control characters.
     query = "".join(c for c in request.GET.get("q", "") if c.isprintable() or c == " ")
-    query = query.strip()[:MAX_QUERY_LENGTH]
+    return query.strip()[:MAX_QUERY_LENGTH]
+
+
+def _page_number(request) -> int:
+    wanted = (request.GET.get("page") or "").strip()
+    return int(wanted) if wanted.isdigit() and 0 < len(wanted) < 6 and int(wanted) > 0 else 1
+
+
+def search_page(request, query: str, filters: dict) -> tuple[Page, catalog_search.SearchResult]:
+    """One page of search results (the last one for a page past the end): the goods in
+    relevance (or the chosen) order, and what the search did."""
+    number = _page_number(request)
+    result = catalog_search.search(
+        query, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters
+    )
+    pages = max(1, math.ceil(min(result.total, catalog_search.COUNT_CAP) / PAGE_SIZE))
+    if result.total and not result.ids and number > pages:
+        number = pages
+        result = catalog_search.search(
+            query, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters
+        )
+    goods = selectors.products_by_ids(result.ids)
+    paginator = CappedPaginator(goods, PAGE_SIZE, total=result.total)
+    return Page(goods, min(number, pages), paginator), result
+
+
+@replica_reads
+@cached_page(_listings)
+def search(request):
+    query = _query(request)
     form = ListingFilterForm(request.GET, sort_choices=SEARCH_SORT_CHOICES)
     filters = form.filters()
     filters.pop("attributes")
     context = {"query": query, "form": form, "sort": filters["sort"]}
     if query:
-        goods = selectors.search_products(query, **filters)
-        context.update(page_obj=_page(request, goods), problems=form.problems())
+        page_obj, result = search_page(request, query, filters)
+        context.update(page_obj=page_obj, result=result, problems=form.problems())
     return render(request, "storefront/search.html", context)
+
+
+@replica_reads
+@cached_page(_listings)
+def suggest(request):
+    """Autosuggest: words of the goods beginning with what was typed (characters,
+    pinyin or initials), as JSON for the search box."""
+    return JsonResponse({"suggestions": catalog_search.suggest(request.GET.get("q", ""))})
 
 
 def _display(value) -> str:
@@ -85,6 +136,12 @@ def _pick(objects, wanted: str | None):
     return next((o for o in objects if str(o.pk) == (wanted or "").strip()), None)
 
 
+def _product_versions(request, pk, *args, **kwargs):
+    return [LISTINGS, product_key(pk)]
+
+
+@replica_reads
+@cached_page(_product_versions)
 def product(request, pk):
     try:
         product = selectors.product_detail(pk)

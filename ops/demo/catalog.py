@@ -50,7 +50,8 @@ from catalog.models import (
     Supplier,
     Warehouse,
 )
-from catalog.services import admission, inventory, listing, pricing, purchasing
+from catalog.services import admission, inventory, listing, price_ranges, pricing, purchasing
+from catalog.services import search as search_services
 from catalog.services.media import process_document_scan, process_product_image
 from mall.money import to_money
 from mall.validators import credit_code_check_char
@@ -737,6 +738,7 @@ def seed_bulk(*, size: int, batch_size: int = 5000, progress=None) -> int:
                 PurchaseReceiptLine,
             ):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
+        search_services.rebuild_search_terms()
     return max(0, size - start)
 
 
@@ -830,6 +832,7 @@ def _bulk_batch(serials: range, leaves: list[Leaf], context: Context, pictures) 
                 Stock(sku=sku, warehouse=warehouse, on_hand=rng.randint(1, 500), reserved=0)
             )
     SkuPrice.objects.bulk_create(prices)
+    price_ranges.refresh_price_ranges(product.pk for _s, _l, product, _k, _a in drafts)
     Stock.objects.bulk_create(stocks)
     # What book_purchase_receipt would have written: a receipt per supplier and warehouse,
     # a line per SKU with its cost, and the RECEIPT movement that explains the stock.

@@ -28,6 +28,7 @@ from catalog.models import (
 )
 from catalog.services.inventory import receive_stock
 from catalog.services.listing import add_product_image, build_search_text
+from catalog.services.price_ranges import refresh_price_ranges
 from mall.validators import credit_code_check_char
 
 # Every status in which goods must not reach a shopper.
@@ -130,6 +131,13 @@ class SkuPriceFactory(factory.django.DjangoModelFactory):
     amount = Decimal("99.00")
     valid_from = factory.LazyFunction(timezone.now)
     reason = "初始定价"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # What the pricing service does when a price applies: the goods' stored range.
+        price = super()._create(model_class, *args, **kwargs)
+        refresh_price_ranges([price.sku.product_id])
+        return price
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ import yaml
 from django.utils import timezone
 
 from catalog.models import Product
+from catalog.services.price_ranges import refresh_price_ranges
 from catalog.services.pricing import set_price
 from tests.catalog.factories import (
     NOT_LISTED,
@@ -208,6 +209,7 @@ def test_product_detail_has_skus_images_attributes_info_and_terms(client, tea):
 def test_inactive_skus_are_not_offered(client, tea):
     product = make_listed_product(name="龙井", category=tea, prices=["10", "20"])
     product.skus.filter(position=1).update(is_active=False)
+    refresh_price_ranges([product.pk])  # what saving the goods in the admin does
     body = client.get(f"/api/v1/products/{product.pk}/").json()
     assert [s["price"] for s in body["skus"]] == ["10.00"]
     assert client.get("/api/v1/products/").json()["results"][0]["price_max"] == "10.00"
@@ -226,7 +228,9 @@ def _grow(category, count):
     [
         ("/api/v1/categories/", 1),
         ("/api/v1/products/", 2),
-        ("/api/v1/products/?category=food&q=绿茶&price_min=1&in_stock=true&ordering=price", 3),
+        # the category tree and the search synonyms (both from Redis in production); the
+        # search's capped count, page of ids and goods
+        ("/api/v1/products/?category=food&q=绿茶&price_min=1&in_stock=true&ordering=price", 5),
         ("DETAIL", 8),  # + the announced price changes; + the rating summary (one aggregate)
     ],
     ids=["categories", "products", "products-filtered", "detail"],

@@ -97,6 +97,11 @@ def seeded(django_db_setup, django_db_blocker, _media_root):
             customers_demo.seed()
             demo.seed()
             orders_demo.seed()
+            # Statistics of the rows just written (ANALYZE sees this transaction's rows):
+            # without them the planner takes the never-analyzed tables for empty and nests
+            # loops over SKUs x goods x prices, and one count ran for minutes.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
             yield
         finally:
             transaction.set_rollback(True)

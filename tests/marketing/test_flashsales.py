@@ -512,7 +512,8 @@ def test_reconcile_returns_units_a_crashed_attempt_kept_in_redis(gate, sale):
 
     counts = flashsale.reconcile()
 
-    assert counts == {"released": 0, "drift": 0, "gates": 1, "corrected": 1}
+    # offers: the sale's flash price, copied again for the storefront's cards
+    assert counts == {"released": 0, "drift": 0, "gates": 1, "corrected": 1, "offers": 1}
     assert left_in_gate(gate, sale) == 4
     assert len(holders(gate, sale)) == 1  # the winner only
     assert flashsale.reconcile()["corrected"] == 0  # nothing left to correct
@@ -965,6 +966,7 @@ def test_a_worker_runs_the_reconcile_job_after_a_crash(request, transactional_db
     counts = celery.run(tasks.reconcile_flash_sales)
     again = celery.run(tasks.reconcile_flash_sales)
 
-    assert counts == {"released": 0, "drift": 0, "gates": 1, "corrected": 1}
+    # offers: the sale's flash price, copied again for the storefront's cards
+    assert counts == {"released": 0, "drift": 0, "gates": 1, "corrected": 1, "offers": 1}
     assert again["corrected"] == 0
     assert left_in_gate(redis_client, sale) == 4

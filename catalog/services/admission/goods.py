@@ -9,13 +9,14 @@ from mall.statemachine import transition
 
 from ...exceptions import ReasonRequired, SubmissionRefused
 from ...models import PRODUCT_MACHINE, Product, ProductStatusChange, SkuPrice, Supplier
+from .. import price_ranges
 from .rules import submission_problems, supplier_problems
 
 # --- The review flow of goods ------------------------------------------------------------
 
 
 def _product_transition(product, name, *, actor, reason="", update_fields=()):
-    return transition(
+    product = transition(
         product,
         PRODUCT_MACHINE,
         name,
@@ -24,6 +25,10 @@ def _product_transition(product, name, *, actor, reason="", update_fields=()):
         reason=reason,
         update_fields=update_fields,
     )
+    # Goods coming on or off sale: their stored price range is recomputed (it counts
+    # only what is on sale now) and every page showing them is invalidated.
+    price_ranges.refresh_price_ranges([product.pk])
+    return product
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ...exceptions import CatalogError, InsufficientStock, ReasonRequired
 from ...models import SKU, Stock, StockMovement, Warehouse
+from .. import pages
 
 logger = logging.getLogger("catalog.inventory")
 
@@ -44,6 +45,7 @@ def book_movement(
     if not rows.update(on_hand=F("on_hand") + quantity):
         stock.refresh_from_db()
         raise InsufficientStock(stock.sku, -quantity, max(stock.on_hand - stock.reserved, 0))
+    pages.stock_moved(stock.pk, free_change=quantity)
     return StockMovement.objects.create(
         stock=stock,
         kind=kind,

@@ -12,6 +12,7 @@ from customers.regions import distance_km
 
 from ...exceptions import CatalogError, InsufficientStock, ReservationClosed
 from ...models import SKU, Reservation, Stock, StockMovement, Warehouse
+from .. import pages
 
 
 def available_units(sku: SKU) -> int:
@@ -70,7 +71,7 @@ WITH taken AS (
           SELECT 1 FROM {warehouse} AS warehouse
           WHERE warehouse.id = stock.warehouse_id AND warehouse.is_active
       )
-    RETURNING stock.id
+    RETURNING stock.id, stock.sku_id, stock.on_hand - stock.reserved AS free
 ), reservation AS (
     INSERT INTO {reservation} (stock_id, quantity, reference, status, expires_at, created_at)
     SELECT taken.id, %(quantity)s, %(reference)s, %(open)s, %(expires_at)s, %(now)s
@@ -84,7 +85,8 @@ WITH taken AS (
            %(actor)s, %(now)s
     FROM reservation
 )
-SELECT {reservation_columns} FROM reservation
+SELECT {reservation_select}, taken.free, sku.product_id
+FROM reservation, taken JOIN {sku} AS sku ON sku.id = taken.sku_id
 """
 _BEST_CANDIDATE = """(
         SELECT candidate.id FROM {stock} AS candidate
@@ -102,10 +104,14 @@ def _reserve_sql(target: str) -> str:
         "warehouse": Warehouse._meta.db_table,
         "reservation": Reservation._meta.db_table,
         "movement": StockMovement._meta.db_table,
+        "sku": SKU._meta.db_table,
     }
-    columns = ", ".join(field.column for field in Reservation._meta.concrete_fields)
+    columns = [field.column for field in Reservation._meta.concrete_fields]
     return _RESERVE_SQL.format(
-        target=target.format(**tables), reservation_columns=columns, **tables
+        target=target.format(**tables),
+        reservation_columns=", ".join(columns),
+        reservation_select=", ".join(f"reservation.{column}" for column in columns),
+        **tables,
     )
 
 
@@ -225,6 +231,7 @@ def _reserve_split(*, sku, quantity, reference, actor, ttl, destination) -> list
         take = min(free, needed)
         Stock.objects.filter(pk=stock_id).update(reserved=F("reserved") + take)
         reservations.append(_book(stock_id, take, reference=reference, actor=actor, ttl=ttl))
+        pages.stock_moved(stock_id, free_change=-take)
         needed -= take
         if not needed:
             break
@@ -253,8 +260,13 @@ def _take(sql: str, params: dict):
 
 
 def _reservation(row) -> Reservation:
+    """The reservation a statement wrote; the storefront hears of the units it took (the
+    statement also answered the row's free units and product: no query more)."""
     names = [field.attname for field in Reservation._meta.concrete_fields]
-    return Reservation.from_db(connection.alias, names, row)
+    reservation = Reservation.from_db(connection.alias, names, row[: len(names)])
+    free, product_id = row[len(names) :]
+    pages.stock_changed(product_id, free_after=free, free_before=free + reservation.quantity)
+    return reservation
 
 
 def _close(reservation: Reservation, status: str) -> Reservation:
@@ -287,6 +299,7 @@ def release(*, reservation: Reservation, actor=None, reason: str = "", expired=F
         reference=reservation.reference or f"reservation {reservation.pk}",
         actor=actor,
     )
+    pages.stock_moved(reservation.stock_id, free_change=reservation.quantity)
 
 
 @transaction.atomic

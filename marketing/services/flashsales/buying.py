@@ -25,6 +25,7 @@ from ...exceptions import (
 )
 from ...models import FlashSale, FlashSaleClaim
 from ..flash_gate import gate_enabled, give_back, pass_gate
+from . import offers
 from .scheduling import _constraint
 
 # Unique constraints a concurrent attempt of the same shopper trips: their live claim, or
@@ -227,6 +228,8 @@ def _claim_and_place(
             raise SaleEnded()
         _refuse_if_short(latest["quantity"] - latest["sold"], quantity)
         raise SoldOut()  # pragma: no cover - the UPDATE and the re-read disagree
+    if FlashSale.objects.filter(pk=sale.pk, sold__gte=F("quantity")).exists():
+        offers.refresh(sale.sku_id)  # sold out: the flash price leaves the cards
     return order, False
 
 

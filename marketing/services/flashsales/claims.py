@@ -8,6 +8,7 @@ from orders.services import ordering
 
 from ...models import FlashSale, FlashSaleClaim
 from ..flash_gate import ANY_HOLD, gate_enabled, give_back
+from . import offers
 
 # --- Giving units back -----------------------------------------------------------------------
 
@@ -32,6 +33,8 @@ def _release(claim: dict, *, to_gate: bool = True) -> bool:
     if not FlashSaleClaim.objects.filter(pk=claim["pk"], released=False).update(released=True):
         return False
     FlashSale.objects.filter(pk=claim["flash_sale_id"]).update(sold=F("sold") - claim["quantity"])
+    sku_id = FlashSale.objects.values_list("sku_id", flat=True).get(pk=claim["flash_sale_id"])
+    offers.refresh(sku_id)  # units back: the flash price may show again
     if to_gate and gate_enabled():
         transaction.on_commit(
             lambda: give_back(

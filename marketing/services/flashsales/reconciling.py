@@ -22,6 +22,7 @@ from ..flash_gate import (
     keep_sale,
     load_gate,
 )
+from . import offers
 from .claims import _release
 
 logger = logging.getLogger("marketing.flashsales")
@@ -96,4 +97,7 @@ def reconcile(*, now=None) -> dict[str, int]:
                 "flash-sale gate corrected",
                 extra={"flash_sale": sale.pk, "gate_left": before, "database_left": after},
             )
+    # The flash prices the storefront shows follow the sales (a safety net: every change
+    # of a sale refreshes them already).
+    counts["offers"] = offers.refresh_all()
     return counts

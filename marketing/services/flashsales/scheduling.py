@@ -16,6 +16,7 @@ from mall.money import to_money
 from ...exceptions import FlashSaleInvalid
 from ...models import FlashSale
 from ..flash_gate import forget_sale
+from . import offers
 
 logger = logging.getLogger("marketing.flashsales")
 
@@ -157,6 +158,7 @@ def schedule_sale(
                 ends_at=ends_at,
                 created_by=actor,
             )
+        offers.refresh(sale.sku_id)
     except IntegrityError as error:
         if _constraint(error) == OVERLAP_CONSTRAINT:
             raise FlashSaleInvalid([_overlap_message()]) from None
@@ -185,6 +187,7 @@ def end_sale(*, sale: FlashSale, actor, now=None) -> FlashSale:
         raise FlashSaleInvalid([_("Only a live sale can be ended; an upcoming one is called off.")])
     transaction.on_commit(lambda: forget_sale(sale.pk))  # attempts read the new end
     sale.refresh_from_db()
+    offers.refresh(sale.sku_id)
     logger.info("flash sale ended early", extra={"flash_sale": sale.pk, "actor": _id(actor)})
     return sale
 
@@ -199,6 +202,7 @@ def call_off_sale(*, sale: FlashSale, actor, now=None) -> None:
         raise FlashSaleInvalid([_("A sale that has started cannot be called off: end it.")])
     sale_id = sale.pk
     transaction.on_commit(lambda: forget_sale(sale_id))
+    offers.refresh(sale.sku_id)
     logger.info("flash sale called off", extra={"flash_sale": sale.pk, "actor": _id(actor)})
 
 

@@ -3,6 +3,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.services import search as search_services
+
 from ...demo import accounts, catalog, knowledge, orders, promotions, reviews, tickets
 
 # Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
@@ -60,6 +62,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {seed.__module__}: {time.monotonic() - started:.1f} s")
         if catalog_size:
             self._seed_bulk(catalog_size)
+        # The vocabulary for pinyin, autosuggest and "did you mean" (hourly otherwise).
+        search_services.rebuild_search_terms()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_bulk(self, size: int) -> None:
