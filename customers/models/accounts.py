@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from mall.validators import normalize_mobile, validate_mobile
+from mall.validators import mask_street, normalize_mobile, person_label, validate_mobile
 
 from ..regions import PROVINCES
 
@@ -92,7 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self):
-        return self.display_name or self.email or self.phone or f"#{self.pk}"
+        # Wherever a user is named without asking who reads (admin lists, foreign keys,
+        # history): the masked form. Staff who may see contact details get them from the
+        # pages that ask (mall.validators.person_label).
+        return person_label(self)
 
     def get_username(self):
         # USERNAME_FIELD is email, but a shopper may have only a phone number; login
@@ -140,7 +143,11 @@ class Address(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient} {self.one_line}"
+        # Staff pages name an address by this (admin inlines, foreign keys): street masked.
+        # The shopper's own pages show ``one_line``.
+        return (
+            f"{self.recipient} {self.province}{self.city}{self.district}{mask_street(self.street)}"
+        )
 
     @property
     def one_line(self):

@@ -10,6 +10,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.contacts import MaskedContactsMixin
 from mall.admin.history import TransitionHistoryInline
 from mall.statemachine import IllegalTransition
 from mall.validators import normalize_mobile, validate_mobile
@@ -162,7 +163,8 @@ ORDER_ACTIONS = [
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class OrderAdmin(MaskedContactsMixin, ServiceActionsMixin, admin.ModelAdmin):
+    masked_contact_fields = {"mobile": "mobile", "street": "street"}
     list_display = (
         "number",
         "user",

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mall.statemachine import IllegalTransition
+from mall.validators import may_see_contact_details
 
 from ..forms.aftersales import ApproveForm, CloseForm, RejectForm
 from ..models import AFTER_SALES_MACHINE, AfterSalesCase
@@ -78,6 +79,7 @@ def case(request, number):
         "order_lines": selectors.order_lines_of(case.order),
         "timeline": timeline_of(case, with_actors=True),
         "previous": selectors.previous_cases(case),
+        "show_contact": may_see_contact_details(request.user),
         "carrier": carrier_label(case.return_carrier),
         "deadline": aftersales.claim_deadline(case.order, kind=case.kind, reason=case.reason),
         "can_decide": AFTER_SALES_MACHINE.can(case, "approve"),
