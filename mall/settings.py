@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "import_export",
+    "django_ratelimit",
     "mall",
     "customers",
     "customers.support",
@@ -375,6 +376,10 @@ MALL_SANDBOX_NOTIFY_RETRY_DELAYS = [
     for delay in env.list("MALL_SANDBOX_NOTIFY_RETRY_DELAYS", default=["15", "60", "300", "1800"])
 ]
 MALL_SANDBOX_NOTIFY_TIMEOUT = env.int("MALL_SANDBOX_NOTIFY_TIMEOUT", default=10)
+# The notification URL takes anonymous POSTs: a body above this many bytes is refused
+# unread (413), and one address may post this often (django-ratelimit's "N/s|m|h|d").
+MALL_PAYMENT_NOTIFY_MAX_BYTES = env.int("MALL_PAYMENT_NOTIFY_MAX_BYTES", default=16 * 1024)
+MALL_PAYMENT_NOTIFY_RATE = env.str("MALL_PAYMENT_NOTIFY_RATE", default="120/m")
 # Safety nets: payments still open this long are confirmed by asking the provider
 # (a notification may be late or lost), refunds still pending are submitted again.
 MALL_PAYMENT_CONFIRM_AFTER_SECONDS = env.int("MALL_PAYMENT_CONFIRM_AFTER_SECONDS", default=120)

@@ -25,6 +25,19 @@ def redis_client(settings):
     client.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Every test starts with no request counted against any rate limit (django-ratelimit
+    keeps its counts in the shared Redis, and every test client comes from 127.0.0.1)."""
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = client.keys("*:rl:*")
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def _media_root(tmp_path_factory):
     return tmp_path_factory.mktemp("media")

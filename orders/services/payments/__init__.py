@@ -35,13 +35,20 @@ by notification or query), ``closing`` (open payments of a cancelled order), ``r
 """
 
 from .closing import close_open_payments
-from .notices import CONFIRM_WINDOW, confirm_by_query, confirm_open_payments, handle_notification
+from .notices import (
+    CONFIRM_WINDOW,
+    UNVERIFIED_BODY_MAX_CHARS,
+    confirm_by_query,
+    confirm_open_payments,
+    handle_notification,
+)
 from .refunds import refund, refund_order, resubmit_pending_refunds, retry_refund, submit_refund
 from .starting import OUT_TRADE_NO, PaymentStart, start_payment
 
 __all__ = [
     "CONFIRM_WINDOW",
     "OUT_TRADE_NO",
+    "UNVERIFIED_BODY_MAX_CHARS",
     "PaymentStart",
     "close_open_payments",
     "confirm_by_query",

@@ -1,0 +1,20 @@
+"""Throttling by address (and by other keys) over the shared cache, with django-ratelimit:
+one call per guarded step, the rate from settings ("20/h"), the same answer everywhere.
+
+Counts live in Redis (the default cache), so every web process shares them."""
+
+from django.http import HttpResponse
+from django_ratelimit.core import is_ratelimited
+
+
+def over_limit(request, *, group: str, rate: str, key="ip", increment: bool = True) -> bool:
+    """Count this request against ``group`` for its ``key`` (the client's address by
+    default; any django-ratelimit key, or a callable ``(group, request) -> str``) and say
+    whether it went over ``rate``."""
+    return is_ratelimited(request, group=group, key=key, rate=rate, increment=increment)
+
+
+def too_many_requests(*, body: str = "", retry_after: int = 60) -> HttpResponse:
+    response = HttpResponse(body, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
