@@ -40,3 +40,5 @@ urlpatterns = [
     path("", include("ops.urls")),
     re_path(r"^" + settings.MEDIA_URL.lstrip("/") + r"(?P<path>.+)$", views.public_media),
 ]
+
+handler404 = "mall.views.not_found"

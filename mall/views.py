@@ -7,8 +7,10 @@ namespace; the cart is the orders app's (``orders.views.cart``).
 import posixpath
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
+from django.views.defaults import page_not_found
 from django.views.static import serve
 
 # Uploaded files that anyone may see. Everything else in MEDIA_ROOT (suppliers'
@@ -24,3 +26,11 @@ def public_media(request, path):
     if not path.startswith(PUBLIC_MEDIA_PREFIXES):
         raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+def not_found(request, exception=None):
+    """Django's 404, but an address under /api/ that matches no endpoint (``/api/v1/
+    products/abc/``) answers in the API's own form, JSON, as the schema says."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

@@ -2,7 +2,6 @@
 (signed-in shoppers), which calls ``marketing.services.flashsales.buy``."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
@@ -77,14 +76,22 @@ class BoughtSerializer(serializers.Serializer):
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.ChoiceField(
-        choices=["sold_out", "not_enough", "over_limit", "not_started", "ended", "refused"],
+        choices=[
+            "sold_out",
+            "not_enough",
+            "over_limit",
+            "not_started",
+            "ended",
+            "refused",
+            "invalid",
+        ],
     )
     problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 64},
     location=OpenApiParameter.HEADER,
     required=True,
     description="One key per purchase (at most 64 characters): a retried request with the "
@@ -151,7 +158,8 @@ class FlashSaleBuy(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         body = BuySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            return _field_errors(body.errors)
         try:
             order = flashsale.buy(
                 sale=sale,
@@ -165,12 +173,19 @@ class FlashSaleBuy(APIView):
             return _refusal(error, status.HTTP_409_CONFLICT)
         except flashsale.NotYourAddress as error:
             # Someone else's address is "not found", never "forbidden": a field error.
-            return Response({"address": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+            return _field_errors({"address": [str(error)]})
         except OrderRefused as error:
             return _refusal(error, status.HTTP_400_BAD_REQUEST, problems=error.problems)
         except OrderError as error:
             return _refusal(error, status.HTTP_400_BAD_REQUEST)
         return Response(BoughtSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+def _field_errors(errors) -> Response:
+    """Bad input, in the refusal's shape the schema promises (``detail`` and ``code``),
+    with each field's messages under its name."""
+    body = {"detail": _("Check the fields marked."), "code": "invalid", **errors}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _refusal(error, code, problems=None) -> Response:

@@ -110,7 +110,7 @@ class CheckoutQuote(APIView):
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 64},
     OpenApiParameter.HEADER,
     required=True,
     description="One key per order the shopper means to place (1-64 characters): a retry "
