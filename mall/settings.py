@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "django_ratelimit",
+    "csp",
     "mall",
     "customers",
     "customers.support",
@@ -59,6 +61,11 @@ MIDDLEWARE = [
     # Files written inside a transaction that rolled back are removed at the request's end.
     "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (with a nonce per response) and Permissions-Policy on every
+    # answer; account, order and staff pages never cached (ops/middleware.py).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "ops.middleware.PrivatePagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -195,6 +202,39 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# django-csp: scripts only from the shop itself, inline ones only with the response's
+# nonce (``<script nonce="{{ request.csp_nonce }}">``); inline styles are allowed (style
+# attributes are no way to run code). Forms may post to the shop and to the payment
+# providers' pages (MALL_CSP_FORM_ACTION, e.g. https://openapi.alipay.com).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF, *env.list("MALL_CSP_FORM_ACTION", default=[])],
+    },
+}
+# django-permissions-policy: none of the browser's powerful features is used by any page.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
 # Behind a TLS-terminating proxy (docker-compose puts gunicorn behind one in production).
 if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger("mall.request")
@@ -123,3 +124,42 @@ def service_unavailable(request) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every page that is someone's own: the
+    account, cart, checkout, order, after-sales and payment pages, the ticket view, the
+    admin and the warehouse pages (``PRIVATE_PATHS``), and any answer to a signed-in
+    person that set no caching of its own. A shared computer's back button or a proxy
+    then never shows one person's orders or a shopper's details to the next."""
+
+    PRIVATE_PATHS = (
+        "/accounts/",
+        "/cart/",
+        "/checkout/",
+        "/orders/",
+        "/after-sales/",
+        "/payments/",
+        "/support/",
+        "/admin/",
+        "/warehouse/",
+        "/documents/",
+        "/ops/",
+        "/api/v1/cart/",
+        "/api/v1/checkout/",
+        "/api/v1/orders/",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        private_path = request.path.startswith(self.PRIVATE_PATHS)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        if private_path or (signed_in and not response.has_header("Cache-Control")):
+            if response.has_header("Cache-Control") and "public" in response["Cache-Control"]:
+                del response["Cache-Control"]
+            patch_cache_control(response, private=True, no_store=True)
+        return response
