@@ -139,6 +139,13 @@ AXES_USERNAME_CALLABLE = "customers.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "customers.views.accounts.locked_out"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+# Beyond django-axes, counted per network address over all accounts (django-ratelimit,
+# "N/s|m|h|d"): failed logins (password spraying), password-reset requests and
+# registrations; and reset mails to one email address.
+MALL_LOGIN_FAILURES_PER_ADDRESS = env.str("MALL_LOGIN_FAILURES_PER_ADDRESS", default="30/h")
+MALL_PASSWORD_RESETS_PER_ADDRESS = env.str("MALL_PASSWORD_RESETS_PER_ADDRESS", default="10/h")
+MALL_PASSWORD_RESETS_PER_EMAIL = env.str("MALL_PASSWORD_RESETS_PER_EMAIL", default="3/h")
+MALL_REGISTRATIONS_PER_ADDRESS = env.str("MALL_REGISTRATIONS_PER_ADDRESS", default="10/h")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

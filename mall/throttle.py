@@ -4,7 +4,7 @@ one call per guarded step, the rate from settings ("20/h"), the same answer ever
 Counts live in Redis (the default cache), so every web process shares them."""
 
 from django.http import HttpResponse
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 
 def over_limit(request, *, group: str, rate: str, key="ip", increment: bool = True) -> bool:
@@ -12,6 +12,14 @@ def over_limit(request, *, group: str, rate: str, key="ip", increment: bool = Tr
     default; any django-ratelimit key, or a callable ``(group, request) -> str``) and say
     whether it went over ``rate``."""
     return is_ratelimited(request, group=group, key=key, rate=rate, increment=increment)
+
+
+def limit_reached(request, *, group: str, rate: str, key="ip") -> bool:
+    """Whether ``group`` already counted ``rate``'s full number for this request's key,
+    without counting this request: for steps counted only when they fail (a wrong
+    password), checked before they are tried."""
+    usage = get_usage(request, group=group, key=key, rate=rate, increment=False)
+    return usage is not None and usage["count"] >= usage["limit"]
 
 
 def too_many_requests(*, body: str = "", retry_after: int = 60) -> HttpResponse:
