@@ -12,6 +12,7 @@ WAREHOUSE = "warehouse"
 SUPPORT_AGENT = "support_agent"
 SUPPORT_SUPERVISOR = "support_supervisor"
 ANALYST = "analyst"
+SECURITY = "security"
 
 
 def _perms(app_label: str, actions: str, *models: str) -> set[str]:
@@ -128,10 +129,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "view", "productreview"),
         *_perms("support", "view", "ticket"),
     },
+    # Reads the audit trail and the row history (ops); changes nothing.
+    SECURITY: {
+        *_perms("ops", "view", "auditevent"),
+        "ops.view_row_history",
+    },
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.
-BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST}
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SECURITY}
 SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
 
 

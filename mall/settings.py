@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "import_export",
     "django_ratelimit",
     "csp",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "mall",
     "customers",
     "customers.support",
@@ -73,6 +76,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The audit trail's context: the person and URL behind every row change (pghistory)
+    # and every mall.audit.record.
+    "pghistory.middleware.HistoryMiddleware",
+    "ops.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -127,6 +134,17 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "customers:login"
 LOGIN_REDIRECT_URL = "customers:account"
 LOGOUT_REDIRECT_URL = "storefront:home"
+
+# The audit trail (ops/models/audit.py): django-pghistory's triggers are installed by
+# ``migrate`` itself, so that tracking the lower floors' tables adds no migration to
+# their apps (and none to Django's own).
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_ADMIN_CLASS = "ops.admin.RowHistoryAdmin"
+# django-ratelimit names only django-redis as "supported"; Django's own Redis cache
+# increments atomically too (INCR), which is all it needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
 # one address, that pair is locked for AXES_COOLOFF_MINUTES. Identifiers are normalized

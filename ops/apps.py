@@ -12,3 +12,8 @@ class OpsConfig(AppConfig):
         from .middleware import note_database_outage
 
         got_request_exception.connect(note_database_outage, dispatch_uid="ops-database-outage")
+
+        from . import admin as _admin  # noqa: F401  (the back office's audit pages)
+        from . import audit
+
+        audit.connect()

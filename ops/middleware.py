@@ -11,6 +11,8 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from mall import audit
+
 logger = logging.getLogger("mall.request")
 
 # A proxy's id (a UUID, a hex string, "Root=1-..." style ids) fits this; anything else
@@ -163,3 +165,21 @@ class PrivatePagesMiddleware:
                 del response["Cache-Control"]
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class AuditContextMiddleware:
+    """Names the person and network address behind the request for ``mall.audit`` (a
+    record made deep in a service that was not handed the actor)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        actor_token = audit.current_actor.set(user if user and user.is_authenticated else None)
+        address_token = audit.current_address.set(request.META.get("REMOTE_ADDR", "")[:64])
+        try:
+            return self.get_response(request)
+        finally:
+            audit.current_actor.reset(actor_token)
+            audit.current_address.reset(address_token)

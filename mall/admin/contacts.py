@@ -7,6 +7,7 @@ full value (a number typed in the search box finds the row)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from mall import audit
 from mall.validators import mask_email, mask_mobile, mask_street, may_see_contact_details
 
 MASKS = {"mobile": mask_mobile, "email": mask_email, "street": mask_street}
@@ -54,7 +55,13 @@ class MaskedContactsMixin:
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not self._masks(request):  # an add form holds nobody's details
+        if obj is None:  # an add form holds nobody's details
+            return fieldsets
+        if not self._masks(request):
+            seen = request.__dict__.setdefault("_mall_contacts_audited", set())
+            if self.masked_contact_fields and (obj._meta.label, obj.pk) not in seen:
+                seen.add((obj._meta.label, obj.pk))  # once per page, not per call
+                audit.record("contact.view_unmasked", actor=request.user, target=obj, page="admin")
             return fieldsets
         return [
             (title, {**spec, "fields": self._swap(spec["fields"])}) for title, spec in fieldsets

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
 from mall import roles
+from ops.models import AuditEvent
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.customers.ticket_helpers import open_ticket
 from tests.orders import paying
@@ -124,3 +125,5 @@ def test_the_right_to_see_contact_details_shows_them_in_full(client, shopper_wit
     case = shopper_with_everything["case"]
     page = client.get(reverse("support_aftersales:case", args=[case.number])).content.decode()
     assert SHOPPER_PHONE in page
+    seen = AuditEvent.objects.get(action="contact.view_unmasked")
+    assert seen.target_id == str(shopper_with_everything["shopper"].pk)

@@ -1,0 +1,60 @@
+"""The back office's audit pages, for the security role: the audit trail (who did what,
+searchable by person, object and time) and the row history of money, stock, prices and
+staff flags (django-pghistory's events, each with its fields' differences). Both are
+read-only here, and append-only in the database."""
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from pghistory.admin import EventsAdmin
+
+from mall.admin.readonly import ReadOnlyMixin
+
+from .models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("at", "actor_label", "action", "target_type", "target_label", "address")
+    list_filter = ("action", "target_type", ("at", admin.DateFieldListFilter))
+    search_fields = ("actor_label", "=actor__id", "action", "target_label", "=target_id")
+    search_help_text = _("A person's sign-in, an action, an object's name or id")
+    date_hierarchy = "at"
+    fields = (
+        "at",
+        "actor_label",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "address",
+        "details",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("details"))
+    def details(self, event):
+        changes = event.data.get("changes")
+        if changes:
+            rows = ((name, old, new) for name, (old, new) in changes.items())
+            return format_html(
+                "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+                _("field"),
+                _("before"),
+                _("after"),
+                format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+            )
+        return format_html("<pre>{}</pre>", event.data)
+
+
+class RowHistoryAdmin(EventsAdmin):
+    """pghistory's aggregate of every tracked table's events: the label (insert, update,
+    delete), the row, its differences and the context (the request's user and URL).
+    Registered for ``Events`` by the ``pghistory.admin`` app (PGHISTORY_ADMIN_CLASS)."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ops.view_row_history")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

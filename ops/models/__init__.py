@@ -1,0 +1,19 @@
+from .audit import (
+    AuditEvent,
+    PaymentEvent,
+    PriceChangeEvent,
+    RefundEvent,
+    SkuPriceEvent,
+    StockEvent,
+    UserEvent,
+)
+
+__all__ = [
+    "AuditEvent",
+    "PaymentEvent",
+    "PriceChangeEvent",
+    "RefundEvent",
+    "SkuPriceEvent",
+    "StockEvent",
+    "UserEvent",
+]
