@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "import_export",
     "django_ratelimit",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -75,6 +78,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff: the second factor (django-otp) before the admin and the ticket view, and
+    # signed out after MALL_STAFF_IDLE_MINUTES without a request (ops/middleware.py).
+    "django_otp.middleware.OTPMiddleware",
+    "ops.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The audit trail's context: the person and URL behind every row change (pghistory)
     # and every mall.audit.record.
@@ -145,6 +152,11 @@ PGHISTORY_ADMIN_CLASS = "ops.admin.RowHistoryAdmin"
 # django-ratelimit names only django-redis as "supported"; Django's own Redis cache
 # increments atomically too (INCR), which is all it needs.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# Staff accounts (customers/services/two_factor.py, ops.middleware.StaffSessionMiddleware).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="mall")
+MALL_STAFF_IDLE_MINUTES = env.int("MALL_STAFF_IDLE_MINUTES", default=30)
+MALL_REAUTH_MINUTES = env.int("MALL_REAUTH_MINUTES", default=5)
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
 # one address, that pair is locked for AXES_COOLOFF_MINUTES. Identifiers are normalized

@@ -3,10 +3,15 @@ import re
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -183,3 +188,43 @@ class AuditContextMiddleware:
         finally:
             audit.current_actor.reset(actor_token)
             audit.current_address.reset(address_token)
+
+
+class StaffSessionMiddleware:
+    """Staff (``is_staff``) on the back-office pages (``STAFF_PATHS``: the admin, the
+    ticket view, the warehouse pages, documents) must have passed the second factor
+    (django-otp's ``is_verified``): otherwise they are sent to /accounts/two-factor/
+    (set up on first use). A staff session idle for ``MALL_STAFF_IDLE_MINUTES`` ends: the
+    next request signs them out and asks them to sign in again."""
+
+    STAFF_PATHS = ("/admin/", "/support/", "/warehouse/", "/documents/")
+    OPEN_PATHS = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
+    LAST_SEEN = "mall_staff_last_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            if self._idle_too_long(request):
+                logout(request)
+                login_url = reverse("customers:login")
+                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+            now = int(time.time())
+            if now - request.session.get(self.LAST_SEEN, 0) >= 60:  # one session write a minute
+                request.session[self.LAST_SEEN] = now
+            path = request.path
+            if (
+                path.startswith(self.STAFF_PATHS)
+                and not path.startswith(self.OPEN_PATHS)
+                and not user.is_verified()
+            ):
+                target = reverse("customers:two_factor")
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    def _idle_too_long(self, request) -> bool:
+        last_seen = request.session.get(self.LAST_SEEN)
+        limit = settings.MALL_STAFF_IDLE_MINUTES * 60
+        return last_seen is not None and time.time() - last_seen > limit

@@ -1,11 +1,16 @@
-from django.contrib import admin
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from mall.admin.contacts import MaskedContactsMixin
 
 from ..models import Address, User
+from ..services import two_factor
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -54,3 +59,12 @@ class UserAdmin(MaskedContactsMixin, DjangoUserAdmin):
             },
         ),
     )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Roles and staff flags change here: the second factor again first, unless it was
+        # passed within MALL_REAUTH_MINUTES.
+        if request.method == "POST" and not two_factor.recently_verified(request):
+            messages.warning(request, _("Enter your code again to change an account."))
+            target = reverse("customers:two_factor")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return super().changeform_view(request, object_id, form_url, extra_context)
