@@ -466,6 +466,23 @@ MALL_PAYMENT_NOTIFY_RATE = env.str("MALL_PAYMENT_NOTIFY_RATE", default="120/m")
 # (a notification may be late or lost), refunds still pending are submitted again.
 MALL_PAYMENT_CONFIRM_AFTER_SECONDS = env.int("MALL_PAYMENT_CONFIRM_AFTER_SECONDS", default=120)
 MALL_REFUND_RESUBMIT_AFTER_SECONDS = env.int("MALL_REFUND_RESUBMIT_AFTER_SECONDS", default=300)
+# Backups (ops/backups.py): the database (pg_dump custom format) and the media files
+# every night, copied to a second location when MALL_BACKUP_COPY_DIR is set, kept 7 daily,
+# 4 weekly and 12 monthly; a restore drill proves the latest one loads.
+MALL_BACKUP_DIR = env.str("MALL_BACKUP_DIR", default=str(BASE_DIR / ".run" / "backups"))
+MALL_BACKUP_COPY_DIR = env.str("MALL_BACKUP_COPY_DIR", default="")
+MALL_PG_BIN_DIR = env.str("MALL_PG_BIN_DIR", default="")
+MALL_BACKUP_KEEP_DAILY = env.int("MALL_BACKUP_KEEP_DAILY", default=7)
+MALL_BACKUP_KEEP_WEEKLY = env.int("MALL_BACKUP_KEEP_WEEKLY", default=4)
+MALL_BACKUP_KEEP_MONTHLY = env.int("MALL_BACKUP_KEEP_MONTHLY", default=12)
+CELERY_BEAT_SCHEDULE["ops-make-backup"] = {
+    "task": "ops.tasks.make_backup",
+    "schedule": crontab(hour=3, minute=0),
+}
+CELERY_BEAT_SCHEDULE["ops-restore-drill"] = {
+    "task": "ops.tasks.restore_drill",
+    "schedule": crontab(hour=4, minute=30),
+}
 CELERY_BEAT_SCHEDULE["orders-confirm-open-payments"] = {
     "task": "orders.tasks.confirm_open_payments",
     "schedule": 120,

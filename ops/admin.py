@@ -10,7 +10,7 @@ from pghistory.admin import EventsAdmin
 
 from mall.admin.readonly import ReadOnlyMixin
 
-from .models import AuditEvent
+from .models import AuditEvent, Backup, RestoreDrill
 
 
 @admin.register(AuditEvent)
@@ -58,3 +58,40 @@ class RowHistoryAdmin(EventsAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
+
+
+@admin.register(Backup)
+class BackupAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("started_at", "status", "dump_bytes", "dump_path", "finished_at")
+    list_filter = ("status",)
+    date_hierarchy = "started_at"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), **_ages()})
+
+
+@admin.register(RestoreDrill)
+class RestoreDrillAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("started_at", "status", "backup", "finished_at", "error")
+    list_filter = ("status",)
+    date_hierarchy = "started_at"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), **_ages()})
+
+
+def _ages() -> dict:
+    from . import backups
+
+    ages = backups.ages()
+
+    def hours(seconds):
+        return None if seconds is None else round(seconds / 3600, 1)
+
+    return {
+        "subtitle": _("Last good backup: %(backup)s h ago · last passed drill: %(drill)s h ago")
+        % {
+            "backup": hours(ages["backup_age_seconds"]) or "—",
+            "drill": hours(ages["drill_age_seconds"]) or "—",
+        }
+    }

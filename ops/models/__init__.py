@@ -7,12 +7,15 @@ from .audit import (
     StockEvent,
     UserEvent,
 )
+from .backups import Backup, RestoreDrill
 
 __all__ = [
     "AuditEvent",
+    "Backup",
     "PaymentEvent",
     "PriceChangeEvent",
     "RefundEvent",
+    "RestoreDrill",
     "SkuPriceEvent",
     "StockEvent",
     "UserEvent",
