@@ -71,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "view change moderate", "productreview"),
         *_perms("catalog", "view", "reviewphoto"),
         *_perms("support", "view", "ticket"),
+        # Operators record incidents and read the backups' state.
+        *_perms("ops", "add change view", "incident"),
+        *_perms("ops", "view", "backup", "restoredrill"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -131,8 +134,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     # Reads the audit trail and the row history (ops); changes nothing.
     SECURITY: {
-        *_perms("ops", "view", "auditevent"),
+        *_perms("ops", "view", "auditevent", "backup", "restoredrill"),
         "ops.view_row_history",
+        *_perms("ops", "add change view", "incident"),
     },
 }
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_prometheus",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: requests, latency and responses by view and status (/metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ops.middleware.RequestLogMiddleware",
     # Outside everything that may touch the database: an outage anywhere below is a 503.
     "ops.middleware.ServiceUnavailableMiddleware",
@@ -89,6 +92,7 @@ MIDDLEWARE = [
     "ops.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "mall.urls"
@@ -466,6 +470,14 @@ MALL_PAYMENT_NOTIFY_RATE = env.str("MALL_PAYMENT_NOTIFY_RATE", default="120/m")
 # (a notification may be late or lost), refunds still pending are submitted again.
 MALL_PAYMENT_CONFIRM_AFTER_SECONDS = env.int("MALL_PAYMENT_CONFIRM_AFTER_SECONDS", default=120)
 MALL_REFUND_RESUBMIT_AFTER_SECONDS = env.int("MALL_REFUND_RESUBMIT_AFTER_SECONDS", default=300)
+# Monitoring (ops/metrics.py, ops/prometheus/alerts.yml): who may scrape /metrics, and
+# the Celery queues whose length is reported besides the default one.
+MALL_METRICS_ALLOWED_NETWORKS = env.list(
+    "MALL_METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+)
+MALL_CELERY_QUEUES = env.list("MALL_CELERY_QUEUES", default=["celery"])
+
 # Backups (ops/backups.py): the database (pg_dump custom format) and the media files
 # every night, copied to a second location when MALL_BACKUP_COPY_DIR is set, kept 7 daily,
 # 4 weekly and 12 monthly; a restore drill proves the latest one loads.

@@ -10,7 +10,7 @@ from pghistory.admin import EventsAdmin
 
 from mall.admin.readonly import ReadOnlyMixin
 
-from .models import AuditEvent, Backup, RestoreDrill
+from .models import AuditEvent, Backup, Incident, RestoreDrill
 
 
 @admin.register(AuditEvent)
@@ -95,3 +95,28 @@ def _ages() -> dict:
             "drill": hours(ages["drill_age_seconds"]) or "—",
         }
     }
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Incidents are written by people and kept: added and amended, never deleted (the
+    audit trail keeps every amendment, field by field)."""
+
+    list_display = ("started_at", "title", "severity", "ended_at", "recorded_by")
+    list_filter = ("severity", ("ended_at", admin.EmptyFieldListFilter))
+    search_fields = ("title", "impact", "cause", "follow_ups")
+    date_hierarchy = "started_at"
+    readonly_fields = ("recorded_by",)
+    fieldsets = (
+        (None, {"fields": ("title", "severity", "recorded_by")}),
+        (_("When"), {"fields": ("started_at", "detected_at", "ended_at")}),
+        (None, {"fields": ("impact", "actions", "cause", "follow_ups")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

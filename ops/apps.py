@@ -17,3 +17,13 @@ class OpsConfig(AppConfig):
         from . import audit
 
         audit.connect()
+
+        from celery.signals import task_failure
+        from prometheus_client import REGISTRY
+
+        from .metrics import ShopCollector, count_task_failure
+
+        task_failure.connect(count_task_failure, weak=False, dispatch_uid="ops-task-failures")
+        if not getattr(OpsConfig, "_collector_registered", False):
+            REGISTRY.register(ShopCollector())
+            OpsConfig._collector_registered = True

@@ -1,6 +1,10 @@
-from django.http import JsonResponse
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpResponseForbidden, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus.exports import ExportToDjangoView
 
 from . import backups, health
 
@@ -34,3 +38,18 @@ def _backups() -> dict:
         return backups.ages()
     except Exception as exc:  # the database check above reports an outage
         return {"error": f"{type(exc).__name__}"}
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus' scrape: django-prometheus' request metrics and the shop's own
+    (ops.metrics). Only addresses in ``MALL_METRICS_ALLOWED_NETWORKS`` may read them."""
+    address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "0.0.0.0"))  # noqa: S104
+    if not any(address in network for network in _allowed_networks()):
+        return HttpResponseForbidden("metrics are for the monitoring network")
+    return ExportToDjangoView(request)
+
+
+def _allowed_networks():
+    return [ipaddress.ip_network(net) for net in settings.MALL_METRICS_ALLOWED_NETWORKS]

@@ -8,10 +8,12 @@ from .audit import (
     UserEvent,
 )
 from .backups import Backup, RestoreDrill
+from .incidents import Incident
 
 __all__ = [
     "AuditEvent",
     "Backup",
+    "Incident",
     "PaymentEvent",
     "PriceChangeEvent",
     "RefundEvent",
