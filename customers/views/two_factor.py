@@ -47,7 +47,7 @@ def second_factor(request):
         if two_factor.verify(request=request, user=user, token=form.cleaned_data["token"]):
             return redirect(_next(request))
         form.add_error("token", _("That code is not right (or was used already). Try again."))
-    context = {"form": form, "next": _next(request), "reauth": user.is_verified()}
+    context = {"form": form, "next": _next(request), "reauth": two_factor.is_verified(request)}
     return render(request, "customers/two_factor/verify.html", context)
 
 

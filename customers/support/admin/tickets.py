@@ -51,6 +51,10 @@ class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
     exclude = ("shopper",)
     inlines = [TicketMessageInline, TicketTimelineInline]
 
+    def get_queryset(self, request):
+        # The change page names the shopper and the assignee: one query, not three.
+        return super().get_queryset(request).select_related("shopper", "assignee")
+
     @admin.display(description=_("shopper"), ordering="shopper__display_name")
     def shopper_label(self, obj):
         shopper = obj.shopper
