@@ -38,6 +38,11 @@ def _queues() -> list[str]:
 
 
 class ShopCollector:
+    def describe(self):
+        # Without this, registering the collector would run collect() at start-up, which
+        # reads the database while apps load.
+        return []
+
     def collect(self):
         yield from self._celery()
         yield from self._database()

@@ -50,7 +50,7 @@ PREVIOUS_LEAVES = {
     "catalog": "0007_review_moderation_history",
     "orders": "0011_refund_field_labels",
 }
-NEW_APPS = ("support", "marketing")
+NEW_APPS = ("support", "marketing", "ops")
 
 MOVED_TO_SUPPORT = [
     "faqcategory",
