@@ -1,12 +1,16 @@
 import ipaddress
 
 from django.conf import settings
-from django.http import HttpResponseForbidden, JsonResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_prometheus.exports import ExportToDjangoView
 
-from . import backups, health
+from . import backups, health, privacy
 
 
 @never_cache
@@ -53,3 +57,32 @@ def metrics(request):
 
 def _allowed_networks():
     return [ipaddress.ip_network(net) for net in settings.MALL_METRICS_ALLOWED_NETWORKS]
+
+
+@login_required
+@require_GET
+def download_my_data(request):
+    """The shopper's data, everything the shop keeps about them, as a JSON file."""
+    response = HttpResponse(
+        privacy.personal_data_json(user=request.user), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-mall-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_my_account(request):
+    """Close the account after the password is given again."""
+    error = ""
+    if request.method == "POST":
+        try:
+            privacy.close_account(
+                request=request, user=request.user, password=request.POST.get("password", "")
+            )
+        except privacy.CannotClose as refusal:
+            error = str(refusal)
+        else:
+            messages.success(request, _("Your account is closed and your personal data erased."))
+            return redirect("/")
+    return render(request, "ops/close_account.html", {"error": error})
