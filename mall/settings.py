@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
 
+from mall.crypto_keys import derived_key as _derived_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
 
@@ -24,6 +26,20 @@ _DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+# Personal data encrypted at rest (mall/crypto.py): Fernet keys, newest first, and the
+# key of the lookup hash. Development derives both from the dev secret; production must
+# set them (README, "Personal data": how to make a key and rotate it).
+MALL_FIELD_KEYS = env.list(
+    "MALL_FIELD_KEYS", default=[_derived_key(SECRET_KEY, "fields")] if DEBUG else []
+)
+MALL_FIELD_INDEX_KEY = env.str(
+    "MALL_FIELD_INDEX_KEY", default=_derived_key(SECRET_KEY, "index") if DEBUG else ""
+)
+if not MALL_FIELD_KEYS or not MALL_FIELD_INDEX_KEY:
+    raise environ.ImproperlyConfigured(
+        "MALL_FIELD_KEYS and MALL_FIELD_INDEX_KEY must be set when DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mall.crypto import EncryptedCharField
 from mall.validators import mask_street, normalize_mobile, person_label, validate_mobile
 
 from ..regions import PROVINCES
@@ -122,11 +123,12 @@ class Address(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
     recipient = models.CharField(_("recipient"), max_length=50)
-    mobile = models.CharField(_("mobile number"), max_length=11, validators=[validate_mobile])
+    # Encrypted at rest (mall/crypto.py); never looked up.
+    mobile = EncryptedCharField(_("mobile number"), max_length=11, validators=[validate_mobile])
     province = models.CharField(_("province"), max_length=20, choices=PROVINCES)
     city = models.CharField(_("city"), max_length=50)
     district = models.CharField(_("district"), max_length=50)
-    street = models.CharField(_("street address"), max_length=200)
+    street = EncryptedCharField(_("street address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     is_default = models.BooleanField(_("default address"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
