@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ...demo import accounts, catalog, knowledge, orders, reviews, tickets
+from ...demo import accounts, catalog, code, knowledge, orders, reviews, tickets
 
 # Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
 # their data depends on each other. Every seed is idempotent.
@@ -80,3 +80,7 @@ class Command(BaseCommand):
         self.stdout.write("  demo logins (role, login, password):")
         for role, login, password in accounts.logins():
             self.stdout.write(f"    {role:<20} {login:<26} {password}")
+        self.stdout.write(
+            f"  staff second factor: authenticator key {code.DEMO_TOTP_BASE32}, or the code "
+            "of the moment from `.venv/bin/python -m ops.demo.code`"
+        )
