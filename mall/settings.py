@@ -81,15 +81,16 @@ MIDDLEWARE = [
     # django-prometheus: requests, latency and responses by view and status (/metrics).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ops.middleware.RequestLogMiddleware",
+    # Content-Security-Policy (with a nonce per response) and Permissions-Policy on every
+    # answer, the outage page's too: they touch nothing but the response.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Outside everything that may touch the database: an outage anywhere below is a 503.
     "ops.middleware.ServiceUnavailableMiddleware",
     # Files written inside a transaction that rolled back are removed at the request's end.
     "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy (with a nonce per response) and Permissions-Policy on every
-    # answer; account, order and staff pages never cached (ops/middleware.py).
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # account, order and staff pages never cached (ops/middleware.py).
     "ops.middleware.PrivatePagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -521,6 +522,38 @@ CELERY_BEAT_SCHEDULE["orders-resubmit-pending-refunds"] = {
     "options": {"expires": 300},
 }
 
+# Real providers (orders/providers/adapters). Keys and certificates are read from the files
+# these variables name, never from the repository; see the README's production section.
+MALL_OUTBOUND_TIMEOUT = env.float("MALL_OUTBOUND_TIMEOUT", default=10)
+MALL_ALIPAY_APP_ID = env.str("MALL_ALIPAY_APP_ID", default="")
+MALL_ALIPAY_PRIVATE_KEY_FILE = env.str("MALL_ALIPAY_PRIVATE_KEY_FILE", default="")
+MALL_ALIPAY_PUBLIC_KEY_FILE = env.str("MALL_ALIPAY_PUBLIC_KEY_FILE", default="")
+MALL_ALIPAY_SELLER_ID = env.str("MALL_ALIPAY_SELLER_ID", default="")
+MALL_ALIPAY_GATEWAY = env.str(
+    "MALL_ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do"
+)
+# Alipay resends a notice for 25 hours; an older one is a replay.
+MALL_ALIPAY_NOTICE_MAX_AGE = env.int("MALL_ALIPAY_NOTICE_MAX_AGE", default=26 * 3600)
+MALL_WECHATPAY_MCHID = env.str("MALL_WECHATPAY_MCHID", default="")
+MALL_WECHATPAY_APPID = env.str("MALL_WECHATPAY_APPID", default="")
+MALL_WECHATPAY_CERT_SERIAL = env.str("MALL_WECHATPAY_CERT_SERIAL", default="")
+MALL_WECHATPAY_PRIVATE_KEY_FILE = env.str("MALL_WECHATPAY_PRIVATE_KEY_FILE", default="")
+MALL_WECHATPAY_PLATFORM_CERT_FILE = env.str("MALL_WECHATPAY_PLATFORM_CERT_FILE", default="")
+MALL_WECHATPAY_APIV3_KEY = env.str("MALL_WECHATPAY_APIV3_KEY", default="")
+MALL_WECHATPAY_APIV3_KEY_FILE = env.str("MALL_WECHATPAY_APIV3_KEY_FILE", default="")
+MALL_WECHATPAY_API_BASE = env.str(
+    "MALL_WECHATPAY_API_BASE", default="https://api.mch.weixin.qq.com"
+)
+# WeChat Pay asks merchants to refuse notices whose timestamp is more than 5 minutes off.
+MALL_WECHATPAY_NOTICE_MAX_AGE = env.int("MALL_WECHATPAY_NOTICE_MAX_AGE", default=300)
+# Each provider's bill of the day before is compared with the shop's books at 10:30
+# (Alipay and WeChat Pay publish it in the morning).
+CELERY_BEAT_SCHEDULE["orders-reconcile-payment-bills"] = {
+    "task": "orders.tasks.reconcile_payment_bills",
+    "schedule": crontab(hour=10, minute=30),
+    "options": {"expires": 3600},
+}
+
 # --- Celery and Redis: redelivery ------------------------------------------------------------
 
 # Redis keeps every message a worker took in an "unacked" set until the worker
@@ -582,6 +615,22 @@ MALL_RETURN_ADDRESS = env.str(
 # Carriers parcels may be handed to (orders.carriers). The sandbox's parcels "arrive" by
 # themselves, so it is on by default only while DEBUG.
 MALL_CARRIERS = env.list("MALL_CARRIERS", default=["sandbox"] if DEBUG else [])
+# 快递100 (subscribe and push, with a real-time query as the fallback) and SF Express's
+# open API (丰桥); see the README's production section.
+MALL_KUAIDI100_CUSTOMER = env.str("MALL_KUAIDI100_CUSTOMER", default="")
+MALL_KUAIDI100_KEY = env.str("MALL_KUAIDI100_KEY", default="")
+MALL_KUAIDI100_SALT = env.str("MALL_KUAIDI100_SALT", default="")
+MALL_KUAIDI100_COMPANY = env.str("MALL_KUAIDI100_COMPANY", default="")
+MALL_KUAIDI100_API_BASE = env.str("MALL_KUAIDI100_API_BASE", default="https://poll.kuaidi100.com")
+MALL_SFEXPRESS_PARTNER_ID = env.str("MALL_SFEXPRESS_PARTNER_ID", default="")
+MALL_SFEXPRESS_CHECKWORD = env.str("MALL_SFEXPRESS_CHECKWORD", default="")
+MALL_SFEXPRESS_MONTHLY_CARD = env.str("MALL_SFEXPRESS_MONTHLY_CARD", default="")
+MALL_SFEXPRESS_API_URL = env.str(
+    "MALL_SFEXPRESS_API_URL", default="https://sfapi.sf-express.com/std/service"
+)
+MALL_SFEXPRESS_SENDER = env.str("MALL_SFEXPRESS_SENDER", default="")
+MALL_SFEXPRESS_SENDER_MOBILE = env.str("MALL_SFEXPRESS_SENDER_MOBILE", default="")
+MALL_SFEXPRESS_PUSH_MAX_AGE = env.int("MALL_SFEXPRESS_PUSH_MAX_AGE", default=3600)
 # The sandbox carrier's parcels: shares delayed (a silence of DELAY_HOURS on the way),
 # lost and damaged.
 MALL_SANDBOX_CARRIER_DELAY_RATE = env.float("MALL_SANDBOX_CARRIER_DELAY_RATE", default=0.05)

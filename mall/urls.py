@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include(catalog_urls.catalog_urls)),
     path("", include(orders_urls.shop_urls)),
     path("payments/", include(orders_urls.payment_urls)),
+    path("logistics/", include(orders_urls.logistics_urls)),
     path("flash-sales/", include(marketing_urls.flash_sale_urls)),
     path("after-sales/", include(orders_urls.aftersales_urls)),
     path("support/after-sales/", include(orders_urls.support_aftersales_urls)),

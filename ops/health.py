@@ -11,7 +11,7 @@ The checks also run from the command line, for container health checks that have
 HTTP endpoint of their own (Celery beat, for instance)::
 
     python -m ops.health beat            # exit 0 if beat stamped its heartbeat recently
-    python -m ops.health database redis  # any of: database, redis, worker, beat, media
+    python -m ops.health database redis  # any of: database, redis, worker, beat, media, providers
 """
 
 import argparse
@@ -113,12 +113,30 @@ def check_media() -> dict:
     return {"ok": True, "free_bytes": free}
 
 
+def check_providers() -> dict:
+    """Every payment provider and carrier switched on has its keys and certificates, and
+    none has expired (WeChat Pay's platform certificate): a shop that cannot verify a
+    notice cannot take money. Reads files only; asks no provider."""
+    from orders.carriers import registry as carriers
+    from orders.providers import registry as providers
+
+    adapters = {name: providers.PROVIDERS[name] for name in providers.enabled_names()}
+    adapters.update({name: carriers.CARRIERS[name] for name in carriers.enabled_names()})
+    problems = {name: adapter.key_problems() for name, adapter in adapters.items()}
+    problems = {name: found for name, found in problems.items() if found}
+    enabled = list(adapters)
+    if problems:
+        return {"ok": False, "error": "keys missing or expired", "problems": problems}
+    return {"ok": True, "enabled": enabled}
+
+
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
     "worker": check_worker_heartbeat,
     "beat": check_beat_heartbeat,
     "media": check_media,
+    "providers": check_providers,
 }
 
 

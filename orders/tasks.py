@@ -53,6 +53,13 @@ def submit_refund(refund_id: int) -> str:
 
 
 @shared_task(**RETRY_POLICY)
+def reconcile_payment_bills() -> dict:
+    """Daily: compare yesterday's bill of each provider with the shop's books and record
+    what differs for operators (Bill reconciliations in the admin)."""
+    return payments.reconcile_payment_bills()
+
+
+@shared_task(**RETRY_POLICY)
 def confirm_open_payments() -> int:
     """Every two minutes: ask the provider about payments still open (a notification may
     be late or lost) and close those no longer wanted."""

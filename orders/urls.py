@@ -5,13 +5,24 @@
   endpoint, the shopper's return page, the sandbox provider's hosted pay page;
 - ``aftersales_urls`` (``aftersales:``, under /after-sales/): the shopper's cases and the
   private photos of cases;
+- ``logistics_urls`` (``logistics:``, under /logistics/): the carriers' signed tracking
+  pushes;
 - ``support_aftersales_urls`` (``support_aftersales:``, under /support/after-sales/, before
   customer service's /support/): support staff decide after-sales cases.
 """
 
 from django.urls import path
 
-from .views import aftersales, cart, checkout, orders, payments, reviews, support_aftersales
+from .views import (
+    aftersales,
+    cart,
+    checkout,
+    logistics,
+    orders,
+    payments,
+    reviews,
+    support_aftersales,
+)
 
 shop_patterns = [
     path("cart/", cart.cart, name="cart"),
@@ -30,6 +41,11 @@ payment_patterns = [
     path("notify/<slug:provider>/", payments.notify, name="notify"),
     path("return/<str:out_trade_no>/", payments.payment_return, name="return"),
     path("sandbox/pay/<str:out_trade_no>/", payments.sandbox_pay, name="sandbox_pay"),
+    path("wechatpay/qr/<str:token>/", payments.wechatpay_qr, name="wechatpay_qr"),
+]
+
+logistics_patterns = [
+    path("push/<slug:carrier>/", logistics.push, name="push"),
 ]
 
 aftersales_patterns = [
@@ -52,4 +68,5 @@ support_aftersales_patterns = [
 shop_urls = (shop_patterns, "orders")
 payment_urls = (payment_patterns, "payments")
 aftersales_urls = (aftersales_patterns, "aftersales")
+logistics_urls = (logistics_patterns, "logistics")
 support_aftersales_urls = (support_aftersales_patterns, "support_aftersales")

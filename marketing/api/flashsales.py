@@ -4,7 +4,7 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +13,7 @@ from orders.exceptions import OrderError, OrderRefused
 from orders.services.checkout import SHIPPING_METHODS
 
 from ..models import FlashSale
+from ..selectors import flashsales as flash_selectors
 from ..services import flashsales as flashsale
 
 
@@ -107,7 +108,7 @@ class FlashSaleList(generics.ListAPIView):
     serializer_class = FlashSaleSerializer
 
     def get_queryset(self):
-        return flashsale.current_sales()
+        return flash_selectors.current_sales()
 
 
 @extend_schema(tags=["flash sales"])
@@ -118,7 +119,7 @@ class FlashSaleDetail(generics.RetrieveAPIView):
     serializer_class = FlashSaleSerializer
 
     def get_queryset(self):
-        return flashsale.public_sales()
+        return flash_selectors.public_sales()
 
 
 @extend_schema(
@@ -145,7 +146,7 @@ class FlashSaleBuy(APIView):
 
     def post(self, request, pk):
         try:
-            sale = flashsale.sale_to_buy(pk)
+            sale = flash_selectors.sale_to_buy(pk)
         except FlashSale.DoesNotExist:
             raise NotFound() from None
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -157,7 +158,14 @@ class FlashSaleBuy(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        body = BuySerializer(data=request.data)
+        try:
+            data = request.data
+        except ParseError as error:  # not JSON at all: bad input, in the refusal's shape
+            return Response(
+                {"detail": str(error.detail), "code": "invalid"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        body = BuySerializer(data=data)
         if not body.is_valid():
             return _field_errors(body.errors)
         try:

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..services import flashsales as flashsale
+from ..selectors import flashsales as flash_selectors
 
 register = template.Library()
 
@@ -11,4 +11,4 @@ register = template.Library()
 def flash_sale_banner(sku):
     """The live flash sale of ``sku`` (flash price, units left, when it ends, a "Buy now"
     button) or its next upcoming one (when it starts, at what price). One query."""
-    return {"sale": flashsale.sale_for_sku(sku) if sku is not None else None}
+    return {"sale": flash_selectors.sale_for_sku(sku) if sku is not None else None}

@@ -22,6 +22,7 @@ from orders.exceptions import OrderError, OrderRefused
 from orders.services.checkout import SHIPPING_METHODS
 
 from ..models import FlashSale
+from ..selectors import flashsales as flash_selectors
 from ..services import flashsales as flashsale
 
 
@@ -64,14 +65,14 @@ class FlashBuyForm(forms.Form):
 
 def _sale_or_404(pk) -> FlashSale:
     try:
-        return flashsale.public_sales().get(pk=pk)
+        return flash_selectors.public_sales().get(pk=pk)
     except FlashSale.DoesNotExist:
         raise Http404 from None
 
 
 def sale_list(request):
     """Flash sales live now and coming up, soonest first (one query)."""
-    sales = list(flashsale.current_sales())
+    sales = list(flash_selectors.current_sales())
     return render(request, "marketing/flashsale/list.html", {"sales": sales})
 
 

@@ -1,3 +1,3 @@
 """Operators' admin for orders, split by subdomain like the models."""
 
-from . import aftersales, fulfilment, logistics, orders, payments  # noqa: F401  (each module registers its admins)
+from . import aftersales, connections, fulfilment, logistics, orders, payments  # noqa: F401  (each module registers its admins)

@@ -100,6 +100,15 @@ class ShipmentHistoryInline(TransitionHistoryInline):
 
 class CarrierForm(forms.Form):
     carrier = forms.ChoiceField(label=_("carrier"))
+    tracking_number = forms.CharField(
+        label=_("tracking number"),
+        max_length=32,
+        required=False,
+        help_text=_(
+            "Only for a tracking service (快递100): the number on the waybill the "
+            "carrier's own system printed. Other carriers give the number themselves."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,7 +154,12 @@ class PackingForm(forms.Form):
 
 
 def _ship(shipment, actor, data):
-    return fulfilment.ship(shipment=shipment, carrier=data["carrier"], actor=actor)
+    return fulfilment.ship(
+        shipment=shipment,
+        carrier=data["carrier"],
+        actor=actor,
+        tracking_number=data.get("tracking_number", "").strip(),
+    )
 
 
 def _cancel(shipment, actor, reason):

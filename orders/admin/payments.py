@@ -9,7 +9,15 @@ from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_ac
 from mall.admin.readonly import ReadOnlyMixin
 
 from ..exceptions import OrderError
-from ..models import Payment, PaymentNotification, Refund, SandboxRefund, SandboxTrade
+from ..models import (
+    BillDifference,
+    BillReconciliation,
+    Payment,
+    PaymentNotification,
+    Refund,
+    SandboxRefund,
+    SandboxTrade,
+)
 from ..providers.base import ProviderError
 from ..services import payments
 
@@ -132,3 +140,20 @@ class SandboxTradeAdmin(AllFieldsReadOnly, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("=trade_no", "=out_trade_no")
     inlines = [SandboxRefundInline]
+
+
+class BillDifferenceInline(AllFieldsReadOnly, admin.TabularInline):
+    model = BillDifference
+    fields = ("kind", "entry", "out_trade_no", "refund_no", "shop_amount", "bill_amount")
+    extra = 0
+
+
+@admin.register(BillReconciliation)
+class BillReconciliationAdmin(AllFieldsReadOnly, admin.ModelAdmin):
+    """The daily job's findings (orders.tasks.reconcile_payment_bills): what a person must
+    look at, never corrected by the shop itself."""
+
+    list_display = ("bill_date", "provider", "bill_lines", "shop_lines", "differences", "error")
+    list_filter = ("provider", "bill_date")
+    date_hierarchy = "bill_date"
+    inlines = [BillDifferenceInline]

@@ -33,6 +33,7 @@ DELIVERED = "delivered"
 DELAYED = "delayed"
 LOST = "lost"
 DAMAGED = "damaged"
+RETURNED = "returned"  # refused or undeliverable: on its way back to the sender
 
 
 class CarrierError(Exception):
@@ -48,12 +49,23 @@ class CarrierRefused(CarrierError):
     again the same way will not help."""
 
 
+class BadPush(CarrierError):
+    """A tracking push whose signature does not verify (or that is not the carrier's):
+    nothing in it is true."""
+
+
 @dataclass(frozen=True)
 class Place:
-    """Where a parcel starts or ends, as a waybill carries it."""
+    """Where a parcel starts or ends, as a waybill carries it. A carrier that books the
+    pickup itself (SF Express) needs the whole address and a contact; the sandbox only
+    the city."""
 
     province: str
     city: str
+    district: str = ""
+    address: str = ""
+    contact: str = ""
+    mobile: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,29 @@ class Carrier(abc.ABC):
     name: str = ""
     label = ""  # what a shopper calls it, translatable
     max_batch: int = 100  # parcels one ``track`` call may ask about
+    # A tracking service (快递100) follows waybills printed by the carrier's own system:
+    # the clerk types the tracking number, ``create_waybill`` subscribes to it.
+    needs_tracking_number = False
+
+    @classmethod
+    def key_problems(cls) -> list[str]:
+        """What is missing in this carrier's configuration; empty when complete."""
+        return []
+
+    def check_connection(self) -> str:
+        """Sign and send a harmless query (a tracking number that does not exist) and
+        return what the carrier said. Raises ``CarrierError``."""
+        self.track(parcels=[Parcel("CONNECTIONTEST0", datetime.datetime.now(datetime.UTC))])
+        return "ok: the carrier answered"
+
+    def parse_push(self, *, body: bytes, headers, form: dict) -> dict[str, list[CarrierEvent]]:
+        """Verify a tracking push of the carrier and read it: events by tracking number
+        (what the push says, not necessarily the whole story). Raises ``BadPush``."""
+        raise BadPush(f"{self.name} does not push")
+
+    def push_answer(self, *, accepted: bool) -> tuple[int, str, str]:
+        """(status, body, content type) that tells the carrier the push was taken."""
+        return (200 if accepted else 400, "success" if accepted else "fail", "text/plain")
 
     @abc.abstractmethod
     def create_waybill(
@@ -103,9 +138,11 @@ class Carrier(abc.ABC):
         destination: Place,
         weight_grams: int,
         handed_over_at: datetime.datetime,
+        tracking_number: str = "",
     ) -> Waybill:
-        """Book a parcel (``reference``: the shop's shipment number). Raises
-        ``CarrierRefused`` or ``CarrierUnavailable``."""
+        """Book a parcel (``reference``: the shop's shipment number), or, for a carrier
+        that ``needs_tracking_number``, follow the waybill ``tracking_number`` printed
+        elsewhere. Raises ``CarrierRefused`` or ``CarrierUnavailable``."""
 
     @abc.abstractmethod
     def track(

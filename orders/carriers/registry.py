@@ -9,12 +9,16 @@ on; the sandbox (pretend parcels that "arrive" by themselves) is on by default o
 
 from django.conf import settings
 
+from orders.carriers.adapters.kuaidi100 import Kuaidi100Carrier
 from orders.carriers.adapters.sandbox import SandboxCarrier
+from orders.carriers.adapters.sfexpress import SFExpressCarrier
 
 from .base import Carrier
 
 CARRIERS: dict[str, type[Carrier]] = {
     SandboxCarrier.name: SandboxCarrier,
+    Kuaidi100Carrier.name: Kuaidi100Carrier,
+    SFExpressCarrier.name: SFExpressCarrier,
 }
 
 
@@ -28,7 +32,8 @@ def enabled_names() -> list[str]:
 
 def get_carrier(name: str) -> Carrier:
     """The adapter of carrier ``name``. Raises ``UnknownCarrier`` unless it is one of
-    ``CARRIERS`` and switched on in ``MALL_CARRIERS``."""
+    ``CARRIERS`` and switched on in ``MALL_CARRIERS``; ``CarrierError`` when it is on but
+    its keys are missing."""
     if name not in enabled_names():
         raise UnknownCarrier(name)
     return CARRIERS[name]()

@@ -17,6 +17,7 @@ from .fulfilment import (
 from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
 from .order import ORDER_MACHINE, SOLD, Order, OrderLine, OrderStatusChange
 from .payment import Payment, PaymentNotification, Refund
+from .reconciliation import BillDifference, BillReconciliation
 from .risk_review import BlockedContact
 from .sandbox import SandboxRefund, SandboxTrade
 
@@ -31,6 +32,8 @@ __all__ = [
     "AfterSalesLine",
     "AfterSalesPhoto",
     "AfterSalesStatusChange",
+    "BillDifference",
+    "BillReconciliation",
     "BlockedContact",
     "Cart",
     "CartLine",

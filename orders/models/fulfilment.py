@@ -146,6 +146,7 @@ class TrackingEvent(models.Model):
         DELAYED = "delayed", _("Delayed")
         LOST = "lost", _("Lost")
         DAMAGED = "damaged", _("Damaged")
+        RETURNED = "returned", _("Returned to the sender")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(_("carrier's event id"), max_length=64)

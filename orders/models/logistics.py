@@ -16,6 +16,7 @@ class LogisticsCase(models.Model):
         DELAYED = "delayed", _("Delayed")
         LOST = "lost", _("Lost")
         DAMAGED = "damaged", _("Damaged")
+        RETURNED = "returned", _("Returned to the sender")
 
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("logistics case", "Open")

@@ -64,6 +64,8 @@ class PaymentNotification(models.Model):
         BAD_SIGNATURE = "bad_signature", _("Rejected: bad signature")
         WRONG_AMOUNT = "wrong_amount", _("Rejected: wrong amount")
         UNKNOWN = "unknown", _("Rejected: unknown payment")
+        WRONG_MERCHANT = "wrong_merchant", _("Rejected: another merchant's notice")
+        REPLAYED = "replayed", _("Rejected: replayed (too old)")
         LATE = "late", _("Paid after cancellation: refunded")
         DOUBLE = "double", _("Order paid already: refunded")
         FAILED = "failed", _("Payment failed")
@@ -83,6 +85,17 @@ class PaymentNotification(models.Model):
     body = models.JSONField(_("body"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     message = models.CharField(_("message"), max_length=200, blank=True)
+    # The provider's own id of the notice (Alipay's notify_id, WeChat Pay's id): a notice
+    # resent after it was handled is recognised as such.
+    notice_id = models.CharField(_("notice id"), max_length=64, blank=True, db_index=True)
+    refund = models.ForeignKey(
+        "orders.Refund",
+        verbose_name=_("refund"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
 
     class Meta:
         verbose_name = _("payment notification")

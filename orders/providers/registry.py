@@ -8,11 +8,15 @@ sandbox, off in production, could otherwise be used to "pay" with pretend money)
 
 from django.conf import settings
 
+from .adapters.alipay import AlipayProvider
 from .adapters.sandbox import SandboxProvider
+from .adapters.wechatpay import WechatPayProvider
 from .base import PaymentProvider
 
 PROVIDERS: dict[str, type[PaymentProvider]] = {
     SandboxProvider.name: SandboxProvider,
+    AlipayProvider.name: AlipayProvider,
+    WechatPayProvider.name: WechatPayProvider,
 }
 
 
@@ -26,7 +30,8 @@ def enabled_names() -> list[str]:
 
 def get_provider(name: str) -> PaymentProvider:
     """The adapter of provider ``name``. Raises ``UnknownProvider`` unless it is one of
-    ``PROVIDERS`` and switched on in ``MALL_PAYMENT_PROVIDERS``."""
+    ``PROVIDERS`` and switched on in ``MALL_PAYMENT_PROVIDERS``; ``ProviderError`` when it
+    is on but its keys are missing (``key_problems`` says which)."""
     if name not in enabled_names():
         raise UnknownProvider(name)
     return PROVIDERS[name]()

@@ -18,6 +18,7 @@ from mall.statemachine import IllegalTransition
 from ..exceptions import OrderError
 from ..forms.checkout import CancelOrderForm
 from ..models import ORDER_MACHINE, Order
+from ..providers import registry as provider_registry
 from ..selectors import orders as selectors
 from ..services import ordering, payments
 from ..services import risk_review as review
@@ -78,6 +79,7 @@ def order_detail(request, number):
         "shipping_method": SHIPPING_METHODS.get(order.shipping_method, order.shipping_method),
         "awaiting_review": review.awaiting_review(order),
         "can_pay": order.status == Order.Status.PENDING_PAYMENT,
+        "pay_methods": provider_registry.choices(),
         "can_cancel": ordering.can_cancel(order),
         "cancel_form": CancelOrderForm(),
     }

@@ -8,6 +8,7 @@ The return page and the pay page belong to the order's shopper alone: anyone els
 import logging
 from urllib.parse import quote
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,42 +21,58 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mall.throttle import over_limit, too_many_requests
 
-from ..models import Order, Payment, PaymentNotification, SandboxTrade
-from ..providers.adapters import sandbox_gateway
-from ..providers.base import BadSignature, ProviderRefused
+from ..models import Order, Payment, SandboxTrade
+from ..providers.adapters import sandbox_gateway, wechatpay
+from ..providers.base import BadSignature, Client, ProviderError, ProviderRefused
 from ..providers.registry import UnknownProvider, enabled_names, get_provider
 from ..services import payments
+from ..services.payments.notices import REJECTED
 
 logger = logging.getLogger("orders.payments")
 
-REJECTED = {
-    PaymentNotification.Outcome.BAD_SIGNATURE,
-    PaymentNotification.Outcome.WRONG_AMOUNT,
-    PaymentNotification.Outcome.UNKNOWN,
-}
+MOBILE_AGENTS = ("Mobile", "Android", "iPhone", "iPad", "MicroMessenger")
 
 
-def payment_urls(request, provider: str = "sandbox") -> dict[str, str]:
-    """The keyword arguments ``start_payment`` needs from a request: ``provider``, its
-    absolute ``notify_url``, and the absolute ``return_url`` template (with
-    ``{out_trade_no}`` in place of the payment number)::
+def chosen_provider(request) -> str:
+    """The provider the shopper chose (``provider`` in the form or the API body) when it
+    is switched on; else the sandbox while it is on, else the first one switched on."""
+    names = enabled_names()
+    data = request.data if hasattr(request, "data") else request.POST
+    wanted = str(data.get("provider", "") or "")
+    if wanted in names:
+        return wanted
+    return "sandbox" if "sandbox" in names or not names else names[0]
+
+
+def payment_urls(request, provider: str | None = None) -> dict:
+    """The keyword arguments ``start_payment`` needs from a request: ``provider`` (the
+    shopper's choice, see ``chosen_provider``), its absolute ``notify_url``, the absolute
+    ``return_url`` template (with ``{out_trade_no}`` in place of the payment number) and
+    the ``client`` (a phone's browser gets the providers' mobile pages)::
 
         start = payments.start_payment(order=order, actor=request.user, **payment_urls(request))
     """
+    provider = provider or chosen_provider(request)
     placeholder = payments.OUT_TRADE_NO
     return_url = request.build_absolute_uri(reverse("payments:return", args=[placeholder]))
+    agent = request.headers.get("User-Agent", "")
     return {
         "provider": provider,
         "notify_url": request.build_absolute_uri(reverse("payments:notify", args=[provider])),
         "return_url": return_url.replace(quote(placeholder), placeholder),
+        "client": Client(
+            mobile=any(word in agent for word in MOBILE_AGENTS),
+            ip=request.META.get("REMOTE_ADDR", ""),
+        ),
     }
 
 
 @csrf_exempt
 @require_POST
 def notify(request, provider):
-    """The provider's asynchronous notification. Answers ``success`` when the shop has
-    taken note (a provider stops retrying), ``fail`` when it rejected it.
+    """The provider's asynchronous notification, as each provider sends it (a form for
+    Alipay and the sandbox, a signed JSON body for WeChat Pay), answered as each provider
+    expects: taken (it stops resending) or refused.
 
     Anyone may POST here, so a body over ``MALL_PAYMENT_NOTIFY_MAX_BYTES`` is refused
     unread (413), one address posts at most ``MALL_PAYMENT_NOTIFY_RATE`` (429), and an
@@ -69,11 +86,37 @@ def notify(request, provider):
     if length > settings.MALL_PAYMENT_NOTIFY_MAX_BYTES:
         return HttpResponse("fail", status=413, content_type="text/plain; charset=utf-8")
     try:
-        record = payments.handle_notification(provider=provider, params=request.POST.dict())
+        adapter = get_provider(provider)
     except UnknownProvider:
         raise Http404 from None
-    answer = "fail" if record.outcome in REJECTED else "success"
-    return HttpResponse(answer, content_type="text/plain; charset=utf-8")
+    except ProviderError:
+        logger.error("notification for a provider without its keys", extra={"provider": provider})
+        return HttpResponse("fail", status=503, content_type="text/plain; charset=utf-8")
+    params = adapter.notification_params(
+        body=request.body, headers=request.headers, form=request.POST.dict()
+    )
+    record = payments.handle_notification(provider=provider, params=params)
+    answer = adapter.notification_answer(accepted=record.outcome not in REJECTED)
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+@login_required
+@require_GET
+def wechatpay_qr(request, token):
+    """The shop's page for WeChat Pay's Native payment: the QR code the shopper scans with
+    WeChat, and a link back to the order (the return page asks WeChat Pay)."""
+    try:
+        data = wechatpay.read_qr_token(token)
+    except Exception:  # a bad or old token: nothing to show
+        raise Http404 from None
+    payment = _own_payment(request, data["no"], provider="wechatpay")
+    qr = segno.make(data["url"], error="m")
+    context = {
+        "payment": payment,
+        "qr_svg": qr.svg_inline(scale=6),
+        "return_url": reverse("payments:return", args=[payment.out_trade_no]),
+    }
+    return render(request, "orders/payments/wechatpay_qr.html", context)
 
 
 def _own_payment(request, out_trade_no, **filters) -> Payment:
@@ -120,7 +163,8 @@ def payment_return(request, out_trade_no):
     order = payment.order
     try:
         notice = get_provider(payment.provider).parse_return(request.GET.dict())
-        verified = notice.out_trade_no == payment.out_trade_no
+        # WeChat Pay sends the shopper back without parameters: only the query counts.
+        verified = notice.out_trade_no in ("", payment.out_trade_no)
     except (UnknownProvider, BadSignature):
         verified = False
     if not verified:

@@ -1,5 +1,6 @@
 """The public, read-only catalog API: /api/v1/categories/, /api/v1/products/[<id>/]."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -88,7 +89,10 @@ def test_filters_category_search_price_stock_and_ordering(client, tea):
         name="有机高山绿茶礼盒", category=green, prices=["300"], listed_at=now, stock=5
     )
     make_listed_product(
-        name="Organic Green Tea", category=tea, prices=["50"], listed_at=now.replace(year=2025)
+        name="Organic Green Tea",
+        category=tea,
+        prices=["50"],
+        listed_at=now - datetime.timedelta(days=365),  # not now.replace(year=2025): 29 February
     )
     make_listed_product(
         name="电热水壶", category=CategoryFactory(), prices=["99"], stock=0, listed_at=now

@@ -10,6 +10,7 @@ in a savepoint within it, as usual.
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -45,6 +46,7 @@ from ops.demo import accounts as customers_demo
 from ops.demo import catalog as demo
 from ops.demo import orders as orders_demo
 from orders.models import Order, Payment
+from tests.clocks import MID_MONTH
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +83,11 @@ def seeded(django_db_setup, django_db_blocker, _media_root):
     """The demo catalog, seeded once for the module and rolled back afterwards. Its files
     go where every test's files go (``_media_root``, see tests/conftest.py)."""
     fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # demo users' passwords
+    # The demo is dated from the moment it is seeded (a document expiring in so many days,
+    # an order shipped four days ago) and the tests compare it with their own today: the
+    # module runs from a fixed moment, so a run across midnight cannot tell them apart.
     with (
+        time_machine.travel(MID_MONTH),
         override_settings(MEDIA_ROOT=str(_media_root), PASSWORD_HASHERS=fast_hashing),
         django_db_blocker.unblock(),
     ):
@@ -239,20 +245,24 @@ def test_catalog_size_adds_that_many_listed_goods_once(seeded):
     steps = ProductStatusChange.objects.filter(subject__in=bulk)
     assert steps.count() == 3 * 300
     assert set(steps.values_list("to_state", flat=True)) == {"submitted", "approved", "listed"}
+    now = timezone.now()
     with connection.cursor() as cursor:
+        # "Now" is the shop's clock (Python's), which set the prices: not PostgreSQL's
+        # now(), which is another clock and, in this module's long transaction, stands
+        # at the moment the transaction began.
         cursor.execute(
             """
             SELECT count(*) FROM catalog_sku k
             WHERE k.code LIKE %s AND (
                 (SELECT count(*) FROM catalog_skuprice p
-                 WHERE p.sku_id = k.id AND p.valid_from <= now()
-                   AND (p.valid_to IS NULL OR p.valid_to > now())) <> 1
+                 WHERE p.sku_id = k.id AND p.valid_from <= %s
+                   AND (p.valid_to IS NULL OR p.valid_to > %s)) <> 1
                 OR (SELECT count(*) FROM catalog_stock s WHERE s.sku_id = k.id) <> 2
                 OR (SELECT coalesce(sum(s.on_hand), 0) FROM catalog_stock s
                     WHERE s.sku_id = k.id) <= 0
             )
             """,
-            [demo.BULK_SKU_PREFIX + "%"],
+            [demo.BULK_SKU_PREFIX + "%", now, now],
         )
         assert cursor.fetchone() == (0,)
         cursor.execute(LEDGER_DRIFT)

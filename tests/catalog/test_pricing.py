@@ -463,13 +463,17 @@ def test_a_worker_applies_due_changes(worker, transactional_db):  # noqa: F811
     product = make_listed_product(category=tea_categories(), prices=("100.00",))
     sku = product.skus.get()
     operator = UserFactory(roles=["operator"])
+    # Scheduled for later, then due. Scheduled one second ahead, it was applied at once
+    # (and the worker found nothing) whenever that second passed before the service read
+    # the clock: on a busy machine.
     change = pricing.request_price_change(
         sku=sku,
         amount="110.00",
         actor=operator,
         reason="调价",
-        effective_at=timezone.now() + datetime.timedelta(seconds=1),
+        effective_at=timezone.now() + datetime.timedelta(hours=1),
     )
+    assert change.status == PriceChange.Status.SCHEDULED
     PriceChange.objects.filter(pk=change.pk).update(effective_at=timezone.now())
     assert worker.run(tasks.apply_scheduled_price_changes) == {"applied": 1, "cancelled": 0}
     assert worker.run(tasks.apply_scheduled_price_changes) == {"applied": 0, "cancelled": 0}

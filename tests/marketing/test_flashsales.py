@@ -21,10 +21,10 @@ from catalog.models import Product, Stock
 from catalog.services import inventory
 from marketing import tasks
 from marketing.models import FlashSale, FlashSaleClaim
+from marketing.selectors import flashsales as flash_selectors
 from marketing.services import flash_gate as flashsale_gate
 from marketing.services import flashsales as flashsale
 from marketing.services.flashsales import claims as flash_claims
-from marketing.services.flashsales import reading as flash_reading
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
@@ -350,16 +350,16 @@ def test_an_unreachable_redis_sends_attempts_to_the_database(settings, sku, capl
 @pytest.fixture
 def sale_cache(monkeypatch, settings):
     """This process's cache of sales to buy, empty, kept long enough for a slow test run."""
-    monkeypatch.setattr(flash_reading, "_sales_to_buy", {})
+    monkeypatch.setattr(flash_selectors, "_sales_to_buy", {})
     settings.MALL_FLASH_SALE_CACHE_SECONDS = 60
 
 
 def test_a_sale_to_buy_is_read_once_and_then_kept(sale, sale_cache, django_assert_num_queries):
     with django_assert_num_queries(1):
-        first = flashsale.sale_to_buy(sale.pk)
+        first = flash_selectors.sale_to_buy(sale.pk)
     FlashSale.objects.filter(pk=sale.pk).update(price=Decimal("49.00"))
     with django_assert_num_queries(0):
-        again = flashsale.sale_to_buy(str(sale.pk))
+        again = flash_selectors.sale_to_buy(str(sale.pk))
     assert again.pk == sale.pk and again.price == Decimal("59.00")  # kept, not read again
     assert again is not first  # each attempt its own instance
 
@@ -371,11 +371,11 @@ def test_refusals_by_the_gate_cost_the_database_nothing(
     winner, winner_address = shopper_with_address()
     attempt(sale, winner, winner_address, key="won")  # primes the gate
     user, address = shopper_with_address()
-    flashsale.sale_to_buy(sale.pk)  # the sale row in this process's cache
+    flash_selectors.sale_to_buy(sale.pk)  # the sale row in this process's cache
 
     def buy(shopper, address_id, *, quantity=1, key):
         return flashsale.buy(
-            sale=flashsale.sale_to_buy(sale.pk),
+            sale=flash_selectors.sale_to_buy(sale.pk),
             user=shopper,
             quantity=quantity,
             address=address_id,
@@ -405,7 +405,7 @@ def test_a_refused_api_attempt_reads_only_the_session_and_the_shopper(
     winner, winner_address = shopper_with_address()
     attempt(sale, winner, winner_address, key="won")  # primes the gate, sells out
     user, address = shopper_with_address()
-    flashsale.sale_to_buy(sale.pk)  # as after the crowd's first attempt in this process
+    flash_selectors.sale_to_buy(sale.pk)  # as after the crowd's first attempt in this process
     url = f"/api/v1/flash-sales/{sale.pk}/buy/"
 
     def post(shopper, address_id, key):

@@ -121,3 +121,20 @@ def test_flash_sale_field_errors_carry_the_code(client, shopper_cookies):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid" and body["detail"] and "quantity" in body
+
+
+def test_a_flash_sale_body_that_is_not_json_is_refused_with_the_code(client, shopper_cookies):
+    # Found by schemathesis: a body of one NUL byte was DRF's bare parse error, no code.
+    sale = schedule(sale_sku(name="第三款"), quantity=5)
+    for name, value in shopper_cookies.items():
+        client.cookies[name] = value
+    response = client.post(
+        f"/api/v1/flash-sales/{sale.pk}/buy/",
+        b"\x00",
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k2",
+        HTTP_X_CSRFTOKEN=CSRF,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and "JSON parse error" in body["detail"]

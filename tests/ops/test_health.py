@@ -226,3 +226,28 @@ def test_health_command_exit_status_follows_the_checks(redis_client, capsys):
     assert health.main(["beat"]) == 1
     health.record_beat_heartbeat(beat="b1")
     assert health.main(["beat", "media"]) == 0
+
+
+@pytest.mark.django_db
+def test_readyz_names_a_provider_whose_keys_are_missing_or_expired(
+    client, redis_client, settings, tmp_path
+):
+    from tests.orders import provider_stub as stub_kit
+
+    health.record_heartbeat(worker="w1", now=time.time() - 5)
+    health.record_beat_heartbeat(beat="b1", now=time.time() - 5)
+    assert client.get(reverse("readyz")).json()["checks"]["providers"]["ok"] is True
+    settings.MALL_PAYMENT_PROVIDERS = ["sandbox", "wechatpay"]
+    settings.MALL_CARRIERS = ["sandbox", "sfexpress"]
+    expired = stub_kit.certificate(stub_kit.new_key(), serial=9, expired=True)
+    (tmp_path / "platform.pem").write_bytes(stub_kit.cert_pem(expired))
+    settings.MALL_WECHATPAY_PLATFORM_CERT_FILE = str(tmp_path / "platform.pem")
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 503
+    check = response.json()["checks"]["providers"]
+    assert check["ok"] is False and set(check["problems"]) == {"wechatpay", "sfexpress"}
+    assert any("expired" in problem for problem in check["problems"]["wechatpay"])
+    assert "MALL_WECHATPAY_MCHID is not set" in check["problems"]["wechatpay"]
+    assert "MALL_SFEXPRESS_CHECKWORD is not set" in check["problems"]["sfexpress"]

@@ -18,6 +18,7 @@ from orders.models import AfterSalesCase, Refund
 from orders.services import aftersales, payments
 from orders.services.aftersales import Inspection
 from tests.catalog.factories import SupplierFactory
+from tests.clocks import MID_MONTH
 from tests.customers.factories import UserFactory
 from tests.orders.aftersales_helpers import (
     Kind,
@@ -330,6 +331,9 @@ def _today():
     return timezone.localdate()
 
 
+# The report tests make cases now and ask for today's report: from a fixed moment, so that
+# a run across midnight does not ask for the day after the cases.
+@pytest.mark.time_machine(MID_MONTH)
 def test_the_report_adds_up_by_product_supplier_and_reason(report_data):
     today = _today()
     by_product = selectors.after_sales_report(by="product", start=today, end=today)
@@ -359,6 +363,7 @@ def test_the_report_adds_up_by_product_supplier_and_reason(report_data):
     assert selectors.after_sales_report(by="reason", start=yesterday, end=yesterday).rows == []
 
 
+@pytest.mark.time_machine(MID_MONTH)
 def test_the_report_page_and_csv(client, report_data, django_assert_max_num_queries):
     url = reverse("admin:analytics_aftersales_report")
     client.force_login(staff(roles.ANALYST))

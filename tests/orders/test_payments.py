@@ -20,6 +20,7 @@ from orders import tasks
 from orders.exceptions import PaymentRefused
 from orders.models import Order, Payment, PaymentNotification, Refund, SandboxTrade
 from orders.providers.adapters import sandbox_gateway
+from orders.providers.base import Client
 from orders.services import ordering, payments
 from orders.views.payments import payment_urls
 from tests.concurrency import race
@@ -53,6 +54,7 @@ def test_views_build_the_urls_start_payment_needs(settings):
         "provider": "sandbox",
         "notify_url": "https://shop.example.com/payments/notify/sandbox/",
         "return_url": "https://shop.example.com/payments/return/{out_trade_no}/",
+        "client": Client(mobile=False, ip="127.0.0.1"),
     }
 
 

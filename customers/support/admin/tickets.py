@@ -52,8 +52,12 @@ class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [TicketMessageInline, TicketTimelineInline]
 
     def get_queryset(self, request):
-        # The change page names the shopper and the assignee: one query, not three.
-        return super().get_queryset(request).select_related("shopper", "assignee")
+        # The change page shows every link of the ticket: one query for all of them.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("shopper", "assignee", "order", "product", "after_sales_case")
+        )
 
     @admin.display(description=_("shopper"), ordering="shopper__display_name")
     def shopper_label(self, obj):

@@ -35,7 +35,7 @@ commit, the units return to the gate.
 Locks are taken in the order every order transaction uses (stock rows first, in
 ``place_order``; the sale row last), so a buy never deadlocks with a cancellation.
 
-By step: ``reading`` (the sales live and coming), ``scheduling`` (operators plan, end and
+By step (the reads are ``marketing.selectors.flashsales``): ``scheduling`` (operators plan, end and
 call off sales), ``buying`` (the attempt: gate, then the database step), ``claims`` (units
 given back when an order is cancelled: the cancel hook), ``reconciling`` (the minute job).
 Callers use the names re-exported here (``flashsales.buy``).
@@ -53,7 +53,6 @@ from ...exceptions import (
 )
 from .buying import DUPLICATE_CONSTRAINTS, buy
 from .claims import release_claim
-from .reading import current_sales, public_sales, sale_for_sku, sale_to_buy
 from .reconciling import reconcile
 from .scheduling import OVERLAP_CONSTRAINT, call_off_sale, end_sale, sale_problems, schedule_sale
 
@@ -70,13 +69,9 @@ __all__ = [
     "SoldOut",
     "buy",
     "call_off_sale",
-    "current_sales",
     "end_sale",
-    "public_sales",
     "reconcile",
     "release_claim",
-    "sale_for_sku",
     "sale_problems",
-    "sale_to_buy",
     "schedule_sale",
 ]

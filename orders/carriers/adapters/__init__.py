@@ -1,1 +1,1 @@
-"""Carrier adapters: the sandbox (pretend parcels with tracking events, delays and losses)."""
+"""Carrier adapters: 快递100 (a tracking service), SF Express, and the sandbox."""

@@ -305,7 +305,9 @@ class SandboxCarrier(Carrier):
     label = gettext_lazy("Sandbox Express (test parcels)")
     max_batch = 100
 
-    def create_waybill(self, *, reference, origin, destination, weight_grams, handed_over_at):
+    def create_waybill(
+        self, *, reference, origin, destination, weight_grams, handed_over_at, tracking_number=""
+    ):
         number = (
             f"SX{hub_for(origin):02d}{hub_for(destination):02d}{secrets.randbelow(10**10):010d}"
         )

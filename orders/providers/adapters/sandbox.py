@@ -65,7 +65,7 @@ class SandboxProvider(PaymentProvider):
             raise ImproperlyConfigured("The sandbox provider needs MALL_SANDBOX_PAY_SECRET.")
 
     def create_trade(
-        self, *, out_trade_no, amount, subject, notify_url, return_url, expires_at=None
+        self, *, out_trade_no, amount, subject, notify_url, return_url, expires_at=None, client=None
     ) -> str:
         trade = gateway.open_trade(
             out_trade_no=out_trade_no,

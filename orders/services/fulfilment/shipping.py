@@ -125,12 +125,16 @@ def first_poll_at(handed_over_at: datetime.datetime) -> datetime.datetime:
     return handed_over_at + datetime.timedelta(minutes=settings.MALL_LOGISTICS_POLL_MINUTES)
 
 
-def ship(*, shipment: Shipment, carrier: str, actor, now=None) -> Shipment:
+def ship(
+    *, shipment: Shipment, carrier: str, actor, now=None, tracking_number: str = ""
+) -> Shipment:
     """Hand a packed shipment to ``carrier``: a waybill from the carrier's adapter (its
     tracking number and promised delivery date), every line's reservation consumed (the
     units leave the warehouse's ``on_hand`` and ``reserved``, sale movements in the
     ledger), polling scheduled, a history row, and a message to the shopper. The order
-    moves to "shipped" once none of its live shipments is left in a warehouse.
+    moves to "shipped" once none of its live shipments is left in a warehouse. A tracking
+    service (``needs_tracking_number``) follows ``tracking_number``, the waybill the
+    carrier's own system printed.
 
     Raises ``FulfilmentError`` when the carrier is not switched on or refuses the parcel,
     or a line's units are no longer reserved; ``IllegalTransition`` unless the shipment
@@ -143,6 +147,16 @@ def ship(*, shipment: Shipment, carrier: str, actor, now=None) -> Shipment:
         raise FulfilmentError(
             _("The carrier “%(carrier)s” is not available.") % {"carrier": carrier}
         ) from None
+    except CarrierError as error:
+        logger.error("carrier without its keys", extra={"carrier": carrier, "error": str(error)})
+        raise FulfilmentError(
+            _("The carrier “%(carrier)s” is not available.") % {"carrier": carrier}
+        ) from None
+    if adapter.needs_tracking_number and not tracking_number:
+        raise FulfilmentError(
+            _("Type the tracking number of the waybill for %(carrier)s.")
+            % {"carrier": adapter.label}
+        )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=shipment.order_id)
         shipment = (
@@ -160,12 +174,26 @@ def ship(*, shipment: Shipment, carrier: str, actor, now=None) -> Shipment:
         try:
             waybill = adapter.create_waybill(
                 reference=shipment.number,
-                origin=Place(province=warehouse.province, city=warehouse.city),
-                destination=Place(province=order.province, city=order.city),
+                origin=Place(
+                    province=warehouse.province,
+                    city=warehouse.city,
+                    address=warehouse.name,
+                    contact=settings.MALL_SFEXPRESS_SENDER or warehouse.name,
+                    mobile=settings.MALL_SFEXPRESS_SENDER_MOBILE,
+                ),
+                destination=Place(
+                    province=order.province,
+                    city=order.city,
+                    district=order.district,
+                    address=order.street,
+                    contact=order.recipient,
+                    mobile=order.mobile,
+                ),
                 weight_grams=sum(
                     line.quantity * line.order_line.sku.weight_grams for line in lines
                 ),
                 handed_over_at=now,
+                tracking_number=tracking_number,
             )
         except CarrierError as error:
             logger.warning(

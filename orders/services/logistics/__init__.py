@@ -10,6 +10,8 @@
   ``MALL_LOGISTICS_POLL_MAX_MINUTES``, never past the moment it would count as delayed)
   and starts again from the shortest wait on news. Batches are claimed with ``FOR UPDATE
   SKIP LOCKED`` and a lease, so two runs at once never ask about one parcel twice.
+- ``receive_push``: a carrier's signed tracking push (快递100, SF Express) at
+  ``/logistics/push/<carrier>/``, applied by the same rules at once.
 - ``record_delivery`` and ``record_loss`` are the shipment's transitions from tracking.
 - Exception cases (``LogisticsCase``): delayed, lost, damaged; one open case per
   shipment and kind (a partial unique index), so however often a poll sees a loss there
@@ -31,6 +33,7 @@ re-exported here (``logistics.poll_shipments``).
 from ...exceptions import LogisticsError
 from .cases import claim_case, close_case, open_case, refund_case, reship_case
 from .polling import PollReport, next_poll, poll_shipments
+from .pushes import receive_push
 from .tracking import record_delivery, record_loss
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "next_poll",
     "open_case",
     "poll_shipments",
+    "receive_push",
     "record_delivery",
     "record_loss",
     "refund_case",

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from mall.statemachine import IllegalTransition
 
 from ...carriers import registry as carriers
-from ...carriers.base import DAMAGED, DELIVERED, LOST, CarrierError, Parcel
+from ...carriers.base import DAMAGED, DELIVERED, LOST, RETURNED, CarrierError, Parcel
 from ...models import (
+    LogisticsCase,
     Shipment,
     TrackingEvent,
 )
+from .cases import open_case
 from .tracking import _report_delay, record_delivery, record_loss
 
 logger = logging.getLogger("orders.logistics")
@@ -42,6 +44,7 @@ class PollReport:
     lost: int = 0
     damaged: int = 0
     delayed: int = 0  # delay cases opened
+    returned: int = 0  # "returned" cases opened
     errors: int = 0  # carrier queries that failed
 
     def as_dict(self) -> dict[str, int]:
@@ -183,5 +186,13 @@ def _apply(shipment: Shipment, events, now, report: PollReport) -> None:
         )
         report.delivered += 1
         report.damaged += damaged is not None
+    elif RETURNED in by_kind:
+        # Refused or undeliverable, on its way back: an operator decides (reship, refund).
+        _case, created = open_case(
+            shipment=shipment,
+            kind=LogisticsCase.Kind.RETURNED,
+            detail=by_kind[RETURNED].description or _("returned to the sender"),
+        )
+        report.returned += created
     elif _report_delay(shipment, now):
         report.delayed += 1

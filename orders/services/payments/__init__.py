@@ -30,7 +30,8 @@ payment), late and double payments, provider errors.
 
 By step: ``starting`` (a payment begins at the provider), ``notices`` (the money arrives,
 by notification or query), ``closing`` (open payments of a cancelled order), ``refunds``
-(money back, never more than was paid). Callers use the names re-exported here
+(money back, never more than was paid), ``reconciliation`` (each provider's daily bill
+against the shop's books). Callers use the names re-exported here
 (``payments.refund``).
 """
 
@@ -42,6 +43,7 @@ from .notices import (
     confirm_open_payments,
     handle_notification,
 )
+from .reconciliation import reconcile_bill, reconcile_payment_bills
 from .refunds import refund, refund_order, resubmit_pending_refunds, retry_refund, submit_refund
 from .starting import OUT_TRADE_NO, PaymentStart, start_payment
 
@@ -54,6 +56,8 @@ __all__ = [
     "confirm_by_query",
     "confirm_open_payments",
     "handle_notification",
+    "reconcile_bill",
+    "reconcile_payment_bills",
     "refund",
     "refund_order",
     "resubmit_pending_refunds",

@@ -14,14 +14,19 @@ from catalog.models import Reservation
 from catalog.services import inventory
 from mall.statemachine import transition
 
-from ...models import ORDER_MACHINE, Order, OrderStatusChange, Payment, PaymentNotification
+from ...models import ORDER_MACHINE, Order, OrderStatusChange, Payment, PaymentNotification, Refund
 from ...providers.base import (
     CLOSED,
     FAILED,
+    REFUND_FAILED,
+    REFUND_SUCCEEDED,
     SUCCEEDED,
     BadSignature,
     ProviderError,
+    RefundNotice,
+    ReplayedNotice,
     TradeNotice,
+    WrongMerchant,
 )
 from ...providers.registry import UnknownProvider, get_provider
 from .closing import _close_open
@@ -30,6 +35,14 @@ from .refunds import refund
 logger = logging.getLogger("orders.payments")
 
 Outcome = PaymentNotification.Outcome
+# Notices refused: the provider is told so (it may send them again).
+REJECTED = {
+    Outcome.BAD_SIGNATURE,
+    Outcome.WRONG_AMOUNT,
+    Outcome.UNKNOWN,
+    Outcome.WRONG_MERCHANT,
+    Outcome.REPLAYED,
+}
 # Providers stop notifying after about a day (Alipay: 25 hours); the safety-net job asks
 # about open payments no older than this.
 CONFIRM_WINDOW = datetime.timedelta(days=3)
@@ -155,11 +168,76 @@ def truncated_body(body: dict) -> dict:
     return kept
 
 
-def _record(provider, body, outcome, *, payment=None, message="") -> PaymentNotification:
+def _record(
+    provider, body, outcome, *, payment=None, message="", notice_id="", refund=None
+) -> PaymentNotification:
     if outcome == Outcome.BAD_SIGNATURE:
         body = truncated_body(body)
     return PaymentNotification.objects.create(
-        payment=payment, provider=provider, body=body, outcome=outcome, message=message[:200]
+        payment=payment,
+        provider=provider,
+        body=body,
+        outcome=outcome,
+        message=message[:200],
+        notice_id=notice_id[:64],
+        refund=refund,
+    )
+
+
+def _refund_notice(provider: str, body: dict, notice: RefundNotice) -> PaymentNotification:
+    """The provider reports a refund's fate: a pending refund is settled (succeeded, or
+    failed for a person to look at) once; anything else changes nothing."""
+    refund = (
+        Refund.objects.select_related("payment")
+        .filter(payment__provider=provider, refund_no=notice.refund_no)
+        .first()
+    )
+    if refund is None or refund.payment.out_trade_no != notice.out_trade_no:
+        # Alipay notifies refunds by trade: one asked in its own portal is not ours.
+        payment = Payment.objects.filter(
+            provider=provider, out_trade_no=notice.out_trade_no
+        ).first()
+        outcome = Outcome.DUPLICATE if payment else Outcome.UNKNOWN
+        note = f"refund {notice.refund_no or '?'} is not one of the shop's"
+        return _record(
+            provider, body, outcome, payment=payment, message=note, notice_id=notice.notice_id
+        )
+    if notice.amount is not None and notice.amount != refund.amount:
+        message = f"notified {notice.amount} for refund {refund.refund_no} of {refund.amount}"
+        logger.error("refund notification rejected: wrong amount", extra={"note": message})
+        return _record(
+            provider,
+            body,
+            Outcome.WRONG_AMOUNT,
+            payment=refund.payment,
+            message=message,
+            notice_id=notice.notice_id,
+            refund=refund,
+        )
+    rows = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING)
+    changed = 0
+    if notice.status == REFUND_SUCCEEDED:
+        changed = rows.update(
+            status=Refund.Status.SUCCEEDED,
+            provider_refund_no=notice.provider_refund_no[:64],
+            completed_at=timezone.now(),
+            last_error="",
+        )
+    elif notice.status == REFUND_FAILED:
+        changed = rows.update(
+            status=Refund.Status.FAILED, last_error="the provider closed the refund"
+        )
+        if changed:
+            logger.error("refund failed at the provider", extra={"refund_no": refund.refund_no})
+    outcome = Outcome.ACCEPTED if changed else Outcome.DUPLICATE
+    return _record(
+        provider,
+        body,
+        outcome,
+        payment=refund.payment,
+        notice_id=notice.notice_id,
+        refund=refund,
+        message=f"refund {refund.refund_no} {notice.status}",
     )
 
 
@@ -168,8 +246,13 @@ def handle_notification(*, provider: str, params: dict) -> PaymentNotification:
     return the ``PaymentNotification`` recording it with its outcome. Every notification
     is recorded, whatever happens:
 
-    - ``bad_signature``, ``unknown`` (no such payment of this provider) and
-      ``wrong_amount``: rejected and logged; nothing else changes;
+    - ``bad_signature``, ``unknown`` (no such payment of this provider),
+      ``wrong_amount``, ``wrong_merchant`` (another app id / merchant id / seller) and
+      ``replayed`` (older than the provider's freshness window): rejected and logged;
+      nothing else changes;
+    - a notice whose provider id (``notice_id``) was handled before: ``duplicate``;
+    - a refund notice (WeChat Pay's REFUND.*, Alipay's refund changes): its pending
+      refund is settled once (``accepted``), else ``duplicate``;
     - ``accepted``: the payment succeeded and the order is paid (timeline entry, stock
       kept until shipment, the order's other open payments closed);
     - ``late``: the order was cancelled (or its stock released) before the money
@@ -184,26 +267,62 @@ def handle_notification(*, provider: str, params: dict) -> PaymentNotification:
     body = {str(key): str(value) for key, value in params.items()}
     try:
         notice = adapter.parse_notification(body)
-    except BadSignature as error:
+    except (BadSignature, WrongMerchant, ReplayedNotice) as error:
+        outcome, why = {
+            BadSignature: (Outcome.BAD_SIGNATURE, "bad signature"),
+            WrongMerchant: (Outcome.WRONG_MERCHANT, "another merchant's notice"),
+            ReplayedNotice: (Outcome.REPLAYED, "replayed (too old)"),
+        }[type(error)]
         logger.warning(
-            "payment notification rejected: bad signature",
+            "payment notification rejected: %s",
+            why,
             extra={"provider": provider, "out_trade_no": body.get("out_trade_no", "")},
         )
-        return _record(provider, body, Outcome.BAD_SIGNATURE, message=str(error))
+        return _record(provider, body, outcome, message=str(error))
+    if (
+        notice.notice_id
+        and PaymentNotification.objects.filter(provider=provider, notice_id=notice.notice_id)
+        .exclude(outcome__in=REJECTED)
+        .exists()
+    ):
+        # The same notice again (our answer was lost, or someone replays it within its
+        # freshness window): it was handled, nothing changes.
+        payment = Payment.objects.filter(
+            provider=provider, out_trade_no=notice.out_trade_no
+        ).first()
+        return _record(
+            provider,
+            body,
+            Outcome.DUPLICATE,
+            payment=payment,
+            message="this notice was handled before",
+            notice_id=notice.notice_id,
+        )
+    if isinstance(notice, RefundNotice):
+        return _refund_notice(provider, body, notice)
     payment = Payment.objects.filter(provider=provider, out_trade_no=notice.out_trade_no).first()
     if payment is None:
         logger.warning(
             "payment notification rejected: unknown payment",
             extra={"provider": provider, "out_trade_no": notice.out_trade_no},
         )
-        return _record(provider, body, Outcome.UNKNOWN, message=notice.out_trade_no)
+        return _record(
+            provider, body, Outcome.UNKNOWN, message=notice.out_trade_no, notice_id=notice.notice_id
+        )
     if notice.amount != payment.amount:
-        message = f"notified {notice.raw.get('total_amount', '')!r} for {payment.amount}"
+        message = f"notified {notice.amount} for {payment.amount}"
         logger.error(
             "payment notification rejected: wrong amount",
             extra={"provider": provider, "out_trade_no": payment.out_trade_no, "note": message},
         )
-        return _record(provider, body, Outcome.WRONG_AMOUNT, payment=payment, message=message)
+        return _record(
+            provider,
+            body,
+            Outcome.WRONG_AMOUNT,
+            payment=payment,
+            message=message,
+            notice_id=notice.notice_id,
+        )
     with transaction.atomic():
         if notice.status == SUCCEEDED:
             outcome, message = _money_arrived(payment, notice)
@@ -211,7 +330,9 @@ def handle_notification(*, provider: str, params: dict) -> PaymentNotification:
             outcome, message = _not_paid(payment, notice.status)
         else:
             outcome, message = Outcome.DUPLICATE, "the trade is still waiting"
-        return _record(provider, body, outcome, payment=payment, message=message)
+        return _record(
+            provider, body, outcome, payment=payment, message=message, notice_id=notice.notice_id
+        )
 
 
 def confirm_by_query(*, payment: Payment) -> Payment:

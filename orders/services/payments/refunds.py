@@ -188,13 +188,23 @@ def submit_refund(*, refund: Refund) -> Refund:
         )
         raise
     else:
-        rows.update(
-            status=Refund.Status.SUCCEEDED,
-            provider_refund_no=receipt.provider_refund_no[:64],
-            completed_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            last_error="",
-        )
+        if receipt.settled:
+            rows.update(
+                status=Refund.Status.SUCCEEDED,
+                provider_refund_no=receipt.provider_refund_no[:64],
+                completed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                last_error="",
+            )
+        else:
+            # Accepted, still processing (WeChat Pay): pending until its notification, or
+            # until asking again with the same number (resubmit_pending_refunds) says done.
+            rows.update(
+                status=Refund.Status.PENDING,  # also a failed one a person submitted again
+                provider_refund_no=receipt.provider_refund_no[:64],
+                attempts=F("attempts") + 1,
+                last_error="accepted, the provider is still processing it",
+            )
     refund.refresh_from_db()
     return refund
 

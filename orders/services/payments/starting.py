@@ -13,7 +13,7 @@ from mall.numbers import new_number
 
 from ...exceptions import PaymentRefused
 from ...models import Order, Payment
-from ...providers.base import ProviderError
+from ...providers.base import Client, ProviderError
 from ...providers.registry import UnknownProvider, get_provider
 from .closing import _close_open
 
@@ -38,7 +38,13 @@ def _subject(order: Order) -> str:
 
 
 def start_payment(
-    *, order: Order, actor, notify_url: str, return_url: str, provider: str = "sandbox"
+    *,
+    order: Order,
+    actor,
+    notify_url: str,
+    return_url: str,
+    provider: str = "sandbox",
+    client: Client | None = None,
 ) -> PaymentStart:
     """Start paying ``order`` with ``provider``: a new ``Payment`` (a new
     ``out_trade_no``) for the order's total, a trade opened at the provider, and the URL
@@ -48,7 +54,9 @@ def start_payment(
 
     ``notify_url`` is the absolute URL of ``payments:notify`` for ``provider``;
     ``return_url`` the absolute URL of ``payments:return``, in which the text
-    ``{out_trade_no}`` (``OUT_TRADE_NO``) is replaced by the new payment's number. A view
+    ``{out_trade_no}`` (``OUT_TRADE_NO``) is replaced by the new payment's number;
+    ``client`` says whether the shopper is on a phone (the providers' mobile pages) and
+    their address (WeChat Pay's H5 wants it). A view
     builds both with ``orders.views.payments.payment_urls(request, provider)``::
 
         start = payments.start_payment(order=order, actor=request.user, **payment_urls(request))
@@ -59,7 +67,10 @@ def start_payment(
     """
     try:
         adapter = get_provider(provider)
-    except UnknownProvider:
+    except (UnknownProvider, ProviderError) as error:
+        logger.error(
+            "payment method not available", extra={"provider": provider, "error": str(error)}
+        )
         raise PaymentRefused(_("This payment method is not available.")) from None
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -88,6 +99,7 @@ def start_payment(
                 notify_url=notify_url,
                 return_url=return_url.replace(OUT_TRADE_NO, payment.out_trade_no),
                 expires_at=order.pay_by,
+                client=client,
             )
         except ProviderError as error:
             logger.warning(

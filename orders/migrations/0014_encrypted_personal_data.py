@@ -30,7 +30,7 @@ def decrypt_rows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0012_flash_sales_move_to_marketing'),
+        ('orders', '0013_real_providers_and_bill_reconciliation'),
     ]
 
     operations = [

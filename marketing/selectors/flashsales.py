@@ -1,4 +1,4 @@
-"""Reading flash sales: the ones live and coming for the storefront and the API, one sale
+"""Reads of flash sales: the ones live and coming for the storefront and the API, one sale
 for a buy attempt (kept briefly in this process, for the crowd), a SKU's sale."""
 
 import copy
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 
-from ...models import FlashSale
+from ..models import FlashSale
 
 # --- Reading sales ---------------------------------------------------------------------------
 
