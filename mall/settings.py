@@ -6,6 +6,7 @@ environment (``DEBUG=0``, a real ``SECRET_KEY``, ``ALLOWED_HOSTS``, ...), and th
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -177,6 +178,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="mall")
 MALL_STAFF_IDLE_MINUTES = env.int("MALL_STAFF_IDLE_MINUTES", default=30)
 MALL_REAUTH_MINUTES = env.int("MALL_REAUTH_MINUTES", default=5)
+# A refund (or several at once) above this many yuan asks for the code again too.
+MALL_REAUTH_REFUND_ABOVE = Decimal(env.str("MALL_REAUTH_REFUND_ABOVE", default="500.00"))
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
 # one address, that pair is locked for AXES_COOLOFF_MINUTES. Identifiers are normalized

@@ -4,9 +4,6 @@ ticket view (ops' middleware checks ``user.is_verified()``); passing it again wi
 ``MALL_REAUTH_MINUTES`` is what the most sensitive actions ask for (``recently_verified``).
 """
 
-import datetime
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp import login as otp_login
@@ -15,10 +12,20 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mall import audit
+from mall.second_factor import VERIFIED_AT, VERIFIED_USER, is_verified, recently_verified
+
+__all__ = [
+    "VERIFIED_AT",
+    "VERIFIED_USER",
+    "authenticator",
+    "confirm_authenticator",
+    "is_verified",
+    "pending_authenticator",
+    "recently_verified",
+    "verify",
+]
 
 RECOVERY_CODES = 10
-VERIFIED_AT = "mall_second_factor_at"
-VERIFIED_USER = "mall_second_factor_user"
 
 
 def authenticator(user) -> TOTPDevice | None:
@@ -66,21 +73,3 @@ def _passed(request, device) -> None:
     otp_login(request, device)
     request.session[VERIFIED_USER] = request.user.pk
     request.session[VERIFIED_AT] = timezone.now().isoformat()
-
-
-def is_verified(request) -> bool:
-    """Whether this session passed the second factor for its user. Read from the session
-    alone (no query per page, where django-otp's middleware loads the device): signing in
-    again, out, or as someone else starts a session without it."""
-    user = request.user
-    return bool(user.is_authenticated and request.session.get(VERIFIED_USER) == user.pk)
-
-
-def recently_verified(request) -> bool:
-    """Whether the second factor was passed within ``MALL_REAUTH_MINUTES``: asked again
-    before role changes, large refunds and exports of personal data."""
-    stamp = request.session.get(VERIFIED_AT)
-    if not stamp:
-        return False
-    window = datetime.timedelta(minutes=settings.MALL_REAUTH_MINUTES)
-    return timezone.now() - datetime.datetime.fromisoformat(stamp) <= window
