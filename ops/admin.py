@@ -91,10 +91,15 @@ def _ages() -> dict:
     return {
         "subtitle": _("Last good backup: %(backup)s h ago · last passed drill: %(drill)s h ago")
         % {
-            "backup": hours(ages["backup_age_seconds"]) or "—",
-            "drill": hours(ages["drill_age_seconds"]) or "—",
+            # 0.0 is a backup made minutes ago: only "none yet" is a dash.
+            "backup": _or_dash(hours(ages["backup_age_seconds"])),
+            "drill": _or_dash(hours(ages["drill_age_seconds"])),
         }
     }
+
+
+def _or_dash(value):
+    return "—" if value is None else value
 
 
 @admin.register(Incident)

@@ -34,7 +34,7 @@ class Backup(models.Model):
         ordering = ["-started_at", "-pk"]
 
     def __str__(self):
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.get_status_display()}"
 
 
 class RestoreDrill(models.Model):
@@ -58,4 +58,4 @@ class RestoreDrill(models.Model):
         ordering = ["-started_at", "-pk"]
 
     def __str__(self):
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.get_status_display()}"

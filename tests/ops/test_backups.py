@@ -14,6 +14,7 @@ from django.utils import timezone
 from ops import backups, tasks
 from ops.models import Backup, RestoreDrill
 from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
+from tests.customers.factories import UserFactory
 from tests.orders.factories import listed_sku, place
 
 
@@ -108,3 +109,26 @@ def test_the_restore_command_refuses_a_non_empty_database(transactional_db, back
 def test_readyz_and_the_back_office_show_the_ages(client, db):
     body = client.get("/readyz").json()
     assert body["backups"] == {"backup_age_seconds": None, "drill_age_seconds": None}
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get("/admin/ops/backup/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Last good backup: — h ago · last passed drill: — h ago" in page
+
+    # A backup made two minutes ago is 0.0 h old, not "none" (seen in a real run), and
+    # the drill's list names it in the shop's time (UTC before).
+    now = timezone.now()
+    backup = Backup.objects.create(
+        status=Backup.Status.OK,
+        started_at=now - datetime.timedelta(minutes=3),
+        finished_at=now - datetime.timedelta(minutes=2),
+    )
+    RestoreDrill.objects.create(
+        backup=backup,
+        status=RestoreDrill.Status.PASSED,
+        started_at=now - datetime.timedelta(hours=3),
+        finished_at=now - datetime.timedelta(hours=3),
+    )
+    body = client.get("/readyz").json()
+    assert 110 <= body["backups"]["backup_age_seconds"] <= 200
+    page = client.get("/admin/ops/restoredrill/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Last good backup: 0.0 h ago · last passed drill: 3.0 h ago" in page
+    assert f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}" in page
