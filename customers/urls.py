@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, addresses
+from .views import accounts, addresses, two_factor
 
 app_name = "customers"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         accounts.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("two-factor/", two_factor.second_factor, name="two_factor"),
     path("", accounts.account, name="account"),
     path("messages/", accounts.messages_page, name="messages"),
     path("addresses/", addresses.address_list, name="address_list"),

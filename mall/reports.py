@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from django.http import HttpResponse
 from django.utils import timezone
 
+from . import audit
+
 
 def day_bounds(
     start: datetime.date, end: datetime.date
@@ -25,6 +27,7 @@ def day_bounds(
 def csv_response(filename: str, header: Iterable, rows: Iterable[Sequence]) -> HttpResponse:
     """A CSV download named ``filename``: the ``header`` row (labels may be lazy
     translations), then ``rows``, with empty cells for ``None``."""
+    audit.record("export.download", filename=filename)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so that spreadsheet programs read the Chinese names right

@@ -16,6 +16,8 @@ ANALYST = "analyst"
 # orders to confirm or amend, qualification documents to renew); the admin and the
 # services narrow every query to the supplier the account belongs to.
 SUPPLIER = "supplier"
+# Security staff: read the audit trail, backups and drills; record incidents.
+SECURITY = "security"
 
 
 def _perms(app_label: str, actions: str, *models: str) -> set[str]:
@@ -95,6 +97,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("catalog", "view change moderate", "productreview"),
         *_perms("catalog", "view", "reviewphoto"),
         *_perms("support", "view", "ticket"),
+        # Operators record incidents and read the backups' state.
+        *_perms("ops", "add change view", "incident"),
+        *_perms("ops", "view", "backup", "restoredrill"),
     },
     WAREHOUSE: {
         *_perms("catalog", "view", "warehouse", "stock", "stockmovement", "product", "sku"),
@@ -161,6 +166,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("marketing", "view", "promotion", "coupontemplate", "giftcard"),
         "marketing.view_liability_report",
     },
+    # Reads the audit trail and the row history (ops); changes nothing.
+    SECURITY: {
+        *_perms("ops", "view", "auditevent", "backup", "restoredrill"),
+        "ops.view_row_history",
+        *_perms("ops", "add change view", "incident"),
+    },
 }
 
 ROLE_PERMISSIONS[SUPPLIER] = {
@@ -173,7 +184,7 @@ ROLE_PERMISSIONS[SUPPLIER] = {
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.
-BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SUPPLIER}
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SUPPLIER, SECURITY}
 SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
 
 

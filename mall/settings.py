@@ -6,11 +6,15 @@ environment (``DEBUG=0``, a real ``SECRET_KEY``, ``ALLOWED_HOSTS``, ...), and th
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
+
+from mall.crypto_keys import derived_key as _derived_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -23,6 +27,20 @@ _DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+# Personal data encrypted at rest (mall/crypto.py): Fernet keys, newest first, and the
+# key of the lookup hash. Development derives both from the dev secret; production must
+# set them (README, "Personal data": how to make a key and rotate it).
+MALL_FIELD_KEYS = env.list(
+    "MALL_FIELD_KEYS", default=[_derived_key(SECRET_KEY, "fields")] if DEBUG else []
+)
+MALL_FIELD_INDEX_KEY = env.str(
+    "MALL_FIELD_INDEX_KEY", default=_derived_key(SECRET_KEY, "index") if DEBUG else ""
+)
+if not MALL_FIELD_KEYS or not MALL_FIELD_INDEX_KEY:
+    raise environ.ImproperlyConfigured(
+        "MALL_FIELD_KEYS and MALL_FIELD_INDEX_KEY must be set when DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -41,6 +59,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "import_export",
+    "django_ratelimit",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_prometheus",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "mall",
     "customers",
     "customers.support",
@@ -52,12 +79,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: requests, latency and responses by view and status (/metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ops.middleware.RequestLogMiddleware",
+    # Content-Security-Policy (with a nonce per response) and Permissions-Policy on every
+    # answer, the outage page's too: they touch nothing but the response.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Outside everything that may touch the database: an outage anywhere below is a 503.
     "ops.middleware.ServiceUnavailableMiddleware",
     # Files written inside a transaction that rolled back are removed at the request's end.
     "mall.storage.RolledBackFilesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # account, order and staff pages never cached (ops/middleware.py).
+    "ops.middleware.PrivatePagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A shopper who just wrote reads the primary for a few seconds (mall.dbrouting).
     "mall.dbrouting.ReadYourWritesMiddleware",
@@ -66,9 +101,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff: the second factor (django-otp devices) before the admin and the ticket view, and
+    # signed out after MALL_STAFF_IDLE_MINUTES without a request (ops/middleware.py).
+    "ops.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The audit trail's context: the person and URL behind every row change (pghistory)
+    # and every mall.audit.record.
+    "pghistory.middleware.HistoryMiddleware",
+    "ops.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "mall.urls"
@@ -165,6 +208,24 @@ LOGIN_URL = "customers:login"
 LOGIN_REDIRECT_URL = "customers:account"
 LOGOUT_REDIRECT_URL = "storefront:home"
 
+# The audit trail (ops/models/audit.py): django-pghistory's triggers are installed by
+# ``migrate`` itself, so that tracking the lower floors' tables adds no migration to
+# their apps (and none to Django's own).
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_ADMIN_CLASS = "ops.admin.RowHistoryAdmin"
+# django-ratelimit names only django-redis as "supported"; Django's own Redis cache
+# increments atomically too (INCR), which is all it needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# Staff accounts (customers/services/two_factor.py, ops.middleware.StaffSessionMiddleware).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="mall")
+MALL_STAFF_IDLE_MINUTES = env.int("MALL_STAFF_IDLE_MINUTES", default=30)
+MALL_REAUTH_MINUTES = env.int("MALL_REAUTH_MINUTES", default=5)
+# A refund (or several at once) above this many yuan asks for the code again too.
+MALL_REAUTH_REFUND_ABOVE = Decimal(env.str("MALL_REAUTH_REFUND_ABOVE", default="500.00"))
+
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
 # one address, that pair is locked for AXES_COOLOFF_MINUTES. Identifiers are normalized
 # first, so "+86 138..." and "138..." (or mixed-case emails) count as one account.
@@ -176,6 +237,13 @@ AXES_USERNAME_CALLABLE = "customers.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "customers.views.accounts.locked_out"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+# Beyond django-axes, counted per network address over all accounts (django-ratelimit,
+# "N/s|m|h|d"): failed logins (password spraying), password-reset requests and
+# registrations; and reset mails to one email address.
+MALL_LOGIN_FAILURES_PER_ADDRESS = env.str("MALL_LOGIN_FAILURES_PER_ADDRESS", default="30/h")
+MALL_PASSWORD_RESETS_PER_ADDRESS = env.str("MALL_PASSWORD_RESETS_PER_ADDRESS", default="10/h")
+MALL_PASSWORD_RESETS_PER_EMAIL = env.str("MALL_PASSWORD_RESETS_PER_EMAIL", default="3/h")
+MALL_REGISTRATIONS_PER_ADDRESS = env.str("MALL_REGISTRATIONS_PER_ADDRESS", default="10/h")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -255,6 +323,39 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# django-csp: scripts only from the shop itself, inline ones only with the response's
+# nonce (``<script nonce="{{ request.csp_nonce }}">``); inline styles are allowed (style
+# attributes are no way to run code). Forms may post to the shop and to the payment
+# providers' pages (MALL_CSP_FORM_ACTION, e.g. https://openapi.alipay.com).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF, *env.list("MALL_CSP_FORM_ACTION", default=[])],
+    },
+}
+# django-permissions-policy: none of the browser's powerful features is used by any page.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
 # Behind a TLS-terminating proxy (docker-compose puts gunicorn behind one in production).
 if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -269,6 +370,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested past the recursion limit is a 400, not a RecursionError (mall/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "mall.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
 }
@@ -281,6 +388,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation lists the 400/403/404 answers it can really give (mall/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mall.schema.add_error_answers",
+    ],
     # Several models have a "status"; each gets its own enum name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
@@ -485,10 +597,39 @@ MALL_SANDBOX_NOTIFY_RETRY_DELAYS = [
     for delay in env.list("MALL_SANDBOX_NOTIFY_RETRY_DELAYS", default=["15", "60", "300", "1800"])
 ]
 MALL_SANDBOX_NOTIFY_TIMEOUT = env.int("MALL_SANDBOX_NOTIFY_TIMEOUT", default=10)
+# The notification URL takes anonymous POSTs: a body above this many bytes is refused
+# unread (413), and one address may post this often (django-ratelimit's "N/s|m|h|d").
+MALL_PAYMENT_NOTIFY_MAX_BYTES = env.int("MALL_PAYMENT_NOTIFY_MAX_BYTES", default=16 * 1024)
+MALL_PAYMENT_NOTIFY_RATE = env.str("MALL_PAYMENT_NOTIFY_RATE", default="120/m")
 # Safety nets: payments still open this long are confirmed by asking the provider
 # (a notification may be late or lost), refunds still pending are submitted again.
 MALL_PAYMENT_CONFIRM_AFTER_SECONDS = env.int("MALL_PAYMENT_CONFIRM_AFTER_SECONDS", default=120)
 MALL_REFUND_RESUBMIT_AFTER_SECONDS = env.int("MALL_REFUND_RESUBMIT_AFTER_SECONDS", default=300)
+# Monitoring (ops/metrics.py, ops/prometheus/alerts.yml): who may scrape /metrics, and
+# the Celery queues whose length is reported besides the default one.
+MALL_METRICS_ALLOWED_NETWORKS = env.list(
+    "MALL_METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+)
+MALL_CELERY_QUEUES = env.list("MALL_CELERY_QUEUES", default=["celery"])
+
+# Backups (ops/backups.py): the database (pg_dump custom format) and the media files
+# every night, copied to a second location when MALL_BACKUP_COPY_DIR is set, kept 7 daily,
+# 4 weekly and 12 monthly; a restore drill proves the latest one loads.
+MALL_BACKUP_DIR = env.str("MALL_BACKUP_DIR", default=str(BASE_DIR / ".run" / "backups"))
+MALL_BACKUP_COPY_DIR = env.str("MALL_BACKUP_COPY_DIR", default="")
+MALL_PG_BIN_DIR = env.str("MALL_PG_BIN_DIR", default="")
+MALL_BACKUP_KEEP_DAILY = env.int("MALL_BACKUP_KEEP_DAILY", default=7)
+MALL_BACKUP_KEEP_WEEKLY = env.int("MALL_BACKUP_KEEP_WEEKLY", default=4)
+MALL_BACKUP_KEEP_MONTHLY = env.int("MALL_BACKUP_KEEP_MONTHLY", default=12)
+CELERY_BEAT_SCHEDULE["ops-make-backup"] = {
+    "task": "ops.tasks.make_backup",
+    "schedule": crontab(hour=3, minute=0),
+}
+CELERY_BEAT_SCHEDULE["ops-restore-drill"] = {
+    "task": "ops.tasks.restore_drill",
+    "schedule": crontab(hour=4, minute=30),
+}
 CELERY_BEAT_SCHEDULE["orders-confirm-open-payments"] = {
     "task": "orders.tasks.confirm_open_payments",
     "schedule": 120,

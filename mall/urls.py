@@ -7,7 +7,7 @@ This is the composition root, the one module of the kernel that imports the apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog import urls as catalog_urls
 from customers.support import urls as support_urls
@@ -38,7 +38,9 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include(marketing_urls.api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ops.urls")),
     re_path(r"^" + settings.MEDIA_URL.lstrip("/") + r"(?P<path>.+)$", views.public_media),
 ]
+
+handler404 = "mall.views.not_found"

@@ -7,10 +7,12 @@ namespace; the cart is the orders app's (``orders.views.cart``).
 import posixpath
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import page_not_found
 from django.views.static import serve
 
 # Uploaded files that anyone may see. Everything else in MEDIA_ROOT (suppliers'
@@ -33,3 +35,11 @@ def public_media(request, path):
 # could be shared from a cache. Changing someone's display language from another site
 # harms nobody, and Django's view still only redirects to this site's own pages.
 set_language = csrf_exempt(i18n.set_language)
+
+
+def not_found(request, exception=None):
+    """Django's 404, but an address under /api/ that matches no endpoint (``/api/v1/
+    products/abc/``) answers in the API's own form, JSON, as the schema says."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

@@ -3,13 +3,23 @@ import re
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 
 import redis
+from django.conf import settings
+from django.contrib.auth import logout
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+
+from customers.services import two_factor
+from mall import audit
 
 logger = logging.getLogger("mall.request")
 
@@ -127,3 +137,108 @@ def service_unavailable(request) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every page that is someone's own: the
+    account, cart, checkout, order, after-sales and payment pages, the ticket view, the
+    admin and the warehouse pages (``PRIVATE_PATHS``), and any answer to a signed-in
+    person that set no caching of its own. A shared computer's back button or a proxy
+    then never shows one person's orders or a shopper's details to the next."""
+
+    PRIVATE_PATHS = (
+        "/accounts/",
+        "/cart/",
+        "/checkout/",
+        "/orders/",
+        "/after-sales/",
+        "/payments/",
+        "/support/",
+        "/admin/",
+        "/warehouse/",
+        "/documents/",
+        "/ops/",
+        "/api/v1/cart/",
+        "/api/v1/checkout/",
+        "/api/v1/orders/",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        private_path = request.path.startswith(self.PRIVATE_PATHS)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        if private_path or (signed_in and not response.has_header("Cache-Control")):
+            if response.has_header("Cache-Control") and "public" in response["Cache-Control"]:
+                del response["Cache-Control"]
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class AuditContextMiddleware:
+    """Names the person and network address behind the request for ``mall.audit`` (a
+    record made deep in a service that was not handed the actor)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        actor_token = audit.current_actor.set(user if user and user.is_authenticated else None)
+        address_token = audit.current_address.set(request.META.get("REMOTE_ADDR", "")[:64])
+        try:
+            return self.get_response(request)
+        finally:
+            audit.current_actor.reset(actor_token)
+            audit.current_address.reset(address_token)
+
+
+class StaffSessionMiddleware:
+    """Staff (``is_staff``) on the back-office pages (``STAFF_PATHS``: the admin, the
+    ticket view, the warehouse pages, documents) must have passed the second factor
+    (customers.services.two_factor): otherwise they are sent to /accounts/two-factor/ (set
+    up on first use). A staff session idle for ``MALL_STAFF_IDLE_MINUTES`` ends: the next
+    request signs them out and asks them to sign in again. Neither costs a database
+    query: the factor is in the session, the last request's time in Redis."""
+
+    STAFF_PATHS = ("/admin/", "/support/", "/warehouse/", "/documents/")
+    OPEN_PATHS = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
+    LAST_SEEN = "mall:staff-last-seen:{session}"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            if self._idle_too_long(request):
+                logout(request)
+                login_url = reverse("customers:login")
+                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+            path = request.path
+            if (
+                path.startswith(self.STAFF_PATHS)
+                and not path.startswith(self.OPEN_PATHS)
+                and not two_factor.is_verified(request)
+            ):
+                target = reverse("customers:two_factor")
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    @classmethod
+    def seen_key(cls, request) -> str:
+        return cls.LAST_SEEN.format(session=request.session.session_key)
+
+    def _idle_too_long(self, request) -> bool:
+        """Stamp this request's time; say whether the one before was too long ago."""
+        limit = settings.MALL_STAFF_IDLE_MINUTES * 60
+        key, now = self.seen_key(request), time.time()
+        try:
+            last_seen = cache.get(key)
+            cache.set(key, now, timeout=limit + 60)
+        except Exception:  # Redis away: the session's own expiry still applies
+            return False
+        return last_seen is not None and now - last_seen > limit

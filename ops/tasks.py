@@ -3,7 +3,7 @@ import time
 
 from celery import shared_task
 
-from . import health
+from . import backups, health
 
 
 @shared_task(ignore_result=True, acks_late=False)
@@ -29,3 +29,16 @@ def record_canary(token: str) -> None:
     with health.redis_client() as client:
         client.rpush(CANARY_KEY.format(token=token), time.time())
         client.expire(CANARY_KEY.format(token=token), 3600)
+
+
+@shared_task(acks_late=True)
+def make_backup() -> int:
+    """The nightly backup (ops.backups.make_backup); returns the Backup's id. Not
+    retried: a failed run is recorded, and the next night's makes a fresh one."""
+    return backups.make_backup().pk
+
+
+@shared_task(acks_late=True)
+def restore_drill() -> str:
+    """The nightly restore drill (ops.backups.restore_drill); returns its status."""
+    return backups.restore_drill().status

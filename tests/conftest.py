@@ -52,6 +52,50 @@ def redis_client(settings):
     _empty_but_sessions(client)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Every test starts with no request counted against any rate limit (django-ratelimit
+    keeps its counts in the shared Redis, and every test client comes from 127.0.0.1)."""
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = client.keys("*:rl:*")
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _staff_pass_the_second_factor(monkeypatch):
+    """``client.force_login(staff)`` also passes the second factor (an authenticator is
+    made for them), as signing in through the pages would: tests of pages behind it test
+    those pages. tests/customers/test_two_factor.py tests the factor itself, through the
+    pages, with ``client.login``."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            from django_otp import DEVICE_ID_SESSION_KEY
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            from django.utils import timezone
+
+            from customers.services.two_factor import VERIFIED_AT, VERIFIED_USER
+
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session[VERIFIED_USER] = user.pk
+            session[VERIFIED_AT] = timezone.now().isoformat()
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture(scope="session")
 def _media_root(tmp_path_factory):
     return tmp_path_factory.mktemp("media")

@@ -80,7 +80,9 @@ class ProductList(generics.ListAPIView):
         )
 
     def get_queryset(self):
-        params = ProductListParams(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty optional value of a QueryDict
+        # as "not given" (HTML forms' way), and the schema refuses ``ordering=``.
+        params = ProductListParams(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         _query, arguments = params.selector_arguments()
         if arguments["sort"] == selectors.RELEVANCE:

@@ -38,6 +38,10 @@ def _open_image(data: bytes) -> Image.Image:
         probe = Image.open(io.BytesIO(data))
         probe.verify()  # structural check; the image must be reopened after verify()
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        # A small file whose header declares a huge canvas (Pillow refuses it on open,
+        # before decoding): a refusal like any other oversized picture, never a 500.
+        raise InvalidUpload(_("The image has too many pixels.")) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise InvalidUpload(_("The file is not an image we can read.")) from error
     if image.format not in ACCEPTED_IMAGE_FORMATS:

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from mall.validators import normalize_mobile, validate_mobile
+from mall.crypto import EncryptedCharField
+from mall.validators import mask_street, normalize_mobile, person_label, validate_mobile
 
 from ..regions import PROVINCES
 
@@ -92,7 +93,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self):
-        return self.display_name or self.email or self.phone or f"#{self.pk}"
+        # Wherever a user is named without asking who reads (admin lists, foreign keys,
+        # history): the masked form. Staff who may see contact details get them from the
+        # pages that ask (mall.validators.person_label).
+        return person_label(self)
 
     def get_username(self):
         # USERNAME_FIELD is email, but a shopper may have only a phone number; login
@@ -119,11 +123,12 @@ class Address(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
     recipient = models.CharField(_("recipient"), max_length=50)
-    mobile = models.CharField(_("mobile number"), max_length=11, validators=[validate_mobile])
+    # Encrypted at rest (mall/crypto.py); never looked up.
+    mobile = EncryptedCharField(_("mobile number"), max_length=11, validators=[validate_mobile])
     province = models.CharField(_("province"), max_length=20, choices=PROVINCES)
     city = models.CharField(_("city"), max_length=50)
     district = models.CharField(_("district"), max_length=50)
-    street = models.CharField(_("street address"), max_length=200)
+    street = EncryptedCharField(_("street address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     is_default = models.BooleanField(_("default address"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,7 +145,11 @@ class Address(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient} {self.one_line}"
+        # Staff pages name an address by this (admin inlines, foreign keys): street masked.
+        # The shopper's own pages show ``one_line``.
+        return (
+            f"{self.recipient} {self.province}{self.city}{self.district}{mask_street(self.street)}"
+        )
 
     @property
     def one_line(self):

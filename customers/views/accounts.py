@@ -9,9 +9,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+
+from mall.throttle import limit_reached, over_limit
 
 from .. import services
 from ..forms.accounts import LoginForm, ProfileForm, RegistrationForm
@@ -19,10 +22,20 @@ from ..forms.accounts import LoginForm, ProfileForm, RegistrationForm
 MESSAGES_PER_PAGE = 20
 
 
+def too_many_requests(request):
+    response = render(request, "customers/too_many_requests.html", status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
 def register(request):
     if request.user.is_authenticated:
         return redirect("customers:account")
     form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and over_limit(
+        request, group="accounts.register", rate=settings.MALL_REGISTRATIONS_PER_ADDRESS
+    ):
+        return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = services.register_shopper(
@@ -39,9 +52,25 @@ def register(request):
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in. Besides django-axes (failures per account and address), the failures from
+    one address across all accounts are counted: one guess at each of many accounts
+    (password spraying) is held up after ``MALL_LOGIN_FAILURES_PER_ADDRESS``."""
+
     template_name = "customers/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    throttle_group = "accounts.login-failures"
+
+    def post(self, request, *args, **kwargs):
+        rate = settings.MALL_LOGIN_FAILURES_PER_ADDRESS
+        if limit_reached(request, group=self.throttle_group, rate=rate):
+            return too_many_requests(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        rate = settings.MALL_LOGIN_FAILURES_PER_ADDRESS
+        over_limit(self.request, group=self.throttle_group, rate=rate)  # count the failure
+        return super().form_invalid(form)
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -55,10 +84,32 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """The reset link by email, at most ``MALL_PASSWORD_RESETS_PER_EMAIL`` mails to one
+    address (beyond it the page answers as if sent, so it tells nobody whether the email
+    has an account) and ``MALL_PASSWORD_RESETS_PER_ADDRESS`` requests from one network
+    address (beyond it a 429)."""
+
     template_name = "customers/password_reset_form.html"
     email_template_name = "customers/email/password_reset.txt"
     subject_template_name = "customers/email/password_reset_subject.txt"
     success_url = reverse_lazy("customers:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        rate = settings.MALL_PASSWORD_RESETS_PER_ADDRESS
+        if over_limit(request, group="accounts.password-reset", rate=rate):
+            return too_many_requests(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        if over_limit(
+            self.request,
+            group="accounts.password-reset-email",
+            key=lambda group, request: email,
+            rate=settings.MALL_PASSWORD_RESETS_PER_EMAIL,
+        ):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

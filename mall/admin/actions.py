@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
+from mall import second_factor
 from mall.errors import DomainError
 from mall.statemachine import Machine
 
@@ -48,6 +51,11 @@ class ServiceAction:
     permission: str = "change"
     refusals: tuple[type[Exception], ...] = ()
     form_class: type[forms.Form] | None = None
+    # The money the action pays out for one object (``payout(obj, data)``; ``data`` is the
+    # form's cleaned data, ``None`` before the form is filled in). When the selection's sum
+    # is above MALL_REAUTH_REFUND_ABOVE, the person enters their code again first unless
+    # they did within MALL_REAUTH_MINUTES.
+    payout: Callable | None = None
 
     def __post_init__(self):
         if self.form_class is not None and self.reason_label is not None:
@@ -94,8 +102,31 @@ def _confirmation_form(spec: ServiceAction, data=None) -> forms.Form:
     return ReasonForm(data, label=spec.reason_label, required=spec.reason_required)
 
 
+def _ask_for_the_code(spec: ServiceAction, request, queryset, data=None):
+    """A redirect to the second factor when the action pays out much money and the code
+    is not fresh; ``None`` when it may go ahead."""
+    if spec.payout is None or second_factor.recently_verified(request):
+        return None
+    total = sum((spec.payout(obj, data) or 0 for obj in queryset), start=0)
+    if not second_factor.large_payout(total):
+        return None
+    message = _("Enter your code again to refund more than ¥%(limit)s, then run the action again.")
+    return second_factor.ask_again(
+        request,
+        message % {"limit": settings.MALL_REAUTH_REFUND_ABOVE},
+        next_url=request.get_full_path(),
+    )
+
+
 def make_admin_action(spec: ServiceAction):
     def action(modeladmin, request, queryset):
+        data = None
+        if "apply" in request.POST and spec.form_class is not None:
+            form = _confirmation_form(spec, request.POST)
+            data = form.cleaned_data if form.is_valid() else None
+        asked = _ask_for_the_code(spec, request, queryset, data)
+        if asked is not None:
+            return asked
         if spec.form_class is None and spec.reason_label is None:
             perform_each(
                 modeladmin,

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .audited import AuditedAdminMixin
+
 
 @dataclass(frozen=True)
 class AdminPage:
@@ -31,6 +33,14 @@ class MallAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pages: list[AdminPage] = []
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, with ``AuditedAdminMixin`` mixed into the ModelAdmin:
+        every add, change (field by field) and delete reaches the audit trail."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, AuditedAdminMixin):
+            admin_class = type(admin_class.__name__, (AuditedAdminMixin, admin_class), {})
+        return super().register(model_or_iterable, admin_class, **options)
 
     def register_page(self, *, route, view, name, label, section, permission) -> None:
         """Serve ``view`` at /admin/``route`` as ``admin:<name>`` (behind the admin's own

@@ -2,10 +2,9 @@
 (signed-in shoppers), which calls ``marketing.services.flashsales.buy``."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -88,6 +87,7 @@ class RefusalSerializer(serializers.Serializer):
             "ended",
             "refused",
             "not_signed_in",
+            "invalid",
         ],
     )
     problems = serializers.ListField(child=serializers.CharField(), required=False)
@@ -95,7 +95,7 @@ class RefusalSerializer(serializers.Serializer):
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 64},
     location=OpenApiParameter.HEADER,
     required=True,
     description="One key per purchase (at most 64 characters): a retried request with the "
@@ -156,6 +156,15 @@ class FlashSaleBuy(APIView):
     authentication_classes = [SessionShopperAuthentication]
     permission_classes = [IsAuthenticated]
 
+    def handle_exception(self, exc):
+        # A body that is not JSON at all: bad input, in the refusal's shape the schema
+        # promises. The CSRF check reads the body before the view (a signed-in session),
+        # so this is caught here rather than around ``request.data``.
+        if isinstance(exc, ParseError):
+            body = {"detail": str(exc.detail), "code": "invalid"}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
     def post(self, request, pk):
         try:
             sale = flash_selectors.sale_to_buy(pk)
@@ -171,7 +180,8 @@ class FlashSaleBuy(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         body = BuySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            return _field_errors(body.errors)
         try:
             order = flashsale.buy(
                 sale=sale,
@@ -187,12 +197,19 @@ class FlashSaleBuy(APIView):
             return _refusal(error, status.HTTP_403_FORBIDDEN)
         except flashsale.NotYourAddress as error:
             # Someone else's address is "not found", never "forbidden": a field error.
-            return Response({"address": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+            return _field_errors({"address": [str(error)]})
         except OrderRefused as error:
             return _refusal(error, status.HTTP_400_BAD_REQUEST, problems=error.problems)
         except OrderError as error:
             return _refusal(error, status.HTTP_400_BAD_REQUEST)
         return Response(BoughtSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+def _field_errors(errors) -> Response:
+    """Bad input, in the refusal's shape the schema promises (``detail`` and ``code``),
+    with each field's messages under its name."""
+    body = {"detail": _("Check the fields marked."), "code": "invalid", **errors}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _refusal(error, code, problems=None) -> Response:

@@ -117,6 +117,16 @@ def _refund(case, actor, reason):
     return aftersales.retry_refund(case=case, actor=actor)
 
 
+def _case_payout(case, data):
+    """What the refund action pays: the recorded refund, else what the policy says."""
+    if case.refund_amount is not None:
+        return case.refund_amount + (case.shipping_refund or 0)
+    try:
+        return aftersales.refund_due(case).total
+    except REFUSALS:  # the action itself reports why this case cannot be refunded
+        return 0
+
+
 def _ship_replacement(case, actor, reason):
     return aftersales.ship_replacement(case=case, actor=actor)
 
@@ -138,6 +148,7 @@ CASE_ACTIONS = [
         sources=frozenset({"approved", "received", "refunded", "closed"}),
         permission="refund",
         refusals=REFUSALS,
+        payout=_case_payout,
     ),
     ServiceAction(
         name="ship_replacement",

@@ -20,7 +20,7 @@ from mall.admin.history import TransitionHistoryInline
 from ..carriers import registry as carriers
 from ..exceptions import OrderError
 from ..models import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
-from ..services import logistics
+from ..services import fulfilment, logistics
 
 SCORECARD_PERMISSION = "orders.view_logisticscase"
 
@@ -101,6 +101,13 @@ def _refund(case, actor, data):
     )
 
 
+def _refund_payout(case, data):
+    """What the refund pays: the amount typed in, else the parcel's goods."""
+    if data and data.get("amount") is not None:
+        return data["amount"]
+    return fulfilment.goods_value(case.shipment)
+
+
 def _claim(case, actor, data):
     return logistics.claim_case(
         case=case,
@@ -137,6 +144,7 @@ CASE_ACTIONS = [
         done=_("%(count)d cases resolved by a refund."),
         perform=_refund,
         form_class=RefundForm,
+        payout=_refund_payout,
         **RESOLVE,
     ),
     transition_action(

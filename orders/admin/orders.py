@@ -10,7 +10,9 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from mall.admin.actions import ServiceAction, ServiceActionsMixin, make_admin_action
+from mall.admin.contacts import MaskedContactsMixin
 from mall.admin.history import TransitionHistoryInline
+from mall.crypto import blind_index
 from mall.statemachine import IllegalTransition
 from mall.validators import normalize_mobile, validate_mobile
 
@@ -197,7 +199,8 @@ ORDER_ACTIONS = [
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class OrderAdmin(MaskedContactsMixin, ServiceActionsMixin, admin.ModelAdmin):
+    masked_contact_fields = {"mobile": "mobile", "street": "street"}
     list_display = (
         "number",
         "user",
@@ -219,7 +222,8 @@ class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "placed_at",
     )
     list_select_related = ("user",)
-    search_fields = ("=number", "=mobile", "user__phone", "user__email")
+    search_fields = ("=number", "user__phone", "user__email")
+    search_help_text = _("Order number, or the mobile number or email of the shopper or delivery")
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline, OrderDiscountInline, OrderPaymentInline, OrderTimelineInline]
     service_actions = ORDER_ACTIONS
@@ -263,6 +267,14 @@ class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Order._meta.fields] + ["review_reasons_list"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The delivery mobile is encrypted: it is found by its keyed hash.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = normalize_mobile(search_term.strip())
+        if len(number) == 11 and number.isdigit():
+            found = found | queryset.filter(mobile_index=blind_index(number))
+        return found, may_have_duplicates
 
     @admin.display(description=_("awaiting review"), boolean=True)
     def awaiting_review(self, order):

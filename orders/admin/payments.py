@@ -87,6 +87,7 @@ REFUND_ACTIONS = [
         sources=frozenset({Refund.Status.FAILED, Refund.Status.PENDING}),
         permission="retry",
         refusals=(OrderError, ProviderError),
+        payout=lambda refund, data: refund.amount,
     )
 ]
 

@@ -32,7 +32,9 @@ class CartLineSerializer(serializers.Serializer):
 class CartSerializer(serializers.Serializer):
     lines = CartLineSerializer(many=True)
     problems = serializers.ListField(child=serializers.CharField())
-    goods_total = serializers.DecimalField(**MONEY, source="totals.goods_total", default=None)
+    goods_total = serializers.DecimalField(
+        **MONEY, source="totals.goods_total", default=None, allow_null=True
+    )
 
 
 class CartLineInput(serializers.Serializer):

@@ -111,7 +111,7 @@ class CheckoutQuote(APIView):
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 64},
     OpenApiParameter.HEADER,
     required=True,
     description="One key per order the shopper means to place (1-64 characters): a retry "
@@ -149,15 +149,24 @@ class OrderList(generics.ListAPIView):
             raise ValidationError(
                 {"Idempotency-Key": _("Send an Idempotency-Key header of 1 to 64 characters.")}
             )
-        placed = Order.objects.filter(user=request.user, idempotency_key=key).first()
+        # The key first, under its lock, then the cart: a submission racing the one
+        # that placed the order waits for it and answers that order.
+        with ordering.submission(user=request.user, idempotency_key=key) as placed:
+            if placed is None:
+                order = self._place(request, key)
+                if isinstance(order, Response):
+                    return order
         if placed is not None:
             return Response(self._detail(placed), status=status.HTTP_200_OK)
+        return Response(self._placed(order), status=status.HTTP_201_CREATED)
+
+    def _place(self, request, key):
         data = s.PlaceOrderInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         view = _orderable_view(request)
         values = data.validated_data
         try:
-            order = ordering.place_order(
+            return ordering.place_order(
                 user=request.user,
                 address=values["address"],
                 items=[(line.sku_id, line.quantity) for line in view.lines],
@@ -182,7 +191,6 @@ class OrderList(generics.ListAPIView):
             raise ValidationError(
                 {"detail": str(error), "problems": [str(p) for p in error.problems]}
             ) from None
-        return Response(self._placed(order), status=status.HTTP_201_CREATED)
 
     def _placed(self, order):
         """The order read back with everything the detail shows; if the database fails

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mall.crypto import EncryptedCharField, blind_index
 from mall.labels import Label, render
 from mall.statemachine import Machine, Transition, TransitionRecord
 
@@ -41,11 +42,14 @@ class Order(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     # The address as it was when ordering: the address book may change later.
     recipient = models.CharField(_("recipient"), max_length=50)
-    mobile = models.CharField(_("mobile number"), max_length=11)
+    # Personal data encrypted at rest (mall/crypto.py); the mobile number is found by
+    # its keyed hash (``mobile_index``, kept by ``save``).
+    mobile = EncryptedCharField(_("mobile number"), max_length=11)
+    mobile_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     province = models.CharField(_("province"), max_length=20)
     city = models.CharField(_("city"), max_length=50)
     district = models.CharField(_("district"), max_length=50)
-    street = models.CharField(_("street address"), max_length=200)
+    street = EncryptedCharField(_("street address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     shipping_method = models.CharField(_("shipping method"), max_length=20)
     goods_total = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
@@ -62,7 +66,7 @@ class Order(models.Model):
         _("paid by gift card"), max_digits=12, decimal_places=2, default=0
     )
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
-    tax_number = models.CharField(_("tax number"), max_length=20, blank=True)
+    tax_number = EncryptedCharField(_("tax number"), max_length=20, blank=True)
     idempotency_key = models.CharField(max_length=64)
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     pay_by = models.DateTimeField(_("pay by"))
@@ -121,6 +125,12 @@ class Order(models.Model):
 
     def __str__(self):
         return self.number
+
+    def save(self, *args, **kwargs):
+        self.mobile_index = blind_index(self.mobile)
+        if kwargs.get("update_fields") is not None and "mobile" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "mobile_index"}
+        super().save(*args, **kwargs)
 
     @property
     def goods_discount(self):

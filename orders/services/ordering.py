@@ -7,12 +7,13 @@ order however often the submit arrives (double click, network retry, the API's
 ``release`` when an order is cancelled or never paid.
 """
 
+import contextlib
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +39,30 @@ from ..models import (
 from . import fulfilment, payments
 from . import risk_review as review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
+
+# pg_advisory_xact_lock(namespace, hash): the first number keeps these locks apart from
+# any other advisory lock the shop may take.
+SUBMISSION_LOCK_NAMESPACE = 4242
+
+
+@contextlib.contextmanager
+def submission(*, user, idempotency_key: str) -> Iterator[Order | None]:
+    """The transaction one order submission runs in, holding its key: a second
+    submission of the same shopper with the same key waits at the door until the first
+    has committed (or rolled back), then finds its order. Yields the order already
+    placed with this key, or ``None``; the caller checks the cart and calls
+    ``place_order`` inside only when it is ``None``. This is what makes two simultaneous
+    submissions answer the same order, where the unique constraint alone would let the
+    second one look at a cart the first just emptied ("your cart is empty").
+
+    Commits when the block ends; anything raised inside rolls it back."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [SUBMISSION_LOCK_NAMESPACE, f"{user.pk}:{idempotency_key}"],
+            )
+        yield Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
 
 
 def place_order(

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..forms.checkout import CheckoutForm
-from ..models import Order
 from ..selectors import orders as selectors
 from ..services import ordering
 from ..services.checkout import SHIPPING_METHODS, read_choices
@@ -31,17 +30,22 @@ def _choice(form, name, default=None):
 
 @login_required
 def checkout(request):
+    if request.method != "POST":
+        return _checkout(request)
+    # The key first, under its lock: a repeated submit (double click, reload), even one
+    # arriving while the first is being placed, waits for it and is answered with the
+    # same order rather than with the cart the first one emptied.
+    key = request.POST.get("idempotency_key", "")[:64]
+    with ordering.submission(user=request.user, idempotency_key=key) as placed:
+        if placed is None:
+            return _checkout(request)
+    return redirect("orders:order_detail", placed.number)
+
+
+def _checkout(request):
     cart = shopper_cart(request)
     addresses = list(request.user.addresses.order_by("-is_default", "pk"))
     form = CheckoutForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        # A repeated submit (double click, reload) after the order was placed: the cart
-        # is empty now, and the answer is the same order.
-        placed = Order.objects.filter(
-            user=request.user, idempotency_key=request.POST.get("idempotency_key", "")[:64]
-        ).first()
-        if placed is not None:
-            return redirect("orders:order_detail", placed.number)
     # The address and method the totals are for: posted, chosen in the query string
     # ("recalculate" without JavaScript), or the defaults.
     wanted = str(_choice(form, "address", request.GET.get("address")) or "")

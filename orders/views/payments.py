@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mall.throttle import over_limit, too_many_requests
+
 from ..models import Order, Payment, SandboxTrade
 from ..providers.adapters import sandbox_gateway, wechatpay
 from ..providers.base import BadSignature, Client, ProviderError, ProviderRefused
@@ -70,7 +72,19 @@ def payment_urls(request, provider: str | None = None) -> dict:
 def notify(request, provider):
     """The provider's asynchronous notification, as each provider sends it (a form for
     Alipay and the sandbox, a signed JSON body for WeChat Pay), answered as each provider
-    expects: taken (it stops resending) or refused."""
+    expects: taken (it stops resending) or refused.
+
+    Anyone may POST here, so a body over ``MALL_PAYMENT_NOTIFY_MAX_BYTES`` is refused
+    unread (413), one address posts at most ``MALL_PAYMENT_NOTIFY_RATE`` (429), and an
+    unsigned body is stored truncated (``payments.handle_notification``)."""
+    if over_limit(request, group="payments.notify", rate=settings.MALL_PAYMENT_NOTIFY_RATE):
+        return too_many_requests(body="fail")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.MALL_PAYMENT_NOTIFY_MAX_BYTES:
+        return HttpResponse("fail", status=413, content_type="text/plain; charset=utf-8")
     try:
         adapter = get_provider(provider)
     except UnknownProvider:

@@ -18,7 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mall import audit
 from mall.statemachine import IllegalTransition
+from mall.validators import may_see_contact_details
 
 from ..forms.aftersales import ApproveForm, CloseForm, RejectForm
 from ..models import AFTER_SALES_MACHINE, AfterSalesCase
@@ -42,6 +44,14 @@ def deciders_only(view):
         return view(request, *args, **kwargs)
 
     return login_required(guarded)
+
+
+def _shows_contact(user, shopper) -> bool:
+    """Whether ``user`` sees ``shopper``'s details unmasked; each such look is audited."""
+    show = may_see_contact_details(user)
+    if show:
+        audit.record("contact.view_unmasked", actor=user, target=shopper, page="after-sales")
+    return show
 
 
 def _case(number) -> AfterSalesCase:
@@ -78,6 +88,7 @@ def case(request, number):
         "order_lines": selectors.order_lines_of(case.order),
         "timeline": timeline_of(case, with_actors=True),
         "previous": selectors.previous_cases(case),
+        "show_contact": _shows_contact(request.user, case.user),
         "carrier": carrier_label(case.return_carrier),
         "deadline": aftersales.claim_deadline(case.order, kind=case.kind, reason=case.reason),
         "can_decide": AFTER_SALES_MACHINE.can(case, "approve"),

@@ -355,3 +355,31 @@ def test_a_video_over_the_size_limit_is_refused(settings):
 
     with pytest.raises(InvalidUpload, match="larger than"):
         check_video(upload(data, name="clip.mp4"))
+
+
+def bomb_png(width=20_000, height=20_000) -> bytes:
+    """A small PNG whose header declares ``width`` x ``height`` 1-bit pixels: Pillow
+    refuses to open it (DecompressionBombError) before decoding a single row."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    pixels = zlib.compress(row * 64, 9)  # a few rows are enough: Pillow stops at the header
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "process",
+    [process_photo, process_product_image, process_document_scan],
+    ids=["photo", "product image", "document scan"],
+)
+def test_a_decompression_bomb_is_refused_as_an_invalid_upload(process):
+    with pytest.raises(InvalidUpload, match="too many pixels"):
+        process(upload(bomb_png(), name="bomb.png", content_type="image/png"))

@@ -394,7 +394,13 @@ def test_gallery_switches_the_main_image_without_javascript(client, longjing):
     page = client.get(f"/product/{longjing.pk}/", {"image": second.pk}).text
     main = page.split('class="gallery-main"')[1].split("</a>")[0]
     assert second.thumb_medium.url in main
-    assert "<script" not in page.split("<body>")[1]  # only the search box's autosuggest
+    # No script of the product page's own: only the site-wide files (the search box's
+    # autosuggest, the small behaviours file).
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts == [
+        '<script src="/static/catalog/suggest.js" defer>',
+        '<script src="/static/mall/behaviour.js" defer>',
+    ]
 
 
 def test_goods_excluded_from_no_reason_return_say_so(client, tea):

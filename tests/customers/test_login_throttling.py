@@ -84,3 +84,54 @@ def test_a_phone_only_account_is_throttled_and_reset_too(client, limit):
     for _ in range(limit - 1):
         assert _login(client, user.phone, "wrong").status_code == 200
     assert _login(client, user.phone, "wrong").status_code == 429
+
+
+# Across accounts from one address (password spraying), password-reset emails and
+# registrations: django-ratelimit counts per address (and per email) in Redis.
+
+
+def test_one_guess_at_each_of_many_accounts_from_one_address_is_throttled(client, settings):
+    settings.MALL_LOGIN_FAILURES_PER_ADDRESS = "10/h"
+    accounts = [UserFactory(phone=f"1370001{n:04d}") for n in range(30)]
+    answers = [_login(client, user.phone, "wrong", ip="10.1.1.1").status_code for user in accounts]
+    assert answers[:10] == [200] * 10
+    assert set(answers[10:]) == {429}
+    # The right password from that address waits too; another address is not held up.
+    assert _login(client, accounts[0].phone, PASSWORD, ip="10.1.1.1").status_code == 429
+    assert _login(client, accounts[0].phone, PASSWORD, ip="10.1.1.2").status_code == 302
+
+
+def test_password_reset_emails_are_throttled_per_address_and_per_email(
+    client, settings, mailoutbox
+):
+    settings.MALL_PASSWORD_RESETS_PER_ADDRESS = "5/h"
+    settings.MALL_PASSWORD_RESETS_PER_EMAIL = "2/h"
+    user = UserFactory(email="reset.me@example.com")
+    url = reverse("customers:password_reset")
+    for _ in range(4):
+        response = client.post(url, {"email": user.email}, REMOTE_ADDR="10.2.2.2")
+        assert response.status_code == 302  # the same answer, sent or not
+    assert len(mailoutbox) == 2
+    response = client.post(url, {"email": "other@example.com"}, REMOTE_ADDR="10.2.2.2")
+    assert response.status_code == 302
+    assert client.post(url, {"email": "x@example.com"}, REMOTE_ADDR="10.2.2.2").status_code == 429
+
+
+def test_registrations_from_one_address_are_throttled(client, settings):
+    settings.MALL_REGISTRATIONS_PER_ADDRESS = "3/h"
+    url = reverse("customers:register")
+    answers = []
+    for n in range(5):
+        client.logout()
+        answers.append(
+            client.post(
+                url,
+                {
+                    "phone": f"1370002{n:04d}",
+                    "password1": "correct-horse-battery-9",
+                    "password2": "correct-horse-battery-9",
+                },
+                REMOTE_ADDR="10.3.3.3",
+            ).status_code
+        )
+    assert answers == [302, 302, 302, 429, 429]

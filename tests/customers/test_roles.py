@@ -27,7 +27,7 @@ def _permission_names(group):
     }
 
 
-def test_the_six_roles_are_declared():
+def test_the_roles_are_declared():
     assert set(ROLE_PERMISSIONS) == {
         "operator",
         "warehouse",
@@ -35,6 +35,7 @@ def test_the_six_roles_are_declared():
         "support_supervisor",
         "analyst",
         "supplier",
+        "security",
     }
     assert set(ROLE_PERMISSIONS) == roles.BACK_OFFICE_ROLES | roles.SUPPORT_ROLES
     assert not roles.BACK_OFFICE_ROLES & roles.SUPPORT_ROLES

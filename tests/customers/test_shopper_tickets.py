@@ -208,3 +208,16 @@ def test_the_shoppers_pages_run_a_fixed_number_of_queries(
     # Session and user; orders, after-sales cases, products bought.
     with django_assert_max_num_queries(5):
         assert client.get(NEW).status_code == 200
+
+
+def test_a_decompression_bomb_attachment_is_refused_with_a_message(client):
+    from tests.catalog.test_media import bomb_png
+
+    client.force_login(UserFactory())
+    bomb = SimpleUploadedFile("bomb.png", bomb_png(), "image/png")
+    response = client.post(
+        NEW, {"type": "consultation", "subject": "s", "body": "b", "attachments": [bomb]}
+    )
+    assert response.status_code == 200
+    assert "too many pixels" in str(response.context["form"].errors["attachments"])
+    assert not Ticket.objects.exists()

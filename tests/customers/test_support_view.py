@@ -544,12 +544,13 @@ def test_pages_run_a_fixed_number_of_queries(client, django_assert_max_num_queri
         # + the page, its count, the tabs' counts, the agents for the filter
         (reverse("support:queue") + "?view=all", 8),
         # + ticket, messages, attachments, timeline, breaches, agents, orders, cases,
-        # other tickets, FAQ categories, the compensation coupons (listed, and offered)
-        (reverse("support:ticket", args=[ticket.number]), 16),
+        # other tickets, FAQ categories, the compensation coupons (listed, and offered);
+        # the supervisor's look at the full contact details is written to the audit trail
+        (reverse("support:ticket", args=[ticket.number]), 17),
         # + per agent, team, breaches by type
         (reverse("support:dashboard"), 7),
-        # + to do, done
-        (reverse("support:follow_ups"), 6),
+        # + to do, done; the look at the full contact details, audited
+        (reverse("support:follow_ups"), 7),
     ):
         with django_assert_max_num_queries(bound):
             assert client.get(url).status_code == 200

@@ -14,7 +14,8 @@ from catalog.models import Stock, StockMovement
 from orders import tasks
 from orders.models import AfterSalesCase, Payment, Refund
 from orders.services import payments
-from tests.customers.factories import PASSWORD, UserFactory
+from tests.customers.factories import UserFactory
+from tests.e2e.staff import staff_sign_in
 from tests.orders import paying
 from tests.orders.aftersales_helpers import delivered_order
 from tests.orders.factories import listed_sku
@@ -34,12 +35,7 @@ def enqueued(monkeypatch):
 
 
 def _log_in(page, live_server, login, target):
-    page.goto(live_server.url + target)
-    page.wait_for_url(re.compile(r"/login/"))
-    page.fill("#id_username", login)
-    page.fill("#id_password", PASSWORD)
-    page.locator("input[type=submit], form.stacked button[type=submit]").first.click()
-    page.wait_for_url(re.compile(re.escape(target)))
+    staff_sign_in(page, live_server, login, target)
 
 
 def _context_page(browser):

@@ -15,6 +15,7 @@ from catalog.services import product_reviews as reviews
 from customers.support.models import FaqArticle
 from ops.demo import knowledge as demo_knowledge
 from tests.customers.factories import PASSWORD, UserFactory
+from tests.e2e.staff import staff_sign_in
 from tests.orders.aftersales_helpers import delivered_order
 from tests.orders.factories import listed_sku
 
@@ -108,7 +109,7 @@ def test_a_review_with_a_photo_appears_and_a_hidden_one_goes(
     admin = context.new_page()
     admin.set_default_timeout(15_000)
     try:
-        _log_in(admin, live_server, operator.email, "/admin/catalog/productreview/")
+        staff_sign_in(admin, live_server, operator.email, "/admin/catalog/productreview/")
         admin.check(f"input[name=_selected_action][value='{spam.pk}']")
         admin.select_option("select[name=action]", "hide_review")
         admin.locator("button[name=index]").click()

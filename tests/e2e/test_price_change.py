@@ -12,7 +12,8 @@ from catalog import tasks
 from catalog.models import PriceChange
 from catalog.services import pricing
 from tests.catalog.factories import make_listed_product, tea_categories
-from tests.customers.factories import PASSWORD, UserFactory
+from tests.customers.factories import UserFactory
+from tests.e2e.staff import staff_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,12 +25,7 @@ def sku(transactional_db):
 
 
 def _log_in(page, live_server, user, target):
-    page.goto(live_server.url + target)
-    page.wait_for_url(re.compile(r"/login/"))
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("input[type=submit], form.stacked button[type=submit]").first.click()
-    page.wait_for_url(re.compile(re.escape(target.split("?")[0])))
+    staff_sign_in(page, live_server, user.email, target)
 
 
 def _request(page, live_server, sku, *, amount, reason, was="", date="", time=""):

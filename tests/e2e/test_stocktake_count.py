@@ -9,7 +9,8 @@ import pytest
 from catalog.models import Stocktake
 from catalog.services import stocktake as stocktakes
 from tests.catalog.factories import SKUFactory, StockFactory, WarehouseFactory
-from tests.customers.factories import PASSWORD, UserFactory
+from tests.customers.factories import UserFactory
+from tests.e2e.staff import staff_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -45,13 +46,8 @@ def test_a_clerk_counts_on_a_phone_and_submits(phone, live_server, artifacts_dir
     clerk = UserFactory(roles=["warehouse"])
     page = phone
 
-    page.goto(live_server.url + "/warehouse/stocktakes/")
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.fill("#id_username", clerk.phone)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
     # The whole URL: the login page's own ?next=/warehouse/stocktakes/ must not match.
-    page.wait_for_url(live_server.url + "/warehouse/stocktakes/")
+    staff_sign_in(page, live_server, clerk.phone, "/warehouse/stocktakes/", exact=True)
     assert "杭州一号仓" in page.locator("a.card.stocktake").inner_text()
 
     page.click("a.card.stocktake")

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from customers.support.models import Ticket
-from tests.customers.factories import PASSWORD, UserFactory
+from tests.customers.factories import UserFactory
 from tests.customers.ticket_helpers import article
+from tests.e2e.staff import staff_sign_in
 from tests.orders.aftersales_helpers import delivered_order
 from tests.orders.factories import listed_sku
 
@@ -20,12 +21,7 @@ pytestmark = [
 
 
 def _log_in(page, live_server, login, target):
-    page.goto(live_server.url + target)
-    page.wait_for_url(re.compile(r"/login/"))
-    page.fill("#id_username", login)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form.stacked button[type=submit], input[type=submit]").first.click()
-    page.wait_for_url(re.compile(re.escape(target.split("?")[0])))
+    staff_sign_in(page, live_server, login, target)
 
 
 def _context_page(browser):

@@ -68,6 +68,9 @@ def test_pages_answer_a_translated_503_page(django_db_blocker, shopper_client, s
     page = response.content.decode()
     assert "商城暂时无法访问" in page
     assert "Something went wrong" not in page
+    # The outage page is a page like the others: the same security headers.
+    assert "script-src" in response["Content-Security-Policy"]
+    assert "camera=()" in response["Permissions-Policy"]
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 
 BASE_DIR = django_settings.BASE_DIR
@@ -28,6 +29,8 @@ SETTINGS_VARIABLES = {
     "EMAIL_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",
+    "MALL_FIELD_KEYS",
+    "MALL_FIELD_INDEX_KEY",
     "DEFAULT_FROM_EMAIL",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
@@ -63,6 +66,8 @@ def production_env() -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),  # 86 characters
         "ALLOWED_HOSTS": "shop.example.com",
+        "MALL_FIELD_KEYS": Fernet.generate_key().decode(),
+        "MALL_FIELD_INDEX_KEY": secrets.token_urlsafe(32),
     }
 
 

@@ -50,7 +50,7 @@ PREVIOUS_LEAVES = {
     "catalog": "0007_review_moderation_history",
     "orders": "0011_refund_field_labels",
 }
-NEW_APPS = ("support", "marketing")
+NEW_APPS = ("support", "marketing", "ops")
 
 MOVED_TO_SUPPORT = [
     "faqcategory",
@@ -444,6 +444,10 @@ def inspect_current_release() -> None:
                 "tickets": list(order.tickets.values_list("pk", flat=True)),
                 "flash_claim": order.flash_claim.pk,
             },
+            # The delivery details, written in clear by the old release, are encrypted
+            # by the migration and read back the same.
+            "order_contact": [order.mobile, order.street, order.mobile_index != ""],
+            "order_contact_stored": _stored_contact(connection, order.pk),
             "stock": {
                 "id": stock.pk,
                 "on_hand": stock.on_hand,
@@ -543,6 +547,12 @@ def scratch_database_url():
         admin.close()
 
 
+def _stored_contact(connection, pk) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mobile, street FROM orders_order WHERE id = %s", [pk])
+        return [value[:5] for value in cursor.fetchone()]
+
+
 def test_previous_release_database_upgrades_with_its_data_and_permissions(
     scratch_database_url,
 ):
@@ -587,6 +597,8 @@ def test_previous_release_database_upgrades_with_its_data_and_permissions(
     }
 
     # Orders and the stock ledger.
+    assert after["order_contact"] == ["13800138000", "1 Tea Road", True]
+    assert after["order_contact_stored"] == ["enc1:", "enc1:"]
     assert after["order"] == {
         "id": before["order"]["id"],
         "number": before["order"]["number"],

@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from catalog.services import inventory, pricing
 from orders.models import Order
+from orders.services import cart as carts
+from tests.concurrency import race
 from tests.customers.factories import AddressFactory, UserFactory
 from tests.orders.factories import listed_sku, place
 from tests.orders.fulfilment_helpers import calm_carrier
@@ -250,3 +252,33 @@ def test_an_order_committed_before_the_database_went_away_is_answered_as_placed(
     assert body["total"] == str(order.total)
     assert [(line["sku"], line["quantity"]) for line in body["lines"]] == [(tea.pk, 2)]
     assert body["timeline"][0]["transition"] == "place"
+
+
+def test_simultaneous_submissions_with_one_key_all_answer_the_first_order(transactional_db):
+    """Two (or four) submissions of the same key at the same moment: one places the
+    order (201), every other waits for it and answers the same order (200), never a
+    second 201 nor "your cart is empty". Several rounds, so the race is really run."""
+    shopper = UserFactory()
+    address = AddressFactory(user=shopper)
+    tea = listed_sku(price="45.00", stock=100)
+    for round_ in range(4):
+        carts.add_to_cart(cart=carts.open_cart(user=shopper), sku_id=tea.pk, quantity=1)
+        key = f"race-{round_}"
+
+        def submit(_index, key=key):
+            client = APIClient()
+            client.force_authenticate(shopper)
+            response = client.post(
+                "/api/v1/orders/",
+                {"address": address.pk},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=key,
+            )
+            return response.status_code, response.json().get("number", response.json())
+
+        answers, errors = race(submit, 2 + round_ % 3)
+        assert errors == []
+        statuses = sorted(status for status, _ in answers)
+        assert statuses == [200] * (len(answers) - 1) + [201], answers
+        numbers = {number for _, number in answers}
+        assert numbers == {Order.objects.get(idempotency_key=key).number}

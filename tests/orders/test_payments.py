@@ -5,6 +5,7 @@ or lost, and money recorded once when notifications, queries and a cancellation 
 (threads against PostgreSQL)."""
 
 import datetime
+import json
 import logging
 from decimal import Decimal
 
@@ -572,3 +573,36 @@ def test_a_payment_racing_a_cancellation_is_refunded_exactly_once(transactional_
             assert notified in (Outcome.LATE, Outcome.DUPLICATE)
         assert inventory.available_units(tea) == 10  # the unit is free again, once
     assert len(no_broker) == Refund.objects.count() == 6
+
+
+def test_an_oversized_notification_is_refused_unread_and_not_stored(client, settings):
+    settings.MALL_PAYMENT_NOTIFY_MAX_BYTES = 8 * 1024
+    answer = client.post(_notify_path(), {"out_trade_no": "X", "junk": "A" * 1_500_000})
+    assert answer.status_code == 413
+    assert not PaymentNotification.objects.exists()
+
+
+def test_an_unverified_notification_is_stored_truncated(client, order):
+    payment = paying.start(order).payment
+    params = {**paying.notification(payment), "sign": "forged"}
+    params.update({f"extra{n}": "B" * 300 for n in range(20)})  # about 6 KB of filler
+    answer = client.post(_notify_path(), params)
+    assert answer.content == b"fail"
+    record = PaymentNotification.objects.get()
+    assert record.outcome == Outcome.BAD_SIGNATURE
+    assert record.body["out_trade_no"] == payment.out_trade_no  # still traceable
+    stored = len(json.dumps(record.body, ensure_ascii=False))
+    assert stored <= payments.UNVERIFIED_BODY_MAX_CHARS + 100
+    assert record.body.get("_truncated") is True
+
+
+def test_notifications_from_one_address_are_throttled(client, settings):
+    settings.MALL_PAYMENT_NOTIFY_RATE = "5/m"
+    answers = [
+        client.post(_notify_path(), {"out_trade_no": f"X{n}"}, REMOTE_ADDR="198.51.100.7")
+        for n in range(7)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 2
+    assert PaymentNotification.objects.count() == 5
+    other = client.post(_notify_path(), {"out_trade_no": "Y"}, REMOTE_ADDR="198.51.100.8")
+    assert other.status_code == 200

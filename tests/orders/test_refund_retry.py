@@ -1,11 +1,16 @@
 """A refund the provider refused waits for a person: an operator submits it again from
 the refunds admin; it is paid once, and a paid refund is never submitted again."""
 
+import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
 
+from mall.second_factor import VERIFIED_AT
 from orders.exceptions import RefundRefused
 from orders.models import Refund, SandboxRefund
 from orders.providers.adapters import sandbox_gateway
@@ -17,6 +22,7 @@ from tests.orders.factories import listed_sku, place
 pytestmark = pytest.mark.django_db
 
 REFUNDS = "/admin/orders/refund/"
+TWO_FACTOR = reverse("customers:two_factor")
 
 
 @pytest.fixture
@@ -67,3 +73,38 @@ def test_staff_who_cannot_cancel_orders_cannot_push_refunds(client, failed):
     _retry(client, failed)
     failed.refresh_from_db()
     assert failed.status == Refund.Status.FAILED
+
+
+def _code_given_minutes_ago(client, minutes):
+    session = client.session
+    session[VERIFIED_AT] = (timezone.now() - datetime.timedelta(minutes=minutes)).isoformat()
+    session.save()
+
+
+def test_a_refund_above_the_limit_asks_for_the_code_again(client, failed, settings):
+    settings.MALL_REAUTH_MINUTES = 5
+    settings.MALL_REAUTH_REFUND_ABOVE = Decimal("10.00")  # the refund is 15.00
+    client.force_login(UserFactory(roles=["operator"]))
+    _code_given_minutes_ago(client, 6)
+
+    asked = client.post(REFUNDS, {"action": "retry_refund", "_selected_action": [failed.pk]})
+
+    assert asked.status_code == 302
+    assert asked["Location"] == f"{TWO_FACTOR}?{urlencode({'next': REFUNDS})}"
+    failed.refresh_from_db()
+    assert failed.status == Refund.Status.FAILED and failed.attempts == 1
+    # The code given a minute ago: the same refund goes through.
+    _code_given_minutes_ago(client, 1)
+    _retry(client, failed)
+    failed.refresh_from_db()
+    assert failed.status == Refund.Status.SUCCEEDED
+
+
+def test_a_refund_within_the_limit_needs_no_fresh_code(client, failed, settings):
+    settings.MALL_REAUTH_MINUTES = 5
+    settings.MALL_REAUTH_REFUND_ABOVE = Decimal("15.00")
+    client.force_login(UserFactory(roles=["operator"]))
+    _code_given_minutes_ago(client, 60)
+    _retry(client, failed)
+    failed.refresh_from_db()
+    assert failed.status == Refund.Status.SUCCEEDED

@@ -18,6 +18,7 @@ import redis as redis_lib
 from celery.contrib.testing.worker import start_worker
 from celery.result import EagerResult
 from celery.signals import task_postrun
+from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.db import connections
 from django.urls import reverse
@@ -320,7 +321,14 @@ def _settings_in_a_fresh_process(env):
 
 
 def test_the_sandbox_is_off_in_production_unless_switched_on_with_its_own_secret():
-    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "shop.example.com"}
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "shop.example.com",
+        # Production also needs the personal data's keys (mall/crypto.py).
+        "MALL_FIELD_KEYS": Fernet.generate_key().decode(),
+        "MALL_FIELD_INDEX_KEY": "i" * 43,
+    }
     default = _settings_in_a_fresh_process(production)
     assert default.returncode == 0, default.stderr
     assert default.stdout.strip().splitlines()[-1] == "[]"

@@ -1,5 +1,5 @@
 """Template helpers of customer service: time left to a deadline, durations, and contact
-details masked for staff who may not see them (138****1234)."""
+details masked for staff who may not see them (138****1234; the rule is the kernel's)."""
 
 import datetime
 
@@ -7,7 +7,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.validators import mask_mobile
+from mall.templatetags import contacts
 
 register = template.Library()
 
@@ -58,44 +58,9 @@ def span(seconds) -> str:
     return format_span(seconds)
 
 
-def mask_street(value: str) -> str:
-    """Street and house number hidden, the first two characters kept: ``文三****``."""
-    value = value or ""
-    return f"{value[:2]}****" if value else ""
-
-
-def mask_email(value: str) -> str:
-    """``li.lei@example.com`` → ``l***@example.com``."""
-    if not value or "@" not in value:
-        return value or ""
-    name, domain = value.split("@", 1)
-    return f"{name[:1]}***@{domain}"
-
-
-@register.filter
-def phone_for(value, show: bool) -> str:
-    """The mobile number in full for staff who may see contact details, else masked."""
-    if not value:
-        return ""
-    return value if show else mask_mobile(value)
-
-
-@register.filter
-def street_for(value, show: bool) -> str:
-    return value if show else mask_street(value)
-
-
-@register.filter
-def email_for(value, show: bool) -> str:
-    if not value:
-        return ""
-    return value if show else mask_email(value)
-
-
-@register.filter
-def shopper_for(user, show: bool) -> str:
-    """A shopper as staff may name them: the display name, else the (masked) email or
-    mobile number."""
-    if user is None:
-        return ""
-    return user.display_name or email_for(user.email, show) or phone_for(user.phone, show)
+# The contact filters are the kernel's (mall/templatetags/contacts.py), registered here
+# too so that the ticket view's templates keep loading one library.
+register.filter("phone_for", contacts.phone_for)
+register.filter("street_for", contacts.street_for)
+register.filter("email_for", contacts.email_for)
+register.filter("shopper_for", contacts.shopper_for)

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mall import audit
+
 from ..forms.tickets import (
     FollowUpForm,
     PeriodForm,
@@ -43,6 +45,8 @@ def follow_ups(request):
         "form": FollowUpForm(),
         "show_contact": request.user.has_perm(SEE_CONTACT_DETAILS),
     }
+    if context["show_contact"] and context["todo"]:
+        audit.record("contact.view_unmasked", actor=request.user, page="follow-ups")
     return render(request, "support/tickets/follow_ups.html", context)
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mall import audit
 from mall.statemachine import IllegalTransition
 
 from ..forms.compensation import CompensationForm
@@ -187,7 +188,7 @@ def ticket(request, number):
         "orders": selectors.shopper_orders(ticket.shopper),
         "cases": selectors.shopper_cases(ticket.shopper),
         "other_tickets": selectors.shopper_other_tickets(ticket),
-        "show_contact": user.has_perm(SEE_CONTACT_DETAILS),
+        "show_contact": _shows_contact(user, ticket.shopper),
         "is_supervisor": supervisor,
         "is_open": ticket.status in tickets.OPEN,
         "can_assign_self": ticket.status in tickets.OPEN
@@ -445,3 +446,11 @@ def new_ticket(request):
             messages.success(request, _("%(number)s is opened.") % {"number": opened.number})
             return _back(opened.number)
     return render(request, "support/tickets/new.html", {"support_area": "tickets", "form": form})
+
+
+def _shows_contact(user, shopper) -> bool:
+    """Whether ``user`` sees ``shopper``'s details unmasked; each such look is audited."""
+    show = user.has_perm(SEE_CONTACT_DETAILS)
+    if show:
+        audit.record("contact.view_unmasked", actor=user, target=shopper, page="ticket")
+    return show

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services import search as search_services
 
-from ...demo import accounts, catalog, knowledge, orders, promotions, reviews, tickets
+from ...demo import accounts, catalog, code, knowledge, orders, promotions, reviews, tickets
 
 # Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
 # their data depends on each other. Every seed is idempotent.
@@ -86,3 +86,7 @@ class Command(BaseCommand):
         self.stdout.write("  demo logins (role, login, password):")
         for role, login, password in accounts.logins():
             self.stdout.write(f"    {role:<20} {login:<26} {password}")
+        self.stdout.write(
+            f"  staff second factor: authenticator key {code.DEMO_TOTP_BASE32}, or the code "
+            "of the moment from `.venv/bin/python -m ops.demo.code`"
+        )

@@ -36,7 +36,13 @@ against the shop's books). Callers use the names re-exported here (``payments.re
 """
 
 from .closing import close_open_payments
-from .notices import CONFIRM_WINDOW, confirm_by_query, confirm_open_payments, handle_notification
+from .notices import (
+    CONFIRM_WINDOW,
+    UNVERIFIED_BODY_MAX_CHARS,
+    confirm_by_query,
+    confirm_open_payments,
+    handle_notification,
+)
 from .prepaid import settle_without_provider
 from .reconciliation import reconcile_bill, reconcile_payment_bills
 from .refunds import refund, refund_order, resubmit_pending_refunds, retry_refund, submit_refund
@@ -45,6 +51,7 @@ from .starting import OUT_TRADE_NO, PaymentStart, start_payment
 __all__ = [
     "CONFIRM_WINDOW",
     "OUT_TRADE_NO",
+    "UNVERIFIED_BODY_MAX_CHARS",
     "PaymentStart",
     "close_open_payments",
     "confirm_by_query",

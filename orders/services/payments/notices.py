@@ -144,9 +144,35 @@ def _not_paid(payment: Payment, status: str) -> tuple[str, str]:
     return Outcome.DUPLICATE, f"the payment is {payment.status} already"
 
 
+# What is kept of a notification nobody signed: enough to trace it (its keys and the
+# start of each value), never a stranger's megabytes.
+UNVERIFIED_BODY_MAX_CHARS = 2048
+UNVERIFIED_VALUE_MAX_CHARS = 256
+
+
+def truncated_body(body: dict) -> dict:
+    """``body`` cut to about ``UNVERIFIED_BODY_MAX_CHARS``: each value to
+    ``UNVERIFIED_VALUE_MAX_CHARS``, keys in order until the budget is spent, and
+    ``"_truncated": True`` when anything was left out."""
+    kept, spent, cut = {}, 0, False
+    for key, value in body.items():
+        key, short = key[:64], value[:UNVERIFIED_VALUE_MAX_CHARS]
+        cut = cut or short != value or len(key) < len(str(key))
+        if spent + len(key) + len(short) > UNVERIFIED_BODY_MAX_CHARS:
+            cut = True
+            break
+        kept[key] = short
+        spent += len(key) + len(short)
+    if cut:
+        kept["_truncated"] = True
+    return kept
+
+
 def _record(
     provider, body, outcome, *, payment=None, message="", notice_id="", refund=None
 ) -> PaymentNotification:
+    if outcome == Outcome.BAD_SIGNATURE:
+        body = truncated_body(body)
     return PaymentNotification.objects.create(
         payment=payment,
         provider=provider,
