@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # The visit (visitor, session, campaign) behind the analytics events of a request.
+    "analytics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "mall.urls"
@@ -277,6 +279,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"expires": 3600},
     },
+}
+
+# --- Analytics ---------------------------------------------------------------------------
+
+# Events go to Redis from the pages and into PostgreSQL by the ingestion job.
+MALL_ANALYTICS_COLLECT = env.bool("MALL_ANALYTICS_COLLECT", default=True)
+MALL_ANALYTICS_REDIS_TIMEOUT = env.float("MALL_ANALYTICS_REDIS_TIMEOUT", default=0.2)
+MALL_ANALYTICS_SESSION_MINUTES = env.int("MALL_ANALYTICS_SESSION_MINUTES", default=30)
+MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE = env.int("MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE", default=60)
+MALL_ANALYTICS_EVENT_RETENTION_MONTHS = env.int("MALL_ANALYTICS_EVENT_RETENTION_MONTHS", default=13)
+MALL_ANALYTICS_INGEST_SECONDS = env.int("MALL_ANALYTICS_INGEST_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE["analytics-ingest-events"] = {
+    "task": "analytics.tasks.ingest_events",
+    "schedule": MALL_ANALYTICS_INGEST_SECONDS,
+    "options": {"expires": MALL_ANALYTICS_INGEST_SECONDS},
 }
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------

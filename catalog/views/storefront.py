@@ -16,6 +16,7 @@ from catalog.forms.listing import SEARCH_SORT_CHOICES, ListingFilterForm
 from catalog.models import Product
 from catalog.selectors import product_reviews as review_selectors
 from catalog.services.admission import attribute_schema
+from mall.tracking import record_event
 
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 100
@@ -48,6 +49,7 @@ def category(request, slug):
     form = ListingFilterForm(request.GET, attributes=filterable)
     filters = form.filters()
     goods = selectors.listed_products(category=category, tree=tree, **filters)
+    record_event("category_view", category=category.pk)
     context = {
         "sort": filters["sort"],
         "category": category,
@@ -71,6 +73,7 @@ def search(request):
     if query:
         goods = selectors.search_products(query, **filters)
         context.update(page_obj=_page(request, goods), problems=form.problems())
+        record_event("search", term=query, results=context["page_obj"].paginator.count)
     return render(request, "storefront/search.html", context)
 
 
@@ -101,6 +104,7 @@ def product(request, pk):
         (spec.name, _display(spec.value)) for spec in selectors.product_specifications(product)
     ]
     information = [(spec.name, spec.value) for spec in selectors.product_information(product)]
+    record_event("product_view", product=product.pk, category=product.category_id)
     context = {
         "product": product,
         "lineage": tree.lineage(product.category),

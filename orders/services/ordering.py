@@ -21,6 +21,7 @@ from catalog.exceptions import CatalogError, InsufficientStock, ReservationClose
 from catalog.services import inventory, pricing
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
+from mall.tracking import record_event
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
@@ -185,6 +186,17 @@ def _place(
     review.flag_if_risky(order=order)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=merged).delete()
+    record_event(
+        "order_placed",
+        order=order.pk,
+        user=user.pk,
+        amount=order.total,
+        quantity=sum(line.quantity for line in lines),
+        lines=[
+            [line.sku.pk, line.sku.product_id, line.quantity, str(line.line_total)]
+            for line in lines
+        ],
+    )
     return order
 
 

@@ -1,0 +1,3 @@
+from .events import Event, OrderAttribution
+
+__all__ = ["Event", "OrderAttribution"]
