@@ -295,6 +295,21 @@ CELERY_BEAT_SCHEDULE["analytics-ingest-events"] = {
     "schedule": MALL_ANALYTICS_INGEST_SECONDS,
     "options": {"expires": MALL_ANALYTICS_INGEST_SECONDS},
 }
+# Today's facts so far (and yesterday's again, for late events) every hour; the nightly
+# checks against the orders, and old event partitions dropped once their facts exist.
+CELERY_BEAT_SCHEDULE["analytics-build-daily-facts"] = {
+    "task": "analytics.tasks.build_daily_facts",
+    "schedule": crontab(minute=5),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["analytics-check-data-quality"] = {
+    "task": "analytics.tasks.check_data_quality",
+    "schedule": crontab(hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["analytics-drop-expired-event-partitions"] = {
+    "task": "analytics.tasks.drop_expired_event_partitions",
+    "schedule": crontab(hour=4, minute=10),
+}
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
 
