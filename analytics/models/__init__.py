@@ -1,5 +1,6 @@
 from .events import Event, OrderAttribution
 from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
+from .targets import Target, TargetMonth
 
 __all__ = [
     "DailyChannelFact",
@@ -8,4 +9,6 @@ __all__ = [
     "Event",
     "OrderAttribution",
     "QualityCheck",
+    "Target",
+    "TargetMonth",
 ]
