@@ -12,6 +12,7 @@ WAREHOUSE = "warehouse"
 SUPPORT_AGENT = "support_agent"
 SUPPORT_SUPERVISOR = "support_supervisor"
 ANALYST = "analyst"
+MANAGER = "manager"
 
 
 def _perms(app_label: str, actions: str, *models: str) -> set[str]:
@@ -127,11 +128,22 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "aftersalescase"),
         *_perms("catalog", "view", "productreview"),
         *_perms("support", "view", "ticket"),
+        # The KPI dashboard, the targets and the data-quality checks (analytics).
+        *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
+        "analytics.view_dashboard",
+    },
+    # Managers steer by the KPIs: they read what analysts read and set the targets.
+    MANAGER: {
+        *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
+        "analytics.view_dashboard",
+        "analytics.set_target",
+        "catalog.view_stock_reports",
+        *_perms("orders", "view", "order", "orderline", "logisticscase"),
     },
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.
-BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST}
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, MANAGER}
 SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
 
 

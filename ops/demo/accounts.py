@@ -15,6 +15,7 @@ STAFF = [
     ("agent@mall.example", "客服 陈静", roles.SUPPORT_AGENT),
     ("supervisor@mall.example", "客服主管 赵磊", roles.SUPPORT_SUPERVISOR),
     ("analyst@mall.example", "分析师 周婷", roles.ANALYST),
+    ("manager@mall.example", "经理 孙悦", roles.MANAGER),
 ]
 
 SHOPPERS = [

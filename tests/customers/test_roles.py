@@ -27,13 +27,14 @@ def _permission_names(group):
     }
 
 
-def test_the_five_roles_are_declared():
+def test_the_six_roles_are_declared():
     assert set(ROLE_PERMISSIONS) == {
         "operator",
         "warehouse",
         "support_agent",
         "support_supervisor",
         "analyst",
+        "manager",
     }
     assert set(ROLE_PERMISSIONS) == roles.BACK_OFFICE_ROLES | roles.SUPPORT_ROLES
     assert not roles.BACK_OFFICE_ROLES & roles.SUPPORT_ROLES
