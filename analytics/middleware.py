@@ -36,6 +36,10 @@ class VisitMiddleware:
             response = self.get_response(request)
         finally:
             visits.reset_current_visit(token)
-        if visit.used and not visit.excluded:
+        # A page of a counted visit carries the beacon, which will record its view: its
+        # cookies are written now, so a campaign's landing page keeps its UTM parameters
+        # for the session even when the page itself recorded nothing on the server.
+        page = response.get("Content-Type", "").startswith("text/html")
+        if not visit.excluded and (visit.used or (page and response.status_code == 200)):
             visits.write_cookies(visit, response)
         return response

@@ -24,8 +24,12 @@ MAX_DAYS = 3660
 
 
 class DashboardForm(forms.Form):
-    since = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label=_("to"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     metric = forms.ChoiceField(
         label=_("trend of"), choices=[(m.key, m.label) for m in METRICS], initial="gmv"
     )

@@ -5,8 +5,9 @@ Two cookies, both the shop's own and HttpOnly: ``mall_vid`` (a random visitor id
 two years) and ``mall_sid`` (signed: the session id with its UTM source, medium, campaign
 and referring site, ending after ``MALL_ANALYTICS_SESSION_MINUTES`` without a request).
 A visit with other UTM parameters than its session's starts a new session. The cookies
-are written only when the request recorded an event, so staff, bots, shoppers who said
-no, and callbacks from payment providers get none.
+are written with a page (which carries the beacon) or when the request recorded an event,
+and only for a visit that may be counted: staff, robots and shoppers who said no get
+none, and neither do payment providers' callbacks (not tracked at all).
 
 A visit is not counted (``excluded`` says why) for staff, for user agents of robots, and
 when the shopper said no: the consent cookie ``mall_analytics=off`` (the choice on

@@ -69,6 +69,19 @@ def test_a_product_view_is_queued_with_the_visit_and_written_once(
     assert ingestion.event_partitions() == [datetime.date(2026, 6, 1)]
 
 
+def test_a_campaign_landing_page_that_records_nothing_still_keeps_its_campaign(
+    collecting, browser_client, tea, django_capture_on_commit_callbacks
+):
+    landing = browser_client.get(reverse("storefront:home") + "?utm_source=weibo")
+    assert landing.status_code == 200 and queued(collecting) == []
+    assert "analytics/beacon.js" in landing.text
+    with django_capture_on_commit_callbacks(execute=True):
+        browser_client.get(reverse("catalog:product", args=[tea.product.pk]))
+    [event] = queued(collecting)
+    assert event["utm_source"] == "weibo"
+    assert event["visitor"] == landing.cookies[visits.VISITOR_COOKIE].value
+
+
 def test_a_new_campaign_starts_a_new_session(
     collecting, browser_client, tea, django_capture_on_commit_callbacks
 ):
