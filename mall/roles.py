@@ -60,6 +60,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "refund"),
         *_perms("marketing", "add change view", "flashsale"),
         *_perms("marketing", "view", "flashsaleclaim"),
+        # Promotions are planned here; one deeper than MALL_PROMOTION_APPROVAL_DEPTH is
+        # approved by a second operator (the service refuses the one who submitted it).
+        *_perms("marketing", "add change view approve", "promotion"),
+        *_perms("marketing", "view", "promotionstatuschange", "appliedoffer"),
+        # Coupons: templates, grants (chosen shoppers, CSV lists), codes and their export.
+        *_perms("marketing", "add change view grant", "coupontemplate"),
+        *_perms("marketing", "view", "coupon", "couponbatch", "couponuse"),
+        # Gift cards are issued with a reason; finance reads the liability report.
+        *_perms("marketing", "add view", "giftcard"),
+        *_perms("marketing", "view", "giftcardentry"),
+        "marketing.view_liability_report",
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),
@@ -96,6 +107,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("support", "view work", "ticket"),
         *_perms("support", "view", "faqcategory", "faqarticle", "followup"),
         *_perms("support", "add", "faqarticle"),
+        # A compensation coupon from the ticket view, with a reason (a daily limit each).
+        "marketing.compensate_coupontemplate",
     },
     SUPPORT_SUPERVISOR: {
         *_perms("orders", "view", "order", "orderline", "shipment", "trackingevent"),
@@ -108,6 +121,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("support", "view change", "servicetarget"),
         *_perms("support", "view", "faqcategory", "faqarticle", "followup", "ticketbreach"),
         *_perms("support", "add", "faqarticle"),
+        "marketing.compensate_coupontemplate",
     },
     ANALYST: {
         *_perms(
@@ -128,6 +142,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("orders", "view", "aftersalescase"),
         *_perms("catalog", "view", "productreview"),
         *_perms("support", "view", "ticket"),
+        # Promotion and coupon figures, the gift-card liability.
+        *_perms("marketing", "view", "promotion", "coupontemplate", "giftcard"),
+        "marketing.view_liability_report",
         # The KPI dashboard, the targets and the data-quality checks (analytics).
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",

@@ -490,6 +490,36 @@ CELERY_BEAT_SCHEDULE["marketing-reconcile-flash-sales"] = {
     "options": {"expires": MALL_FLASH_SALE_RECONCILE_SECONDS},
 }
 
+# --- Promotions, coupons and gift cards ------------------------------------------------------
+
+# A promotion that can take more than this share of a price (0.50: over half off) waits
+# for a second operator's approval before it is scheduled.
+MALL_PROMOTION_APPROVAL_DEPTH = env.str("MALL_PROMOTION_APPROVAL_DEPTH", default="0.50")
+# Seconds a web process keeps the rules it built before building them again even when no
+# promotion or coupon template changed (a new subcategory, a gift's new price).
+MALL_PRICING_RULES_TTL = env.int("MALL_PRICING_RULES_TTL", default=60)
+# Shoppers hear this many days before a coupon in their wallet expires.
+MALL_COUPON_REMIND_DAYS = env.int("MALL_COUPON_REMIND_DAYS", default=3)
+# Compensation coupons one support agent may grant per day (supervisors: no limit).
+MALL_COMPENSATION_COUPONS_PER_AGENT_DAY = env.int(
+    "MALL_COMPENSATION_COUPONS_PER_AGENT_DAY", default=10
+)
+CELERY_BEAT_SCHEDULE["marketing-advance-promotions"] = {
+    "task": "marketing.tasks.advance_promotions",
+    "schedule": 60,
+    "options": {"expires": 60},
+}
+CELERY_BEAT_SCHEDULE["marketing-expire-coupons"] = {
+    "task": "marketing.tasks.expire_coupons",
+    "schedule": crontab(minute=5),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-remind-expiring-coupons"] = {
+    "task": "marketing.tasks.remind_expiring_coupons",
+    "schedule": crontab(hour=10, minute=0),
+    "options": {"expires": 3600},
+}
+
 # --- After-sales ---------------------------------------------------------------------------
 
 # Days after delivery (counted by calendar date from the day after it, as the consumer law

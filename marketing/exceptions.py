@@ -84,3 +84,40 @@ class OverLimit(FlashSaleError):
         else:
             message = _("At most %(limit)s per shopper in this flash sale.")
         super().__init__(message % {"limit": limit})
+
+
+# --- Promotions, coupons, gift cards -----------------------------------------------------------
+
+
+class MarketingError(OrderError):
+    """A promotion, coupon or gift-card action refused; ``str(error)`` speaks to the
+    person who asked."""
+
+    code = "refused"
+
+
+class PromotionInvalid(MarketingError):
+    """A promotion cannot be saved or submitted as it is; ``problems`` lists every
+    reason."""
+
+    code = "invalid"
+
+    def __init__(self, problems: list[str]):
+        self.problems = [str(problem) for problem in problems]
+        super().__init__(" ".join(self.problems))
+
+
+class CouponRefused(MarketingError):
+    """A coupon cannot be claimed, granted, redeemed or used; ``problems`` lists every
+    reason (one, mostly)."""
+
+    def __init__(self, problems, *, code: str = "refused"):
+        self.problems = [str(problem) for problem in problems]
+        self.code = code
+        super().__init__(" ".join(self.problems))
+
+
+class GiftCardRefused(MarketingError):
+    def __init__(self, message, *, code: str = "refused"):
+        self.code = code
+        super().__init__(message)

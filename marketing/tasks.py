@@ -4,7 +4,7 @@ from celery import shared_task
 
 from mall.celery import RETRY_POLICY
 
-from .services import flashsales
+from .services import coupons, flashsales, promotions
 
 
 @shared_task(**RETRY_POLICY)
@@ -13,3 +13,23 @@ def reconcile_flash_sales() -> dict[str, int]:
     between gate and database, a Redis that lost its data) and release claims of
     cancelled orders. Safe to run twice or at once: it only writes what the database says."""
     return flashsales.reconcile()
+
+
+@shared_task(**RETRY_POLICY)
+def advance_promotions() -> int:
+    """Every minute: scheduled promotions whose start came are running, those whose end
+    passed are ended, each with a history row. Safe to run twice or at once."""
+    return promotions.advance_promotions()
+
+
+@shared_task(**RETRY_POLICY)
+def expire_coupons() -> int:
+    """Hourly: usable coupons past their end are marked expired (a conditional UPDATE)."""
+    return coupons.expire_coupons()
+
+
+@shared_task(**RETRY_POLICY)
+def remind_expiring_coupons() -> int:
+    """Daily: shoppers hear of usable coupons that end within MALL_COUPON_REMIND_DAYS,
+    once per coupon (``reminded_at`` is claimed by a conditional UPDATE first)."""
+    return coupons.remind_expiring_coupons()

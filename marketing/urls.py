@@ -1,14 +1,23 @@
-"""Marketing's pages (mounted by mall/urls.py under /flash-sales/) and its REST API
-(under /api/v1/)."""
+"""Marketing's pages (mounted by mall/urls.py under /flash-sales/ and /coupons/) and its
+REST API (under /api/v1/)."""
 
 from django.urls import path
 
+from .api import coupons as coupons_api
 from .api import flashsales as flashsales_api
-from .views import flashsales
+from .views import coupons, flashsales
 
 flash_sale_patterns = [
     path("", flashsales.sale_list, name="list"),
     path("<int:pk>/", flashsales.buy, name="buy"),
+]
+
+coupon_patterns = [
+    path("", coupons.centre, name="centre"),
+    path("<int:pk>/claim/", coupons.claim, name="claim"),
+    path("wallet/", coupons.wallet, name="wallet"),
+    path("wallet/redeem/", coupons.redeem, name="redeem"),
+    path("wallet/gift-cards/", coupons.add_gift_card, name="add_gift_card"),
 ]
 
 api_patterns = [
@@ -19,7 +28,13 @@ api_patterns = [
         name="flash-sale-detail",
     ),
     path("flash-sales/<int:pk>/buy/", flashsales_api.FlashSaleBuy.as_view(), name="flash-sale-buy"),
+    path("coupon-centre/", coupons_api.CouponCentre.as_view(), name="coupon-centre"),
+    path("coupons/", coupons_api.Wallet.as_view(), name="coupon-wallet"),
+    path("coupons/claim/", coupons_api.Claim.as_view(), name="coupon-claim"),
+    path("coupons/redeem/", coupons_api.Redeem.as_view(), name="coupon-redeem"),
+    path("gift-cards/", coupons_api.GiftCards.as_view(), name="gift-cards"),
 ]
 
 flash_sale_urls = (flash_sale_patterns, "flashsales")
+coupon_urls = (coupon_patterns, "coupons")
 api_urls = (api_patterns, "marketing_api")

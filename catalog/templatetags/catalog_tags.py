@@ -3,16 +3,13 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.translation import get_language
 
 from catalog import selectors
-from mall.money import to_money
+from mall.money import format_money, to_money
 
 register = template.Library()
-
-CURRENCY_SYMBOLS = {"CNY": "¥"}
 
 
 @register.filter
@@ -24,9 +21,7 @@ def money(amount) -> str:
         value = to_money(amount if isinstance(amount, Decimal) else Decimal(str(amount)))
     except (InvalidOperation, TypeError, ValueError):
         return ""
-    symbol = CURRENCY_SYMBOLS.get(settings.MALL_CURRENCY, settings.MALL_CURRENCY + " ")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{abs(value):,.2f}"
+    return format_money(value)
 
 
 @register.filter

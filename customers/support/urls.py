@@ -8,7 +8,7 @@
 
 from django.urls import path
 
-from .views import help, requests, supervision, workspace
+from .views import compensation, help, requests, supervision, workspace
 
 requests_patterns = [
     path("", requests.ticket_list, name="list"),
@@ -44,6 +44,7 @@ workspace_patterns = [
     path("tickets/<str:number>/resolve/", workspace.resolve, name="resolve"),
     path("tickets/<str:number>/reopen/", workspace.reopen, name="reopen"),
     path("tickets/<str:number>/close/", workspace.close, name="close"),
+    path("tickets/<str:number>/compensate/", compensation.compensate, name="compensate"),
     path(
         "tickets/<str:number>/messages/<int:pk>/draft-article/",
         workspace.draft_article,

@@ -1,1 +1,4 @@
-from . import flashsales  # noqa: F401  (registers the flash-sale admin)
+# Importing each module registers its ModelAdmins and pages with the admin site.
+from . import coupons, flashsales, giftcards, promotions
+
+__all__ = ["coupons", "flashsales", "giftcards", "promotions"]

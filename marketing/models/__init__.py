@@ -1,3 +1,34 @@
+from .applied import AppliedOffer
+from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
+from .giftcards import GiftCard, GiftCardEntry
+from .promotions import (
+    APPROVED,
+    GROUP_OF,
+    PROMOTION_MACHINE,
+    PricingRulesVersion,
+    Promotion,
+    PromotionStatusChange,
+    PromotionTier,
+    new_token,
+)
 
-__all__ = ["FlashSale", "FlashSaleClaim"]
+__all__ = [
+    "APPROVED",
+    "GROUP_OF",
+    "PROMOTION_MACHINE",
+    "AppliedOffer",
+    "Coupon",
+    "CouponBatch",
+    "CouponTemplate",
+    "CouponUse",
+    "FlashSale",
+    "FlashSaleClaim",
+    "GiftCard",
+    "GiftCardEntry",
+    "PricingRulesVersion",
+    "Promotion",
+    "PromotionStatusChange",
+    "PromotionTier",
+    "new_token",
+]

@@ -37,6 +37,10 @@ class FlashSale(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     sold = models.PositiveIntegerField(_("units claimed"), default=0)
+    # Flash-sale goods take no other promotion or coupon unless the sale says so.
+    stacks_with_promotions = models.BooleanField(
+        _("combines with promotions and coupons"), default=False
+    )
     created_by = models.ForeignKey(
         "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -15,20 +15,55 @@ from mall.statemachine import IllegalTransition
 from mall.validators import normalize_mobile, validate_mobile
 
 from ..exceptions import OrderError
-from ..models import ORDER_MACHINE, BlockedContact, Order, OrderLine, OrderStatusChange, Payment
+from ..models import (
+    ORDER_MACHINE,
+    BlockedContact,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+)
 from ..services import ordering
 from ..services import risk_review as review
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
-    fields = ("product_name", "sku_code", "sku_label", "unit_price", "quantity", "line_total")
+    fields = (
+        "product_name",
+        "sku_code",
+        "sku_label",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "discount_total",
+        "gift_source",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class OrderDiscountInline(admin.TabularInline):
+    """Each source's discount (a promotion, a coupon) with the line the shopper read."""
+
+    model = OrderDiscount
+    fields = ("source", "kind", "text", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("discounts")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("explanation"))
+    def text(self, discount):
+        return discount.text
 
 
 class OrderPaymentInline(admin.TabularInline):
@@ -186,7 +221,7 @@ class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("=number", "=mobile", "user__phone", "user__email")
     date_hierarchy = "placed_at"
-    inlines = [OrderLineInline, OrderPaymentInline, OrderTimelineInline]
+    inlines = [OrderLineInline, OrderDiscountInline, OrderPaymentInline, OrderTimelineInline]
     service_actions = ORDER_ACTIONS
     actions = [make_admin_action(spec) for spec in ORDER_ACTIONS]
     fieldsets = (
@@ -212,7 +247,16 @@ class OrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
         ),
         (
             _("Amounts"),
-            {"fields": ("goods_total", "shipping_fee", "discount_total", "total")},
+            {
+                "fields": (
+                    "goods_total",
+                    "shipping_fee",
+                    "discount_total",
+                    "shipping_discount",
+                    "total",
+                    "stored_value_paid",
+                )
+            },
         ),
         (_("Invoice"), {"fields": ("invoice_title", "tax_number")}),
     )

@@ -55,6 +55,13 @@ class OwnAddressField(serializers.PrimaryKeyRelatedField):
 class CheckoutInput(serializers.Serializer):
     address = OwnAddressField()
     shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS), default="standard")
+    choices = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=64), max_length=20),
+        required=False,
+        default=dict,
+        help_text='The shopper\'s choices the quote offers, by name: {"coupon": ["12"], '
+        '"gift_card": ["3"]}. Left out: the defaults (the best coupon, no gift card).',
+    )
 
 
 class PlaceOrderInput(CheckoutInput):
@@ -90,12 +97,39 @@ class TotalsLineSerializer(serializers.Serializer):
 
 
 class DiscountSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    source = serializers.CharField(help_text='What gave it: "promotion:12", "coupon:3".')
+    kind = serializers.ChoiceField(choices=["goods", "shipping"])
+    label = serializers.CharField(help_text="The line the shopper reads, in their language.")
     amount = serializers.DecimalField(**MONEY)
 
-    def to_representation(self, instance):
-        label, amount = instance
-        return super().to_representation({"label": label, "amount": amount})
+
+class GiftSerializer(serializers.Serializer):
+    sku = serializers.IntegerField(source="sku.pk")
+    product = serializers.CharField(source="sku.product.name")
+    quantity = serializers.IntegerField()
+    value = serializers.DecimalField(**MONEY)
+    label = serializers.CharField()
+
+
+class OptionSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    note = serializers.CharField()
+    selected = serializers.BooleanField()
+    disabled = serializers.BooleanField()
+
+
+class ChoiceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Send the chosen values back under this name.")
+    title = serializers.CharField()
+    multiple = serializers.BooleanField()
+    options = OptionSerializer(many=True)
+
+
+class StoredValueSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -104,7 +138,15 @@ class TotalsSerializer(serializers.Serializer):
     shipping_fee = serializers.DecimalField(**MONEY)
     discounts = DiscountSerializer(many=True)
     discount_total = serializers.DecimalField(**MONEY)
+    shipping_discount = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
+    gifts = GiftSerializer(many=True)
+    hints = serializers.ListField(child=serializers.CharField())
+    choices = ChoiceSerializer(many=True)
+    stored_value = StoredValueSerializer(many=True)
+    amount_due = serializers.DecimalField(
+        **MONEY, help_text="What is left to pay through a payment provider."
+    )
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -118,6 +160,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "quantity",
             "line_total",
+            "discount_total",
+            "gift_source",
         ]
 
 
@@ -164,7 +208,9 @@ class OrderSerializer(serializers.ModelSerializer):
             "goods_total",
             "shipping_fee",
             "discount_total",
+            "shipping_discount",
             "total",
+            "stored_value_paid",
             "shipping_method",
             "recipient",
             "mobile",
@@ -202,13 +248,21 @@ class ShipmentSerializer(serializers.ModelSerializer):
         ]
 
 
+class OrderDiscountSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    kind = serializers.CharField()
+    label = serializers.CharField(source="text")
+    amount = serializers.DecimalField(**MONEY)
+
+
 class OrderDetailSerializer(OrderSerializer):
+    discounts = OrderDiscountSerializer(many=True, help_text="Each source's discount.")
     timeline = TimelineEntrySerializer(many=True)
     payments = PaymentSerializer(many=True)
     shipments = ShipmentSerializer(many=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "timeline", "payments", "shipments"]
+        fields = [*OrderSerializer.Meta.fields, "discounts", "timeline", "payments", "shipments"]
 
 
 class PlacedOrderSerializer(OrderSerializer):
@@ -216,6 +270,7 @@ class PlacedOrderSerializer(OrderSerializer):
     lines, its first timeline entry, and no payments or shipments yet."""
 
     lines = OrderLineSerializer(many=True, source="placed_lines")
+    discounts = OrderDiscountSerializer(many=True, source="placed_discounts")
     timeline = serializers.SerializerMethodField()
     payments = serializers.SerializerMethodField()
     shipments = serializers.SerializerMethodField()

@@ -104,6 +104,7 @@ class CheckoutQuote(APIView):
             request,
             province=data.validated_data["address"].province,
             method=data.validated_data["shipping_method"],
+            choices=data.validated_data["choices"],
         )
         return Response(s.TotalsSerializer(view.totals).data)
 
@@ -166,6 +167,7 @@ class OrderList(generics.ListAPIView):
                 tax_number=values["tax_number"],
                 expected_total=values["expected_total"],
                 cart=view.cart,
+                choices=values["choices"],
             )
         except TotalChanged as error:
             return Response(

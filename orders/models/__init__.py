@@ -15,7 +15,15 @@ from .fulfilment import (
     TrackingEvent,
 )
 from .logistics import LOGISTICS_CASE_MACHINE, LogisticsCase, LogisticsCaseChange
-from .order import ORDER_MACHINE, SOLD, Order, OrderLine, OrderStatusChange
+from .order import (
+    ORDER_MACHINE,
+    SOLD,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderLineDiscount,
+    OrderStatusChange,
+)
 from .payment import Payment, PaymentNotification, Refund
 from .reconciliation import BillDifference, BillReconciliation
 from .risk_review import BlockedContact
@@ -40,7 +48,9 @@ __all__ = [
     "LogisticsCase",
     "LogisticsCaseChange",
     "Order",
+    "OrderDiscount",
     "OrderLine",
+    "OrderLineDiscount",
     "OrderStatusChange",
     "Payment",
     "PaymentNotification",

@@ -87,6 +87,11 @@ class AfterSalesCase(models.Model):
     shipping_refund = models.DecimalField(
         _("refund for shipping"), max_digits=12, decimal_places=2, default=0
     )
+    # The part of the refund (goods + shipping) that went back to gift cards, in the
+    # proportion the order was paid by them; the rest went back through ``refund``.
+    stored_value_refund = models.DecimalField(
+        _("refunded to gift cards"), max_digits=12, decimal_places=2, default=0
+    )
     refund = models.ForeignKey(
         "orders.Refund",
         verbose_name=_("refund"),
@@ -119,6 +124,10 @@ class AfterSalesCase(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(shipping_refund__gte=0), name="after_sales_shipping_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(stored_value_refund__gte=0),
+                name="after_sales_stored_value_not_negative",
             ),
         ]
 

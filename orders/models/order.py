@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mall.labels import Label, render
 from mall.statemachine import Machine, Transition, TransitionRecord
 
 
@@ -49,7 +50,16 @@ class Order(models.Model):
     goods_total = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
     shipping_fee = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)
+    # The part of ``discount_total`` that came off the shipping fee (free shipping).
+    shipping_discount = models.DecimalField(
+        _("shipping discount"), max_digits=12, decimal_places=2, default=0
+    )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # The part of ``total`` paid from stored balances (gift cards) at placement; the rest
+    # (``amount_due``) is paid through a payment provider.
+    stored_value_paid = models.DecimalField(
+        _("paid by gift card"), max_digits=12, decimal_places=2, default=0
+    )
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
     tax_number = models.CharField(_("tax number"), max_length=20, blank=True)
     idempotency_key = models.CharField(max_length=64)
@@ -95,10 +105,30 @@ class Order(models.Model):
                 name="order_total_adds_up",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(shipping_discount__gte=0)
+                & Q(shipping_discount__lte=F("shipping_fee"))
+                & Q(discount_total__gte=F("shipping_discount"))
+                & Q(discount_total__lte=F("goods_total") + F("shipping_discount")),
+                name="order_discounts_within_goods_and_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(stored_value_paid__gte=0) & Q(stored_value_paid__lte=F("total")),
+                name="order_stored_value_within_total",
+            ),
         ]
 
     def __str__(self):
         return self.number
+
+    @property
+    def goods_discount(self):
+        return self.discount_total - self.shipping_discount
+
+    @property
+    def amount_due(self):
+        """What a payment provider is asked for: the total less gift cards."""
+        return self.total - self.stored_value_paid
 
 
 # Orders that were sales: paid, whatever happened after (honest "was" prices, the
@@ -161,6 +191,13 @@ class OrderLine(models.Model):
     reservation = models.OneToOneField(
         "catalog.Reservation", on_delete=models.PROTECT, related_name="order_line"
     )
+    # The goods discounts on this line, to the cent (per source: OrderLineDiscount): the
+    # line cost the shopper line_total - discount_total.
+    discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)
+    # A gift with purchase (满赠): no price; ``gift_value`` is its price when given, what
+    # keeping it costs if a return leaves the order short of the gift's threshold.
+    gift_source = models.CharField(_("gift of"), max_length=40, blank=True)
+    gift_value = models.DecimalField(_("gift's value"), max_digits=12, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("order line")
@@ -172,7 +209,79 @@ class OrderLine(models.Model):
                 condition=Q(line_total=F("unit_price") * F("quantity")),
                 name="order_line_total_adds_up",
             ),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0) & Q(discount_total__lte=F("line_total")),
+                name="order_line_discount_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(gift_source="") | Q(unit_price=0),
+                name="order_line_gift_is_free",
+            ),
         ]
 
     def __str__(self):
         return f"{self.product_name} × {self.quantity}"
+
+    @property
+    def is_gift(self) -> bool:
+        return bool(self.gift_source)
+
+    @property
+    def paid_total(self):
+        """What the shopper paid for the line's units: its total less its discounts."""
+        return self.line_total - self.discount_total
+
+
+class OrderDiscount(models.Model):
+    """One source's discount on an order (a promotion, a coupon), with the line the
+    shopper read ("满199减20：已减¥20.00") kept as a message id and parameters, so each
+    reader sees it in their language."""
+
+    class Kind(models.TextChoices):
+        GOODS = "goods", _("goods")
+        SHIPPING = "shipping", _("shipping")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    source = models.CharField(_("source"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.GOODS)
+    label = models.JSONField(_("explanation"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order discount")
+        verbose_name_plural = _("order discounts")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "source"], name="order_discount_source_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_discount_positive"),
+        ]
+        indexes = [models.Index(fields=["source"], name="order_discount_source_idx")]
+
+    def __str__(self):
+        return f"{self.source}: {self.amount}"
+
+    @property
+    def text(self) -> str:
+        return render(Label.from_json(self.label))
+
+
+class OrderLineDiscount(models.Model):
+    """The part of one source's discount that fell on one order line, to the cent: what
+    refunds of that line's units give back (less) and what promotion reports sum."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="discounts")
+    source = models.CharField(_("source"), max_length=40)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line discount")
+        verbose_name_plural = _("order line discounts")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "source"], name="order_line_discount_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_line_discount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.source}: {self.amount}"

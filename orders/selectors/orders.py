@@ -12,6 +12,7 @@ from ..models import (
     Cart,
     CartLine,
     Order,
+    OrderDiscount,
     OrderLine,
     OrderStatusChange,
     Payment,
@@ -19,7 +20,7 @@ from ..models import (
     Shipment,
     TrackingEvent,
 )
-from ..services.checkout import CheckedItem, Totals, check_items, compute_totals
+from ..services.checkout import CheckedItem, PricedLine, Totals, check_items, compute_totals
 
 
 @dataclass(frozen=True)
@@ -58,24 +59,32 @@ class CartView:
         return sum(line.quantity for line in self.lines)
 
 
-def cart_view(cart: Cart | None, *, province: str = "", method: str = "standard", user=None):
+def cart_view(
+    cart: Cart | None,
+    *,
+    province: str = "",
+    method: str = "standard",
+    user=None,
+    choices: dict | None = None,
+):
     """The cart as it is now: every line re-checked (still on sale, price, stock) with
     its problem and whether its price changed since the shopper last saw it, and the
-    totals of the lines that can be ordered (shipping to ``province`` by ``method``).
-    Two queries."""
+    totals of the lines that can be ordered (shipping to ``province`` by ``method``; the
+    shopper's ``choices`` of coupon and gift cards): two queries, and those of the
+    discount sources (a fixed number, whatever the lines and rules)."""
     if cart is None:
         return CartView(cart=None, lines=[], totals=None)
     rows = list(CartLine.objects.filter(cart=cart).values_list("sku_id", "quantity", "price_seen"))
     checked = check_items([(sku_id, quantity) for sku_id, quantity, _seen in rows])
     lines = [CartLineView(item, seen) for item, (_s, _q, seen) in zip(checked, rows, strict=True)]
-    from orders.services.checkout import PricedLine
-
     priced = [
         PricedLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
         for line in lines
         if not line.problem
     ]
-    totals = compute_totals(lines=priced, province=province, method=method, user=user)
+    totals = compute_totals(
+        lines=priced, province=province, method=method, user=user, choices=choices
+    )
     return CartView(cart=cart, lines=lines, totals=totals)
 
 
@@ -90,8 +99,9 @@ def orders_of(user) -> QuerySet[Order]:
 
 def order_detail(*, number: str, user=None) -> Order:
     """One order with its lines (each knowing whether it has a product review yet, as
-    ``reviewed``), timeline (actors joined), payments and refunds, and its shipments
-    (cancelled ones left out) with their tracking events, newest first: seven queries.
+    ``reviewed``), its discounts by source, timeline (actors joined), payments and
+    refunds, and its shipments (cancelled ones left out) with their tracking events,
+    newest first: eight queries.
     With ``user``, only that shopper's order is found (anyone else's is
     ``Order.DoesNotExist``, which pages turn into a 404)."""
     orders = Order.objects.select_related("user")
@@ -100,6 +110,7 @@ def order_detail(*, number: str, user=None) -> Order:
     reviewed = Exists(ProductReview.objects.filter(order_line_id=OuterRef("pk")))
     return orders.prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.annotate(reviewed=reviewed).order_by("pk")),
+        Prefetch("discounts", queryset=OrderDiscount.objects.order_by("position", "pk")),
         Prefetch(
             "timeline",
             queryset=OrderStatusChange.objects.select_related("actor").order_by("at", "pk"),

@@ -19,12 +19,22 @@ from django.utils.translation import gettext as _
 
 from catalog.exceptions import CatalogError, InsufficientStock, ReservationClosed
 from catalog.services import inventory, pricing
+from mall.labels import Label
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 from mall.tracking import record_event
 
 from ..exceptions import OrderRefused, TotalChanged
-from ..models import ORDER_MACHINE, SOLD, CartLine, Order, OrderLine, OrderStatusChange
+from ..models import (
+    ORDER_MACHINE,
+    SOLD,
+    CartLine,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderLineDiscount,
+    OrderStatusChange,
+)
 from . import fulfilment, payments
 from . import risk_review as review
 from .checkout import SHIPPING_METHODS, PricedLine, compute_totals, price_lines
@@ -42,16 +52,23 @@ def place_order(
     expected_total: Decimal | None = None,
     cart=None,
     unit_prices: dict[int, Decimal] | None = None,
+    choices: dict[str, list[str]] | None = None,
 ) -> Order:
     """Place an order for ``items`` (``(sku_id, quantity)``) to ``address``.
 
-    Re-checks listing, price and stock now; reserves every line's units (in SKU order, so
-    two orders never wait on each other crosswise); snapshots name, SKU, price and picture
-    into the lines; flags it for an operator's review when it looks risky; writes the
-    first timeline entry; removes the ordered SKUs from ``cart``. ``unit_prices``
-    (SKU id -> price) replaces the list price of those SKUs: a flash sale's price, which
-    its own service has checked. A repeated ``idempotency_key`` of the same shopper
-    returns the first order and does nothing else.
+    Re-checks listing, price and stock now; prices it with ``compute_totals`` (the
+    discount sources with the shopper's ``choices``: coupon, gift cards); reserves every
+    line's units, gifts with purchase included (in SKU order, so two orders never wait on
+    each other crosswise; a gift out of stock is left out); snapshots name, SKU, price and
+    picture into the lines; keeps every discount per source and per line, to the cent;
+    runs the placement hooks (marketing locks the coupon and takes the gift cards'
+    balance); flags it for an operator's review when it looks risky; writes the first
+    timeline entry; removes the ordered SKUs from ``cart``. An order with nothing left to
+    pay through a provider is paid at once. ``unit_prices`` (SKU id -> price) replaces
+    the list price of those SKUs: a flash sale's price, which its own service has checked
+    (such lines are ``special``: promotions leave them alone unless the sale allows). A
+    repeated ``idempotency_key`` of the same shopper returns the first order and does
+    nothing else.
 
     A newly placed order carries what was committed with it, ``placed_lines`` and
     ``placed_history``, so that the answer to the shopper can be built without reading
@@ -60,7 +77,9 @@ def place_order(
     Raises ``OrderRefused`` listing every problem (an address not the shopper's, an
     unknown shipping method, nothing to order, goods gone, stock short) and
     ``TotalChanged`` when ``expected_total`` (what the shopper saw) differs from the
-    total now. Nothing is written when it raises.
+    total now, and what a placement hook raises (an ``OrderRefused``: the coupon was just
+    used by another order, the gift card's balance is gone). Nothing is written when it
+    raises.
     """
     existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
     if existing:
@@ -77,6 +96,7 @@ def place_order(
             expected_total=expected_total,
             cart=cart,
             unit_prices=unit_prices or {},
+            choices=choices or {},
         )
     except IntegrityError:
         # The same submit won a race against this one: its order is the answer.
@@ -99,6 +119,7 @@ def _place(
     expected_total,
     cart,
     unit_prices,
+    choices,
 ) -> Order:
     problems = []
     if address is None or address.user_id != user.pk:
@@ -120,13 +141,17 @@ def _place(
     if problems:
         raise OrderRefused(problems)
     lines = [
-        PricedLine(line.sku, line.quantity, unit_prices[line.sku.pk])
+        PricedLine(line.sku, line.quantity, unit_prices[line.sku.pk], special=True)
         if line.sku.pk in unit_prices
         else line
         for line in lines
     ]
     totals = compute_totals(
-        lines=lines, province=address.province, method=shipping_method, user=user
+        lines=lines,
+        province=address.province,
+        method=shipping_method,
+        user=user,
+        choices=choices,
     )
     if expected_total is not None and Decimal(expected_total) != totals.total:
         raise TotalChanged(Decimal(expected_total), totals.total)
@@ -146,44 +171,45 @@ def _place(
         goods_total=totals.goods_total,
         shipping_fee=totals.shipping_fee,
         discount_total=totals.discount_total,
+        shipping_discount=totals.shipping_discount,
         total=totals.total,
+        stored_value_paid=totals.stored_value_total,
         invoice_title=invoice_title.strip(),
         tax_number=tax_number.strip(),
         idempotency_key=idempotency_key,
         placed_at=now,
         pay_by=pay_by,
     )
-    order.placed_lines = []
-    for line in lines:  # sorted by SKU id above
+    # A safety net: the unpaid-order job releases first, with the order.
+    ttl = pay_by - now + datetime.timedelta(minutes=10)
+    wanted = [(line.sku.pk, 0, line) for line in lines] + [
+        (gift.sku.pk, 1, gift) for gift in totals.gifts
+    ]
+    placed = []
+    for _sku_id, is_gift, line in sorted(wanted, key=lambda row: row[:2]):
         try:
             reservation = inventory.reserve(
                 sku=line.sku,
                 quantity=line.quantity,
                 reference=order.number,
                 actor=user,
-                # A safety net: the unpaid-order job releases first, with the order.
-                ttl=pay_by - now + datetime.timedelta(minutes=10),
+                ttl=ttl,
             )
         except InsufficientStock as error:
+            if is_gift:
+                continue  # the gift ran out: the order goes without it
             raise OrderRefused([str(error)]) from error
-        order.placed_lines.append(
-            OrderLine.objects.create(
-                order=order,
-                sku=line.sku,
-                product_name=line.sku.product.name,
-                sku_code=line.sku.code,
-                sku_label=line.sku.spec_label,
-                image=line.sku.thumb or "",
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                reservation=reservation,
-            )
-        )
+        placed.append(_order_line(order, line, reservation, totals, gift=bool(is_gift)))
+    order.placed_lines = sorted(placed, key=lambda line: line.pk)
+    _keep_discounts(order, totals, placed)
     order.placed_history = OrderStatusChange.objects.create(
         subject=order, transition="place", from_state="", to_state=order.status, actor=user
     )
+    for hook in _placement_hooks:
+        hook(order=order, totals=totals, user=user)
     review.flag_if_risky(order=order)
+    if order.amount_due == 0:
+        payments.settle_without_provider(order=order, actor=user)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=merged).delete()
     record_event(
@@ -198,6 +224,68 @@ def _place(
         ],
     )
     return order
+
+
+def _order_line(order, line, reservation, totals, *, gift: bool) -> OrderLine:
+    """The order line of a priced line or a gift, its discount to the cent."""
+    sku = line.sku
+    return OrderLine.objects.create(
+        order=order,
+        sku=sku,
+        product_name=sku.product.name,
+        sku_code=sku.code,
+        sku_label=sku.spec_label,
+        image=getattr(sku, "thumb", None) or "",
+        unit_price=Decimal("0.00") if gift else line.unit_price,
+        quantity=line.quantity,
+        line_total=Decimal("0.00") if gift else line.line_total,
+        discount_total=Decimal("0.00") if gift else totals.line_discount(sku.pk),
+        gift_source=line.source if gift else "",
+        gift_value=line.value if gift else Decimal("0.00"),
+        reservation=reservation,
+    )
+
+
+def _keep_discounts(order: Order, totals, placed: list[OrderLine]) -> None:
+    """Every discount per source (with its explanation) and per line, two INSERTs."""
+    order.placed_discounts = OrderDiscount.objects.bulk_create(
+        OrderDiscount(
+            order=order,
+            source=discount.source,
+            kind=discount.kind,
+            label=_label_json(discount.label),
+            amount=discount.amount,
+            position=position,
+        )
+        for position, discount in enumerate(totals.discounts)
+    )
+    by_sku = {line.sku_id: line for line in placed if not line.is_gift}
+    OrderLineDiscount.objects.bulk_create(
+        OrderLineDiscount(line=by_sku[sku_id], source=part.source, amount=part.amount)
+        for sku_id, parts in totals.line_discounts.items()
+        for part in parts
+    )
+
+
+def _label_json(label) -> dict:
+    return label.to_json() if isinstance(label, Label) else Label.from_json(str(label)).to_json()
+
+
+# What the floors above orders do when an order is placed (marketing: the coupon is
+# locked to the order, the gift cards' balance taken). Each hook is called with
+# ``order=``, ``totals=`` (what ``compute_totals`` answered) and ``user=`` inside the
+# placement's transaction, after the lines and discounts are written; it refuses with an
+# ``OrderRefused`` (nothing is written then).
+PlacementHook = Callable[..., None]
+_placement_hooks: list[PlacementHook] = []
+
+
+def register_placement_hook(hook: PlacementHook) -> PlacementHook:
+    """Have ``hook(order=..., totals=..., user=...)`` run in every placement. A decorator;
+    registering the same hook twice keeps one."""
+    if hook not in _placement_hooks:
+        _placement_hooks.append(hook)
+    return hook
 
 
 def _release_lines(order: Order, *, actor, reason: str, expired: bool = False) -> None:

@@ -20,7 +20,7 @@ from ..forms.checkout import CheckoutForm
 from ..models import Order
 from ..selectors import orders as selectors
 from ..services import ordering
-from ..services.checkout import SHIPPING_METHODS
+from ..services.checkout import SHIPPING_METHODS, read_choices
 from .cart import shopper_cart
 
 
@@ -52,7 +52,13 @@ def checkout(request):
     )
     method = _choice(form, "shipping_method", request.GET.get("shipping_method"))
     method = method if method in SHIPPING_METHODS else "standard"
-    priced = {"province": address.province if address else "", "method": method}
+    # The coupon and gift cards chosen: posted, or in the query string (recalculated).
+    choices = read_choices(request.POST if request.method == "POST" else request.GET)
+    priced = {
+        "province": address.province if address else "",
+        "method": method,
+        "choices": choices,
+    }
     view = selectors.cart_view(cart, user=request.user, **priced)
     if not view.orderable or view.problems:
         for problem in view.problems:
@@ -74,6 +80,7 @@ def checkout(request):
                 tax_number=data["tax_number"],
                 expected_total=data["expected_total"],
                 cart=cart,
+                choices=choices,
             )
         except TotalChanged as error:
             messages.warning(request, str(error))

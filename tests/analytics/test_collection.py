@@ -143,6 +143,28 @@ def test_buying_records_cart_checkout_order_payment_and_refund_with_the_campaign
     assert attribution.visitor_id == placed.visitor_id != ""
 
 
+def test_a_claimed_coupon_is_recorded_and_a_refused_claim_is_not(
+    collecting, django_capture_on_commit_callbacks
+):
+    from marketing.exceptions import CouponRefused
+    from marketing.services import coupons
+    from tests.marketing.promo_helpers import template
+
+    made = template(per_shopper_limit=1)
+    shopper = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        coupon = coupons.claim_coupon(template=made, user=shopper)
+        with pytest.raises(CouponRefused):
+            coupons.claim_coupon(template=made, user=shopper)
+    [event] = queued(collecting)
+    assert event["name"] == "coupon_claimed"
+    assert event["user"] == shopper.pk
+    assert event["props"] == {"template": made.pk, "coupon": coupon.pk}
+    assert ingestion.ingest_events() == 1
+    stored = Event.objects.get(name="coupon_claimed")
+    assert stored.user_id == shopper.pk and stored.properties["coupon"] == coupon.pk
+
+
 def test_a_rolled_back_action_records_nothing(collecting, django_capture_on_commit_callbacks):
     with (
         django_capture_on_commit_callbacks(execute=True),

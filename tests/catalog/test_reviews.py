@@ -381,8 +381,8 @@ def test_goods_not_listed_have_no_reviews_page(client, tea):
 @pytest.mark.parametrize(
     ("url", "bound"),
     [
-        # the product page's own 8 (tests/catalog/test_storefront.py) + summary + reviews
-        ("/product/{pk}/", 10),
+        # the product page's own 9 (tests/catalog/test_storefront.py) + summary + reviews
+        ("/product/{pk}/", 11),  # tests/catalog/test_storefront.py
         # the product, the summary, the paginator's count, the page of reviews with photos
         ("/product/{pk}/reviews/", 4),
     ],
@@ -414,7 +414,7 @@ def test_the_order_page_keeps_its_query_bound_with_reviews(
     order = delivered_order(items=[(sku, 1) for sku in skus], user=shopper)
     for line in list(order.lines.all())[:3]:
         product_reviews.review_line(line=line, actor=shopper, rating=4)
-    with django_assert_max_num_queries(9):  # tests/orders/test_checkout_pages.py
+    with django_assert_max_num_queries(10):  # tests/orders/test_checkout_pages.py
         page = shopper_client.get(reverse("orders:order_detail", args=[order.number]))
     assert page.text.count('class="write-review"') == 2
     assert page.text.count("line-reviewed") == 3

@@ -428,18 +428,20 @@ def _build_goods(category, count, start):
 
 PAGES = [
     ("home", "/", 3),
-    ("category", "/category/food/", 5),
+    # + the version of the promotions and coupons (the coupons to claim there)
+    ("category", "/category/food/", 6),
     (
         "filtered",
         "/category/food/?price_min=1&price_max=99&in_stock=on&a_grade=特级"
         "&a_net_weight_min=100&a_organic=on&sort=price",
-        5,
+        6,
     ),
     ("search", "/search/?q=绿茶&sort=-price&in_stock=on", 2),
     # + the announced price changes; + the flash-sale banner's sale of the SKU (one query);
     # + the reviews section: the rating summary (one aggregate) and the newest reviews with
-    # their photos (one query), whatever the number of reviews (tests/catalog/test_reviews.py)
-    ("product", "PRODUCT", 10),
+    # their photos (one query), whatever the number of reviews (tests/catalog/test_reviews.py);
+    # + the version of the promotions and coupons (offers and coupons to claim)
+    ("product", "PRODUCT", 11),
 ]
 
 

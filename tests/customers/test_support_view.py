@@ -544,8 +544,8 @@ def test_pages_run_a_fixed_number_of_queries(client, django_assert_max_num_queri
         # + the page, its count, the tabs' counts, the agents for the filter
         (reverse("support:queue") + "?view=all", 8),
         # + ticket, messages, attachments, timeline, breaches, agents, orders, cases,
-        # other tickets, FAQ categories
-        (reverse("support:ticket", args=[ticket.number]), 14),
+        # other tickets, FAQ categories, the compensation coupons (listed, and offered)
+        (reverse("support:ticket", args=[ticket.number]), 16),
         # + per agent, team, breaches by type
         (reverse("support:dashboard"), 7),
         # + to do, done

@@ -49,8 +49,10 @@ def delivered_order(*, items, user=None, at=None, shipping_method="standard") ->
 def discount(amount: str):
     """Orders placed inside get a discount of ``amount`` (as a coupon would give)."""
 
-    def coupon(lines, goods_total, user):
-        return [("券", Decimal(amount))]
+    def coupon(context):
+        return checkout.Pricing(
+            discounts=(checkout.Discount(source="test:coupon", label="券", amount=Decimal(amount)),)
+        )
 
     checkout.register_discount_source(coupon)
     try:

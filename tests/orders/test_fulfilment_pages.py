@@ -370,7 +370,7 @@ def test_the_order_page_shows_each_parcel_with_its_tracking_newest_first(
             assert positions == sorted(positions)  # newest first
     assert _queries(client, page_url[small]) == _queries(client, page_url[large])
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # with the order's discounts by source
         api = client.get(api_url[large])
     parcels = api.json()["shipments"]
     assert len(parcels) == 2 and parcels[0]["carrier"] == "sandbox"

@@ -179,8 +179,12 @@ def test_discounts_plug_in_and_never_take_the_goods_below_zero(shopper, goods):
     lines, problems = checkout.price_lines([(tea.pk, 1)])
     assert problems == []
 
-    def coupon(lines, goods_total, user):
-        return [("新人券", Decimal("60.00"))]
+    def coupon(context):
+        return checkout.Pricing(
+            discounts=(
+                checkout.Discount(source="test:coupon", label="新人券", amount=Decimal("60.00")),
+            )
+        )
 
     checkout.register_discount_source(coupon)
     try:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mall.statemachine import IllegalTransition
 
+from ..forms.compensation import CompensationForm
 from ..forms.tickets import (
     DraftArticleForm,
     NoteForm,
@@ -46,6 +47,7 @@ from ..services.tickets import SEE_CONTACT_DETAILS, TicketError, may_supervise, 
 PAGE_SIZE = 30
 ANSWERS = 8
 ADD_ARTICLE = "support.add_faqarticle"
+COMPENSATE = "marketing.compensate_coupontemplate"
 # What agents read on the timeline for events that are not transitions.
 TIMELINE_LABELS = {
     "open": pgettext_lazy("ticket", "opened"),
@@ -201,6 +203,8 @@ def ticket(request, number):
         "reason_form": ReasonForm(),
         "reassign_form": ReassignForm(agent_choices=agent_list) if supervisor else None,
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+        # A compensation coupon for the shopper (marketing), for those who may grant one.
+        "compensation_form": CompensationForm() if user.has_perm(COMPENSATE) else None,
         "answer_query": answer_query,
         "answers": answers,
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,

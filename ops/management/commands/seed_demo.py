@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ...demo import accounts, catalog, knowledge, orders, reviews, tickets
+from ...demo import accounts, catalog, knowledge, orders, promotions, reviews, tickets
 
 # Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
 # their data depends on each other. Every seed is idempotent.
@@ -15,6 +15,8 @@ SEEDS = [
     tickets.seed,
     # Reviews need delivered orders: they buy, receive and review the demo goods.
     reviews.seed,
+    # Last, so that the demo orders above keep the prices they were placed at.
+    promotions.seed,
 ]
 
 

@@ -49,7 +49,17 @@ from ...exceptions import AfterSalesError, AfterSalesRefused
 from .decisions import approve_case, close_case, reject_case, return_instructions
 from .inspection import Inspection, receive_and_inspect, repair_case
 from .outcomes import ship_replacement
-from .refunds import RefundDue, refund_case, refund_due, refund_units, retry_refund
+from .refunds import (
+    Recheck,
+    RefundDue,
+    refund_case,
+    refund_due,
+    refund_units,
+    register_full_refund_hook,
+    register_refund_recheck,
+    register_stored_value_refund,
+    retry_refund,
+)
 from .requests import request_case, send_back, withdraw_case
 from .rules import (
     CLAIMABLE_ORDERS,
@@ -84,6 +94,7 @@ __all__ = [
     "AfterSalesRefused",
     "FollowUp",
     "Inspection",
+    "Recheck",
     "RefundDue",
     "approve_case",
     "carrier_label",
@@ -97,6 +108,9 @@ __all__ = [
     "refund_due",
     "refund_key",
     "refund_units",
+    "register_full_refund_hook",
+    "register_refund_recheck",
+    "register_stored_value_refund",
     "reject_case",
     "repair_case",
     "request_case",

@@ -30,13 +30,14 @@ payment), late and double payments, provider errors.
 
 By step: ``starting`` (a payment begins at the provider), ``notices`` (the money arrives,
 by notification or query), ``closing`` (open payments of a cancelled order), ``refunds``
-(money back, never more than was paid), ``reconciliation`` (each provider's daily bill
-against the shop's books). Callers use the names re-exported here
-(``payments.refund``).
+(money back, never more than was paid), ``prepaid`` (an order discounts and gift cards
+cover in full, paid without a provider), ``reconciliation`` (each provider's daily bill
+against the shop's books). Callers use the names re-exported here (``payments.refund``).
 """
 
 from .closing import close_open_payments
 from .notices import CONFIRM_WINDOW, confirm_by_query, confirm_open_payments, handle_notification
+from .prepaid import settle_without_provider
 from .reconciliation import reconcile_bill, reconcile_payment_bills
 from .refunds import refund, refund_order, resubmit_pending_refunds, retry_refund, submit_refund
 from .starting import OUT_TRADE_NO, PaymentStart, start_payment
@@ -55,6 +56,7 @@ __all__ = [
     "refund_order",
     "resubmit_pending_refunds",
     "retry_refund",
+    "settle_without_provider",
     "start_payment",
     "submit_refund",
 ]

@@ -47,7 +47,8 @@ def start_payment(
     client: Client | None = None,
 ) -> PaymentStart:
     """Start paying ``order`` with ``provider``: a new ``Payment`` (a new
-    ``out_trade_no``) for the order's total, a trade opened at the provider, and the URL
+    ``out_trade_no``) for the order's amount due (its total less what gift cards paid),
+    a trade opened at the provider, and the URL
     to send the shopper to. "Pay again" after a failure or an abandoned page is another
     call; earlier payments still open are closed at the provider first, so that one
     order is not paid twice from two tabs (if it is, the second payment is refunded).
@@ -82,14 +83,14 @@ def start_payment(
             raise PaymentRefused(_("This order is paid already."))
         if order.pay_by <= timezone.now():
             raise PaymentRefused(_("The time to pay for this order has run out."))
-        if order.total <= 0:
+        if order.amount_due <= 0:
             raise PaymentRefused(_("This order has nothing to pay."))
         _close_open(order)
         payment = Payment.objects.create(
             order=order,
             provider=provider,
             out_trade_no=new_number("P", with_time=True),
-            amount=order.total,
+            amount=order.amount_due,
         )
         try:
             redirect_url = adapter.create_trade(

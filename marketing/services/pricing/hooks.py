@@ -1,0 +1,81 @@
+"""Where marketing plugs into orders (registered in ``MarketingConfig.ready``; orders
+never imports marketing):
+
+- pricing: ``price_cart`` (promotions, the coupon, the choices of coupon and gift cards)
+  and ``gift_card_payment`` (gift cards pay part of the total);
+- placement (``on_placed``, in the order's transaction): the coupon is locked to the order,
+  the gift cards' balance taken, and the rules as applied kept for later re-checks;
+- cancellation (``on_cancelled``): the coupon and the gift cards' balance come back;
+- after-sales: the rules re-checked on what the order keeps (``rechecks.recheck``), the
+  gift-card part of a refund back on the cards, the coupon back after a full refund when
+  its template says so.
+"""
+
+from orders.services import aftersales, checkout, ordering
+
+from ...models import AppliedOffer, Coupon
+from .. import coupons, giftcards
+from . import catalogue, rechecks, source
+
+
+def on_placed(*, order, totals, user) -> None:
+    """Lock the coupon, spend the gift cards, keep the rules as applied."""
+    coupon_ids = [
+        int(d.source.split(":")[1]) for d in totals.discounts if d.source.startswith("coupon:")
+    ]
+    for coupon_id in coupon_ids:
+        coupons.lock_for_order(order=order, coupon_id=coupon_id, user=user)
+    if totals.stored_value:
+        giftcards.spend_for_order(order=order, uses=totals.stored_value, user=user)
+    _keep_rules(order, totals, coupon_ids)
+
+
+def _keep_rules(order, totals, coupon_ids) -> None:
+    rule_set = catalogue.current()
+    templates = dict(Coupon.objects.filter(pk__in=coupon_ids).values_list("pk", "template_id"))
+    rows = {}
+    for discount in totals.discounts:
+        if discount.kind != checkout.GOODS:
+            continue
+        if discount.source.startswith("coupon:"):
+            rule = rule_set.templates.get(templates.get(int(discount.source.split(":")[1])))
+        else:
+            rule = rule_set.by_key.get(discount.source)
+        if rule is not None:
+            rows[discount.source] = (rule, sorted(discount.shares or {}))
+    for gift in totals.gifts:
+        rule = rule_set.by_key.get(gift.source)
+        if rule is not None and gift.source not in rows:
+            covered = [
+                line.sku.pk
+                for line in totals.lines
+                if not line.special and rule.scope.covers(source.item_of(line))
+            ]
+            rows[gift.source] = (rule, covered)
+    AppliedOffer.objects.bulk_create(
+        AppliedOffer(order=order, source=key, rule=rule.to_json(), skus=skus)
+        for key, (rule, skus) in rows.items()
+    )
+
+
+def on_cancelled(*, order) -> None:
+    coupons.release_for_order(order=order, reason="cancelled")
+    giftcards.release_for_order(order=order)
+
+
+def refund_to_cards(*, order, amount, key, reason=""):
+    return giftcards.refund_to_cards(order=order, amount=amount, key=key, reason=reason)
+
+
+def full_refund(*, order) -> None:
+    coupons.return_on_full_refund(order=order)
+
+
+def register() -> None:
+    checkout.register_discount_source(source.price_cart)
+    checkout.register_stored_value_source(source.gift_card_payment)
+    ordering.register_placement_hook(on_placed)
+    ordering.register_cancel_hook(on_cancelled)
+    aftersales.register_refund_recheck(rechecks.recheck)
+    aftersales.register_stored_value_refund(refund_to_cards)
+    aftersales.register_full_refund_hook(full_refund)
