@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import facts, ingestion, quality
+from .services import facts, ingestion, quality, recommendations
 
 QUALITY_DAYS = 7
 
@@ -33,3 +33,8 @@ def check_data_quality() -> int:
 @shared_task(**RETRY_POLICY)
 def drop_expired_event_partitions() -> int:
     return len(ingestion.drop_expired_partitions(facts_built=facts.facts_built))
+
+
+@shared_task(**RETRY_POLICY)
+def build_product_pairs() -> int:
+    return recommendations.build_product_pairs()

@@ -310,6 +310,21 @@ CELERY_BEAT_SCHEDULE["analytics-drop-expired-event-partitions"] = {
     "task": "analytics.tasks.drop_expired_event_partitions",
     "schedule": crontab(hour=4, minute=10),
 }
+# 买了又买: product pairs from the order lines of the last MALL_RECOMMENDATION_PAIR_DAYS
+# days, nightly; a pair is kept when bought together in at least
+# MALL_RECOMMENDATION_MIN_ORDERS orders and it passes the support (share of all orders),
+# confidence (share of the product's orders) and lift thresholds. A slot shows up to
+# MALL_RECOMMENDATION_SLOT_SIZE goods.
+MALL_RECOMMENDATION_PAIR_DAYS = env.int("MALL_RECOMMENDATION_PAIR_DAYS", default=180)
+MALL_RECOMMENDATION_MIN_ORDERS = env.int("MALL_RECOMMENDATION_MIN_ORDERS", default=2)
+MALL_RECOMMENDATION_MIN_SUPPORT = env.float("MALL_RECOMMENDATION_MIN_SUPPORT", default=0.0)
+MALL_RECOMMENDATION_MIN_CONFIDENCE = env.float("MALL_RECOMMENDATION_MIN_CONFIDENCE", default=0.05)
+MALL_RECOMMENDATION_MIN_LIFT = env.float("MALL_RECOMMENDATION_MIN_LIFT", default=1.0)
+MALL_RECOMMENDATION_SLOT_SIZE = env.int("MALL_RECOMMENDATION_SLOT_SIZE", default=6)
+CELERY_BEAT_SCHEDULE["analytics-build-product-pairs"] = {
+    "task": "analytics.tasks.build_product_pairs",
+    "schedule": crontab(hour=3, minute=20),
+}
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
 

@@ -1,8 +1,8 @@
 """The KPI dashboard in the back office (``/admin/analytics/dashboard/``, for analysts and
 managers): KPI tiles with the change against the period before, the trend of one metric
-as an SVG chart, the funnel, targets, top products and channels, and data-quality drifts.
-It reads the daily facts only, never raw events, in a fixed number of queries whatever
-the range (``analytics.selectors.kpis``)."""
+as an SVG chart, the funnel, targets, top products and channels, the recommendation
+slots, and data-quality drifts. It reads the daily facts only, never raw events, in a
+fixed number of queries whatever the range (``analytics.selectors.kpis``)."""
 
 import datetime
 
@@ -87,6 +87,10 @@ def funnel(totals: dict) -> list[dict]:
     return rows
 
 
+# What the slots are called on the dashboard (the key is what the page's data-rec-slot says).
+SLOT_LABELS = {"bought_together": _("Frequently bought together (product page)")}
+
+
 def dashboard_view(request):
     if not request.user.has_perm(DASHBOARD_PERMISSION):
         raise PermissionDenied
@@ -107,6 +111,9 @@ def dashboard_view(request):
     totals = kpis.period_totals(since=since, until=until)
     previous = kpis.period_totals(since=before_since, until=before_until)
     grain, series = kpis.trend(since=since, until=until)
+    slots = kpis.recommendation_slots(since=since, until=until)
+    for row in slots:
+        row["label"] = SLOT_LABELS.get(row["slot"], row["slot"])
     chart = line_chart([(row["start"].isoformat(), metric.value(row)) for row in series])
     context = {
         **admin.site.each_context(request),
@@ -124,6 +131,7 @@ def dashboard_view(request):
         "funnel": funnel(totals),
         "products": kpis.top_products(since=since, until=until),
         "channels": kpis.top_channels(since=since, until=until),
+        "slots": slots,
         "targets": kpis.target_progress(year=until.year, today=min(today, until)),
         "drifts": kpis.quality_drifts(),
         "metrics": METRICS,

@@ -9,7 +9,14 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import ExtractMonth, TruncMonth, TruncWeek
 
 from ..metrics import COUNT, METRICS, Metric
-from ..models import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck, Target
+from ..models import (
+    DailyChannelFact,
+    DailyKpi,
+    DailyProductFact,
+    DailySlotFact,
+    QualityCheck,
+    Target,
+)
 
 KPI_COLUMNS = [
     field.name for field in DailyKpi._meta.fields if field.name not in ("day", "built_at")
@@ -85,6 +92,23 @@ def top_channels(*, since, until, limit: int = 10) -> list[dict]:
         )
         .order_by("-gmv", "-sessions", "channel")[:limit]
     )
+
+
+def recommendation_slots(*, since, until, limit: int = 20) -> list[dict]:
+    """Each recommendation slot over the range: impressions, clicks, orders after a click,
+    and the click-through and order rates (ratios of sums): one query."""
+    rows = list(
+        DailySlotFact.objects.filter(day__gte=since, day__lte=until)
+        .values("slot")
+        .annotate(impressions=Sum("impressions"), clicks=Sum("clicks"), orders=Sum("orders"))
+        .order_by("-impressions", "slot")[:limit]
+    )
+    for row in rows:
+        row["click_rate"] = (
+            round(row["clicks"] / row["impressions"] * 100, 1) if row["impressions"] else None
+        )
+        row["order_rate"] = round(row["orders"] / row["clicks"] * 100, 1) if row["clicks"] else None
+    return rows
 
 
 def quality_drifts(*, limit: int = 20):

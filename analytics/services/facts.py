@@ -14,7 +14,7 @@ import logging
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import DailyChannelFact, DailyKpi, DailyProductFact
+from ..models import DailyChannelFact, DailyKpi, DailyProductFact, DailySlotFact
 from . import ingestion
 
 logger = logging.getLogger("analytics.facts")
@@ -136,6 +136,46 @@ FROM traffic FULL JOIN sales USING (channel)
 )
 
 
+# A slot's orders: orders placed later in the same session as a click in the slot, that
+# bought the clicked product (one order counts once per slot, however many clicks).
+SLOT_SQL = (
+    _DAY_EVENTS  # noqa: S608 (constants, no input)
+    + """,
+shown AS (
+    SELECT left(properties->>'slot', 100) AS slot,
+           count(*) FILTER (WHERE name = 'recommendation_impression') AS impressions,
+           count(*) FILTER (WHERE name = 'recommendation_click') AS clicks
+    FROM behaviour
+    WHERE name IN ('recommendation_impression', 'recommendation_click')
+      AND coalesce(properties->>'slot', '') <> ''
+    GROUP BY 1
+),
+clicked AS (
+    SELECT left(properties->>'slot', 100) AS slot, session_id, product_id,
+           min(occurred_at) AS first_at
+    FROM behaviour
+    WHERE name = 'recommendation_click' AND product_id IS NOT NULL
+      AND coalesce(properties->>'slot', '') <> '' AND session_id <> ''
+    GROUP BY 1, 2, 3
+),
+followed AS (
+    SELECT c.slot, count(DISTINCT p.order_id) AS orders
+    FROM clicked c
+    JOIN placed p ON p.session_id = c.session_id AND p.occurred_at >= c.first_at
+    WHERE EXISTS (
+        SELECT 1 FROM jsonb_array_elements(p.properties->'lines') AS line
+        WHERE (line->>1)::bigint = c.product_id
+    )
+    GROUP BY c.slot
+)
+INSERT INTO analytics_dailyslotfact (day, slot, impressions, clicks, orders)
+SELECT %(day)s, slot, coalesce(shown.impressions, 0), coalesce(shown.clicks, 0),
+       coalesce(followed.orders, 0)
+FROM shown FULL JOIN followed USING (slot)
+"""
+)
+
+
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """Midnight to midnight of ``day`` in shop time."""
     tz = timezone.get_default_timezone()
@@ -153,8 +193,9 @@ def build_day(*, day: datetime.date) -> None:
     DailyKpi.objects.filter(day=day).delete()
     DailyProductFact.objects.filter(day=day).delete()
     DailyChannelFact.objects.filter(day=day).delete()
+    DailySlotFact.objects.filter(day=day).delete()
     with connection.cursor() as cursor:
-        for sql in (KPI_SQL, PRODUCT_SQL, CHANNEL_SQL):
+        for sql in (KPI_SQL, PRODUCT_SQL, CHANNEL_SQL, SLOT_SQL):
             cursor.execute(sql, params)
 
 

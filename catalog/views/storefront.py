@@ -6,6 +6,7 @@ whatever the number of goods. Bad filter input never fails a page: the filters t
 validate apply, the others are dropped and named in a notice.
 """
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -118,6 +119,12 @@ def product(request, pk):
         # Two queries, however many reviews and photos: the summary, the newest reviews.
         "rating": review_selectors.rating_summary(product.pk),
         "reviews": list(review_selectors.visible_reviews(product.pk)[:PRODUCT_PAGE_REVIEWS]),
+        # 买了又买: two queries whatever the slot's size; empty without a source.
+        "bought_together": selectors.recommended_products(
+            selectors.BOUGHT_TOGETHER,
+            product_id=product.pk,
+            limit=settings.MALL_RECOMMENDATION_SLOT_SIZE,
+        ),
     }
     return render(request, "catalog/product.html", context)
 

@@ -441,7 +441,8 @@ PAGES = [
     # + the reviews section: the rating summary (one aggregate) and the newest reviews with
     # their photos (one query), whatever the number of reviews (tests/catalog/test_reviews.py);
     # + the version of the promotions and coupons (offers and coupons to claim)
-    ("product", "PRODUCT", 11),
+    # + the 买了又买 slot: its source's ids and the goods (tests/analytics/test_recommendations.py)
+    ("product", "PRODUCT", 13),
 ]
 
 
