@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import facts, ingestion, quality, recommendations
+from .services import facts, ingestion, quality, recommendations, segments
 
 QUALITY_DAYS = 7
 
@@ -38,3 +38,8 @@ def drop_expired_event_partitions() -> int:
 @shared_task(**RETRY_POLICY)
 def build_product_pairs() -> int:
     return recommendations.build_product_pairs()
+
+
+@shared_task(**RETRY_POLICY)
+def build_customer_scores() -> int:
+    return segments.build_customer_scores()

@@ -148,12 +148,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # The KPI dashboard, the targets and the data-quality checks (analytics).
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",
+        # RFM segments, and a segment's shoppers as a CSV (a coupon audience for marketing).
+        *_perms("analytics", "view", "customerscore"),
+        "analytics.export_segment",
     },
     # Managers steer by the KPIs: they read what analysts read and set the targets.
     MANAGER: {
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",
         "analytics.set_target",
+        *_perms("analytics", "view", "customerscore"),
+        "analytics.export_segment",
         "catalog.view_stock_reports",
         *_perms("orders", "view", "order", "orderline", "logisticscase"),
     },

@@ -325,6 +325,14 @@ CELERY_BEAT_SCHEDULE["analytics-build-product-pairs"] = {
     "task": "analytics.tasks.build_product_pairs",
     "schedule": crontab(hour=3, minute=20),
 }
+# RFM segments: shoppers scored on the orders of the last MALL_RFM_DAYS days, nightly; a
+# shopper whose only order came in the last MALL_RFM_NEW_DAYS days is a new customer.
+MALL_RFM_DAYS = env.int("MALL_RFM_DAYS", default=365)
+MALL_RFM_NEW_DAYS = env.int("MALL_RFM_NEW_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["analytics-build-customer-scores"] = {
+    "task": "analytics.tasks.build_customer_scores",
+    "schedule": crontab(hour=3, minute=40),
+}
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
 

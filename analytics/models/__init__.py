@@ -1,9 +1,11 @@
 from .events import Event, OrderAttribution
 from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
 from .recommendations import DailySlotFact, ProductPair
+from .segments import CustomerScore, Segment
 from .targets import Target, TargetMonth
 
 __all__ = [
+    "CustomerScore",
     "DailyChannelFact",
     "DailyKpi",
     "DailyProductFact",
@@ -12,6 +14,7 @@ __all__ = [
     "OrderAttribution",
     "ProductPair",
     "QualityCheck",
+    "Segment",
     "Target",
     "TargetMonth",
 ]
