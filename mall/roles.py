@@ -18,6 +18,8 @@ ANALYST = "analyst"
 SUPPLIER = "supplier"
 # Security staff: read the audit trail, backups and drills; record incidents.
 SECURITY = "security"
+# Managers: steer by the KPIs and set the targets.
+MANAGER = "manager"
 
 
 def _perms(app_label: str, actions: str, *models: str) -> set[str]:
@@ -165,6 +167,22 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Promotion and coupon figures, the gift-card liability.
         *_perms("marketing", "view", "promotion", "coupontemplate", "giftcard"),
         "marketing.view_liability_report",
+        # The KPI dashboard, the targets and the data-quality checks (analytics).
+        *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
+        "analytics.view_dashboard",
+        # RFM segments, and a segment's shoppers as a CSV (a coupon audience for marketing).
+        *_perms("analytics", "view", "customerscore"),
+        "analytics.export_segment",
+    },
+    # Managers steer by the KPIs: they read what analysts read and set the targets.
+    MANAGER: {
+        *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
+        "analytics.view_dashboard",
+        "analytics.set_target",
+        *_perms("analytics", "view", "customerscore"),
+        "analytics.export_segment",
+        "catalog.view_stock_reports",
+        *_perms("orders", "view", "order", "orderline", "logisticscase"),
     },
     # Reads the audit trail and the row history (ops); changes nothing.
     SECURITY: {
@@ -184,7 +202,7 @@ ROLE_PERMISSIONS[SUPPLIER] = {
 }
 
 # Roles that work in the Django admin; support roles work in the ticket view instead.
-BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SUPPLIER, SECURITY}
+BACK_OFFICE_ROLES = {OPERATOR, WAREHOUSE, ANALYST, SUPPLIER, SECURITY, MANAGER}
 SUPPORT_ROLES = {SUPPORT_AGENT, SUPPORT_SUPERVISOR}
 
 

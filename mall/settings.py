@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "ops.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # The visit (visitor, session, campaign) behind the analytics events of a request.
+    "analytics.middleware.VisitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -456,6 +458,59 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"expires": 3600},
     },
+}
+
+# --- Analytics ---------------------------------------------------------------------------
+
+# Events go to Redis from the pages and into PostgreSQL by the ingestion job.
+MALL_ANALYTICS_COLLECT = env.bool("MALL_ANALYTICS_COLLECT", default=True)
+MALL_ANALYTICS_REDIS_TIMEOUT = env.float("MALL_ANALYTICS_REDIS_TIMEOUT", default=0.2)
+MALL_ANALYTICS_SESSION_MINUTES = env.int("MALL_ANALYTICS_SESSION_MINUTES", default=30)
+MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE = env.int("MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE", default=60)
+MALL_ANALYTICS_EVENT_RETENTION_MONTHS = env.int("MALL_ANALYTICS_EVENT_RETENTION_MONTHS", default=13)
+MALL_ANALYTICS_INGEST_SECONDS = env.int("MALL_ANALYTICS_INGEST_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE["analytics-ingest-events"] = {
+    "task": "analytics.tasks.ingest_events",
+    "schedule": MALL_ANALYTICS_INGEST_SECONDS,
+    "options": {"expires": MALL_ANALYTICS_INGEST_SECONDS},
+}
+# Today's facts so far (and yesterday's again, for late events) every hour; the nightly
+# checks against the orders, and old event partitions dropped once their facts exist.
+CELERY_BEAT_SCHEDULE["analytics-build-daily-facts"] = {
+    "task": "analytics.tasks.build_daily_facts",
+    "schedule": crontab(minute=5),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["analytics-check-data-quality"] = {
+    "task": "analytics.tasks.check_data_quality",
+    "schedule": crontab(hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["analytics-drop-expired-event-partitions"] = {
+    "task": "analytics.tasks.drop_expired_event_partitions",
+    "schedule": crontab(hour=4, minute=10),
+}
+# 买了又买: product pairs from the order lines of the last MALL_RECOMMENDATION_PAIR_DAYS
+# days, nightly; a pair is kept when bought together in at least
+# MALL_RECOMMENDATION_MIN_ORDERS orders and it passes the support (share of all orders),
+# confidence (share of the product's orders) and lift thresholds. A slot shows up to
+# MALL_RECOMMENDATION_SLOT_SIZE goods.
+MALL_RECOMMENDATION_PAIR_DAYS = env.int("MALL_RECOMMENDATION_PAIR_DAYS", default=180)
+MALL_RECOMMENDATION_MIN_ORDERS = env.int("MALL_RECOMMENDATION_MIN_ORDERS", default=2)
+MALL_RECOMMENDATION_MIN_SUPPORT = env.float("MALL_RECOMMENDATION_MIN_SUPPORT", default=0.0)
+MALL_RECOMMENDATION_MIN_CONFIDENCE = env.float("MALL_RECOMMENDATION_MIN_CONFIDENCE", default=0.05)
+MALL_RECOMMENDATION_MIN_LIFT = env.float("MALL_RECOMMENDATION_MIN_LIFT", default=1.0)
+MALL_RECOMMENDATION_SLOT_SIZE = env.int("MALL_RECOMMENDATION_SLOT_SIZE", default=6)
+CELERY_BEAT_SCHEDULE["analytics-build-product-pairs"] = {
+    "task": "analytics.tasks.build_product_pairs",
+    "schedule": crontab(hour=3, minute=20),
+}
+# RFM segments: shoppers scored on the orders of the last MALL_RFM_DAYS days, nightly; a
+# shopper whose only order came in the last MALL_RFM_NEW_DAYS days is a new customer.
+MALL_RFM_DAYS = env.int("MALL_RFM_DAYS", default=365)
+MALL_RFM_NEW_DAYS = env.int("MALL_RFM_NEW_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["analytics-build-customer-scores"] = {
+    "task": "analytics.tasks.build_customer_scores",
+    "schedule": crontab(hour=3, minute=40),
 }
 
 # --- Logging (JSON lines, one event per line) -----------------------------------------------

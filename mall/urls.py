@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics import urls as analytics_urls
 from catalog import urls as catalog_urls
 from customers.support import urls as support_urls
 from marketing import urls as marketing_urls
@@ -31,6 +32,7 @@ urlpatterns = [
     path("accounts/tickets/", include(support_urls.requests_urls)),
     path("accounts/", include("customers.urls")),
     path("warehouse/stocktakes/", include(catalog_urls.stocktake_urls)),
+    path("analytics/", include(analytics_urls)),
     path("i18n/setlang/", views.set_language, name="set_language"),
     *catalog_urls.document_urlpatterns,
     path("admin/", admin.site.urls),

@@ -115,6 +115,8 @@ def _test_settings(settings, _media_root):
     # (tests/catalog/test_page_cache.py), which commit.
     settings.MALL_PAGE_CACHE = False
     settings.MALL_REFERENCE_CACHE = False
+    # Pages record analytics events into Redis; only the analytics tests look at them.
+    settings.MALL_ANALYTICS_COLLECT = False
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """The back office's reports: stock (value, turnover, slow movers, replenishment), after-sales,
-carrier scorecard, feedback. Importing the modules registers their pages."""
+carrier scorecard, feedback, the KPI dashboard, the targets and the RFM segments. Importing
+the modules registers their pages."""
 
-from . import aftersales, carriers, feedback, stock  # noqa: F401
+from . import aftersales, carriers, dashboard, feedback, segments, stock, targets  # noqa: F401

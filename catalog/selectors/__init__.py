@@ -12,8 +12,9 @@ a fixed number of queries whatever the number of goods:
 By subdomain: ``categories`` (the tree), ``prices`` (the SQL expressions of prices and
 stock), ``listings`` (category pages, the home page; search is ``catalog.search``),
 ``products`` (one product and the SKUs of an order); the stock figures (``stock``),
-stocktakes and product reviews have modules of their own. Pages call the names
-re-exported here (``selectors.listed_products``).
+stocktakes and product reviews have modules of their own, and so do the recommendation
+slots (``recommendations``: filled by a source the analytics app registers). Pages call the
+names re-exported here (``selectors.listed_products``).
 """
 
 from .categories import CategoryTree, category_attributes, category_tree
@@ -37,8 +38,14 @@ from .products import (
     sku_price,
     skus_to_order,
 )
+from .recommendations import (
+    BOUGHT_TOGETHER,
+    recommended_products,
+    register_recommendation_source,
+)
 
 __all__ = [
+    "BOUGHT_TOGETHER",
     "DEFAULT_SORT",
     "LOW_STOCK_THRESHOLD",
     "MAX_SEARCH_TERMS",
@@ -56,6 +63,8 @@ __all__ = [
     "product_information",
     "product_specifications",
     "products_by_ids",
+    "recommended_products",
+    "register_recommendation_source",
     "sku_price",
     "skus_to_order",
     "stock_status",

@@ -8,6 +8,7 @@ validate apply, the others are dropped and named in a notice.
 
 import math
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -22,6 +23,7 @@ from catalog.services.pages import LISTINGS, product_key
 from mall.dbrouting import replica_reads
 from mall.pagecache import cached_page
 from mall.paging import CappedPaginator
+from mall.tracking import record_event
 
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 100
@@ -62,6 +64,7 @@ def category(request, slug):
     form = ListingFilterForm(request.GET, attributes=filterable)
     filters = form.filters()
     goods = selectors.listed_products(category=category, tree=tree, **filters)
+    record_event("category_view", category=category.pk)
     context = {
         "sort": filters["sort"],
         "category": category,
@@ -114,6 +117,7 @@ def search(request):
     if query:
         page_obj, result = search_page(request, query, filters)
         context.update(page_obj=page_obj, result=result, problems=form.problems())
+        record_event("search", term=query, results=page_obj.paginator.count)
     return render(request, "storefront/search.html", context)
 
 
@@ -158,6 +162,7 @@ def product(request, pk):
         (spec.name, _display(spec.value)) for spec in selectors.product_specifications(product)
     ]
     information = [(spec.name, spec.value) for spec in selectors.product_information(product)]
+    record_event("product_view", product=product.pk, category=product.category_id)
     context = {
         "product": product,
         "lineage": tree.lineage(product.category),
@@ -171,6 +176,12 @@ def product(request, pk):
         # Two queries, however many reviews and photos: the summary, the newest reviews.
         "rating": review_selectors.rating_summary(product.pk),
         "reviews": list(review_selectors.visible_reviews(product.pk)[:PRODUCT_PAGE_REVIEWS]),
+        # 买了又买: two queries whatever the slot's size; empty without a source.
+        "bought_together": selectors.recommended_products(
+            selectors.BOUGHT_TOGETHER,
+            product_id=product.pk,
+            limit=settings.MALL_RECOMMENDATION_SLOT_SIZE,
+        ),
     }
     return render(request, "catalog/product.html", context)
 

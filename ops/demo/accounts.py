@@ -17,6 +17,7 @@ STAFF = [
     ("analyst@mall.example", "分析师 周婷", roles.ANALYST),
     # A supplier's own account: the demo catalog links it to the first approved supplier.
     ("supplier@mall.example", "供应商 孙丽", roles.SUPPLIER),
+    ("manager@mall.example", "经理 孙悦", roles.MANAGER),
 ]
 
 SUPPLIER_LOGIN = "supplier@mall.example"

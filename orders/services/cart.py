@@ -9,6 +9,8 @@ from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.tracking import record_event
+
 from ..exceptions import CartError
 from ..models import Cart, CartLine
 from .checkout import check_items
@@ -84,6 +86,7 @@ def add_to_cart(*, cart: Cart, sku_id: int, quantity: int = 1) -> CartLine:
         line.price_seen = item.unit_price
         line.save(update_fields=["quantity", "price_seen"])
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    record_event("cart_add", sku=sku_id, quantity=quantity)
     return line
 
 
@@ -111,6 +114,8 @@ def set_quantity(*, cart: Cart, sku_id: int, quantity) -> CartLine | None:
 def remove_from_cart(*, cart: Cart, sku_id: int) -> bool:
     """Remove a line; returns whether there was one."""
     deleted, _rows = CartLine.objects.filter(cart=cart, sku_id=sku_id).delete()
+    if deleted:
+        record_event("cart_remove", sku=sku_id)
     return bool(deleted)
 
 

@@ -23,6 +23,7 @@ from catalog.services import inventory, pricing
 from mall.labels import Label
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
+from mall.tracking import record_event
 
 from ..exceptions import OrderRefused, TotalChanged
 from ..models import (
@@ -241,6 +242,17 @@ def _place(
         payments.settle_without_provider(order=order, actor=user)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=merged).delete()
+    record_event(
+        "order_placed",
+        order=order.pk,
+        user=user.pk,
+        amount=order.total,
+        quantity=sum(line.quantity for line in lines),
+        lines=[
+            [line.sku.pk, line.sku.product_id, line.quantity, str(line.line_total)]
+            for line in lines
+        ],
+    )
     return order
 
 

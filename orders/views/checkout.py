@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from mall.tracking import record_event
+
 from ..exceptions import OrderRefused, TotalChanged
 from ..forms.checkout import CheckoutForm
 from ..selectors import orders as selectors
@@ -99,6 +101,8 @@ def _checkout(request):
         # Refused: the cart as it is now (a price moved, stock ran short).
         view = selectors.cart_view(shopper_cart(request), user=request.user, **priced)
 
+    if not form.is_bound:
+        record_event("checkout_start")
     key = form.data.get("idempotency_key") if form.is_bound else None
     initial = {
         "address": address.pk if address else None,

@@ -382,7 +382,7 @@ def test_goods_not_listed_have_no_reviews_page(client, tea):
     ("url", "bound"),
     [
         # the product page's own 9 (tests/catalog/test_storefront.py) + summary + reviews
-        ("/product/{pk}/", 11),  # tests/catalog/test_storefront.py
+        ("/product/{pk}/", 13),  # tests/catalog/test_storefront.py
         # the product, the summary, the paginator's count, the page of reviews with photos
         ("/product/{pk}/reviews/", 4),
     ],

@@ -457,8 +457,9 @@ PAGES = [
     ("search, nothing found", "/search/?q=green+tea", 6),
     # the product; its SKUs (next announced change included); its images; the rating
     # summary (one aggregate); the newest reviews with their photos; the flash-sale
-    # banner's sale of the SKU
-    ("product", "PRODUCT", 7),
+    # banner's sale of the SKU; + the 买了又买 slot: its source's ids and the goods
+    # (tests/analytics/test_recommendations.py)
+    ("product", "PRODUCT", 9),
 ]
 
 

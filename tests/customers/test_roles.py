@@ -36,6 +36,7 @@ def test_the_roles_are_declared():
         "analyst",
         "supplier",
         "security",
+        "manager",
     }
     assert set(ROLE_PERMISSIONS) == roles.BACK_OFFICE_ROLES | roles.SUPPORT_ROLES
     assert not roles.BACK_OFFICE_ROLES & roles.SUPPORT_ROLES

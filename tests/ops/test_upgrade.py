@@ -44,13 +44,14 @@ from mall.roles import ROLE_PERMISSIONS
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The previous release's migration leaves; it had no support or marketing app at all.
+# The previous release's migration leaves; it had no support or marketing app at all, and
+# analytics had no models (so no migrations) yet.
 PREVIOUS_LEAVES = {
     "customers": "0016_ticket_paused_minutes",
     "catalog": "0007_review_moderation_history",
     "orders": "0011_refund_field_labels",
 }
-NEW_APPS = ("support", "marketing", "ops")
+NEW_APPS = ("support", "marketing", "ops", "analytics")
 
 MOVED_TO_SUPPORT = [
     "faqcategory",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import User
+from mall.tracking import record_event
 
 from ...exceptions import CouponRefused
 from ...models import Coupon, CouponBatch, CouponTemplate
@@ -112,7 +113,7 @@ def claim_coupon(*, template: CouponTemplate, user, now=None) -> Coupon:
                 seq = _next_seq(fresh, user)
                 _take(fresh, 1)
                 valid_from, valid_until = validity(fresh, now)
-                return Coupon.objects.create(
+                coupon = Coupon.objects.create(
                     template=fresh,
                     user=user,
                     status=Coupon.Status.AVAILABLE,
@@ -123,6 +124,9 @@ def claim_coupon(*, template: CouponTemplate, user, now=None) -> Coupon:
                     valid_from=valid_from,
                     valid_until=valid_until,
                 )
+                # Recorded in the claim's transaction: a refused claim records nothing.
+                record_event("coupon_claimed", template=fresh.pk, coupon=coupon.pk, user=user.pk)
+                return coupon
         except IntegrityError:
             continue  # another claim of this shopper took the number: count again
     raise CouponRefused(
@@ -332,6 +336,7 @@ def redeem_code(*, code: str, user, now=None) -> Coupon:
                         [_("This code has been redeemed already.")], code="redeemed"
                     )
                 coupon.refresh_from_db()
+                record_event("coupon_claimed", template=template.pk, coupon=coupon.pk, user=user.pk)
                 return coupon
         except IntegrityError:
             continue

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Reservation
 from catalog.services import inventory
 from mall.statemachine import transition
+from mall.tracking import record_event
 
 from ...models import ORDER_MACHINE, Order, OrderStatusChange, Payment, PaymentNotification, Refund
 from ...providers.base import (
@@ -103,6 +104,7 @@ def _money_arrived(payment: Payment, notice: TradeNotice) -> tuple[str, str]:
                 % {"amount": payment.amount, "number": payment.out_trade_no},
             )
             _close_open(order, keep=payment)
+            record_event("order_paid", order=order.pk, user=order.user_id, amount=payment.amount)
             return Outcome.ACCEPTED, ""
         if order.status == Order.Status.CANCELLED:
             outcome, key = Outcome.LATE, f"late-{payment.out_trade_no}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from mall.jobs import enqueue
 from mall.money import to_money
 from mall.numbers import new_number
+from mall.tracking import record_event
 
 from ...exceptions import RefundRefused
 from ...models import Payment, Refund
@@ -104,6 +105,7 @@ def refund(*, payment: Payment, amount, reason: str, idempotency_key: str, actor
             raise
         return _same_refund(existing, payment, amount)
     enqueue("orders.tasks.submit_refund", made.pk)
+    record_event("order_refunded", order=payment.order_id, amount=amount, refund=made.pk)
     payment.refresh_from_db(fields=["refunded_amount"])
     return made
 

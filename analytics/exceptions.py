@@ -1,0 +1,9 @@
+from mall.errors import DomainError
+
+
+class AnalyticsError(DomainError):
+    """Base of the analytics app's domain errors."""
+
+
+class TargetRefused(AnalyticsError):
+    """A target that cannot be set as asked; nothing was written."""

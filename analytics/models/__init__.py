@@ -1,0 +1,20 @@
+from .events import Event, OrderAttribution
+from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
+from .recommendations import DailySlotFact, ProductPair
+from .segments import CustomerScore, Segment
+from .targets import Target, TargetMonth
+
+__all__ = [
+    "CustomerScore",
+    "DailyChannelFact",
+    "DailyKpi",
+    "DailyProductFact",
+    "DailySlotFact",
+    "Event",
+    "OrderAttribution",
+    "ProductPair",
+    "QualityCheck",
+    "Segment",
+    "Target",
+    "TargetMonth",
+]

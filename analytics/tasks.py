@@ -1,0 +1,45 @@
+"""Analytics jobs: thin wrappers around the services (scheduled in mall/settings.py)."""
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from mall.celery import RETRY_POLICY
+
+from .services import facts, ingestion, quality, recommendations, segments
+
+QUALITY_DAYS = 7
+
+
+@shared_task(**RETRY_POLICY)
+def ingest_events() -> int:
+    return ingestion.ingest_events()
+
+
+@shared_task(**RETRY_POLICY)
+def build_daily_facts() -> int:
+    return facts.build_daily_facts()
+
+
+@shared_task(**RETRY_POLICY)
+def check_data_quality() -> int:
+    """The last ``QUALITY_DAYS`` days before today (complete days only)."""
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    since = yesterday - datetime.timedelta(days=QUALITY_DAYS - 1)
+    return len(quality.check_data_quality(since=since, until=yesterday))
+
+
+@shared_task(**RETRY_POLICY)
+def drop_expired_event_partitions() -> int:
+    return len(ingestion.drop_expired_partitions(facts_built=facts.facts_built))
+
+
+@shared_task(**RETRY_POLICY)
+def build_product_pairs() -> int:
+    return recommendations.build_product_pairs()
+
+
+@shared_task(**RETRY_POLICY)
+def build_customer_scores() -> int:
+    return segments.build_customer_scores()
