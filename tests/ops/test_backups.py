@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from ops import backups, tasks
 from ops.models import Backup, RestoreDrill
-from tests.catalog.test_tasks import worker  # noqa: F401  (a fixture)
 from tests.customers.factories import UserFactory
 from tests.orders.factories import listed_sku, place
 
