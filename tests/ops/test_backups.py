@@ -24,7 +24,7 @@ def backup_dirs(settings, tmp_path):
     return tmp_path
 
 
-def test_the_restore_drill_passes_on_the_real_worker(worker, transactional_db, backup_dirs):  # noqa: F811
+def test_the_restore_drill_passes_on_the_real_worker(worker, transactional_db, backup_dirs):
     tea = listed_sku(stock=30)
     place(items=[(tea, 2)])
 
