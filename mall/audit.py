@@ -21,10 +21,18 @@ current_actor: contextvars.ContextVar = contextvars.ContextVar("mall_audit_actor
 current_address: contextvars.ContextVar = contextvars.ContextVar("mall_audit_address", default="")
 
 
+def acting_user():
+    """The signed-in user of the current request, or None. The request's lazy user is
+    read only now, so a request that records nothing never loads it (a flash sale's
+    losing crowd runs no SQL at all)."""
+    user = current_actor.get()
+    return user if user is not None and user.is_authenticated else None
+
+
 def record(action: str, *, actor=None, target=None, sender=None, **data) -> None:
     """Keep ``action`` ("price.change_requested", "export.download", ...) by ``actor``
     (a user; the current request's when not given) on ``target`` (a model instance or
     None) with ``data`` (JSON-able details). Never raises into the caller's work."""
     if actor is None:
-        actor = current_actor.get()
+        actor = acting_user()
     audited.send(sender=sender or record, action=action, actor=actor, target=target, data=data)

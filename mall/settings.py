@@ -107,7 +107,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # The audit trail's context: the person and URL behind every row change (pghistory)
     # and every mall.audit.record.
-    "pghistory.middleware.HistoryMiddleware",
+    "ops.middleware.HistoryContextMiddleware",
     "ops.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

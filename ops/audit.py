@@ -75,7 +75,7 @@ def on_groups_changed(sender, instance, action, pk_set, model, **kwargs):
     what = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     write(
         "roles.change",
-        actor=audit.current_actor.get(),
+        actor=audit.acting_user(),
         target=instance,
         data={what: names, "roles_now": sorted(instance.groups.values_list("name", flat=True))},
     )

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import redis
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -16,7 +16,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.functional import empty
 from django.utils.translation import gettext as _
+from pghistory.middleware import HistoryMiddleware
 
 from customers.services import two_factor
 from mall import audit
@@ -178,6 +180,23 @@ class PrivatePagesMiddleware:
         return response
 
 
+class HistoryContextMiddleware(HistoryMiddleware):
+    """pghistory's request context (the user and URL behind every row change) without
+    loading the user: the id the session names when nothing has read the user yet. A
+    request that changes no row (a flash sale's losing crowd) then runs no SQL."""
+
+    def get_context(self, request):
+        user = getattr(request, "user", None)
+        wrapped = getattr(user, "_wrapped", empty)
+        if wrapped is empty:
+            session = getattr(request, "session", None)
+            pk = session.get(SESSION_KEY) if session is not None else None
+            user_id = get_user_model()._meta.pk.to_python(pk) if pk is not None else None
+        else:
+            user_id = wrapped.pk if wrapped.is_authenticated else None
+        return {"user": user_id, "url": request.path}
+
+
 class AuditContextMiddleware:
     """Names the person and network address behind the request for ``mall.audit`` (a
     record made deep in a service that was not handed the actor)."""
@@ -186,8 +205,8 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        actor_token = audit.current_actor.set(user if user and user.is_authenticated else None)
+        # The lazy user itself: read when something is recorded (``audit.acting_user``).
+        actor_token = audit.current_actor.set(getattr(request, "user", None))
         address_token = audit.current_address.set(request.META.get("REMOTE_ADDR", "")[:64])
         try:
             return self.get_response(request)
@@ -202,7 +221,10 @@ class StaffSessionMiddleware:
     (customers.services.two_factor): otherwise they are sent to /accounts/two-factor/ (set
     up on first use). A staff session idle for ``MALL_STAFF_IDLE_MINUTES`` ends: the next
     request signs them out and asks them to sign in again. Neither costs a database
-    query: the factor is in the session, the last request's time in Redis."""
+    query: the factor is in the session, the last request's time in Redis. Other paths
+    are left alone without even loading the user: the storefront has nothing of the back
+    office, and a flash sale's losing crowd must not touch PostgreSQL (so the idle clock
+    counts time away from the back office)."""
 
     STAFF_PATHS = ("/admin/", "/support/", "/warehouse/", "/documents/")
     OPEN_PATHS = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
@@ -212,18 +234,15 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path.startswith(self.STAFF_PATHS):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             if self._idle_too_long(request):
                 logout(request)
                 login_url = reverse("customers:login")
                 return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-            path = request.path
-            if (
-                path.startswith(self.STAFF_PATHS)
-                and not path.startswith(self.OPEN_PATHS)
-                and not two_factor.is_verified(request)
-            ):
+            if not request.path.startswith(self.OPEN_PATHS) and not two_factor.is_verified(request):
                 target = reverse("customers:two_factor")
                 return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -3,11 +3,12 @@ ones and, for every parameter and body, invalid ones), sends them to the shop th
 WSGI as a signed-in shopper, and checks each answer against the schema: a status code
 the operation lists, a body of the documented shape, no 500, and invalid input refused."""
 
+from importlib import import_module
+
 import pytest
 import schemathesis
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import signals
 from django.db import close_old_connections
 from django.test import Client
@@ -47,7 +48,7 @@ def shopper_cookies(db):
     shopper = UserFactory()
     AddressFactory(user=shopper, is_default=True)
     schedule(sale_sku(stock=50), quantity=20, limit=2)
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()  # Redis, as configured
     session[SESSION_KEY] = str(shopper.pk)
     session[BACKEND_SESSION_KEY] = "customers.auth.PhoneOrEmailBackend"
     session[HASH_SESSION_KEY] = shopper.get_session_auth_hash()
