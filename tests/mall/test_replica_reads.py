@@ -49,7 +49,14 @@ def replica(django_db_setup):
     try:
         server.start_standby(int(primary["PORT"]), port)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setitem(settings.DATABASES, REPLICA, config)  # connections.settings too
+            patch.setitem(settings.DATABASES, REPLICA, config)
+            # Usually the same dict; not after a test that changed a setting made Django
+            # rebuild the connections' copy (then the alias read another server).
+            if connections.settings is not settings.DATABASES:
+                patch.setitem(connections.settings, REPLICA, config)
+            if hasattr(connections._connections, REPLICA):
+                getattr(connections._connections, REPLICA).close()
+                patch.delattr(connections._connections, REPLICA)
             yield connections[REPLICA]
             connections[REPLICA].close()
     finally:
