@@ -65,9 +65,15 @@ def replica(django_db_setup):
 
 
 def caught_up(replica, timeout: float = 20.0) -> None:
-    """Wait (bounded) until the replica has replayed everything the primary committed."""
+    """Wait (bounded) until the replica has replayed everything the primary committed.
+
+    The target is the WAL *insert* position: the test cluster runs with
+    ``synchronous_commit=off``, so a commit returns while its record may still sit in the
+    WAL buffers, behind ``pg_current_wal_lsn()`` (the *write* position). Waiting for the
+    write position could return before the commit reached the replica (a flaky read of the
+    old row); the WAL writer sends the rest within ``wal_writer_delay``."""
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
         (lsn,) = cursor.fetchone()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
