@@ -11,7 +11,8 @@ ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
     "type": "object",
     "description": "An error: ``detail`` says what went wrong; a 400 for bad input also "
-    "carries each field's messages under the field's name.",
+    "carries each field's messages, under the field's name (DRF's own validation) or under "
+    "``fields`` (the refusals of mall.refusals, with a ``code``).",
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},

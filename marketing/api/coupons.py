@@ -4,14 +4,13 @@ Checkout takes the chosen coupon and gift cards as ``choices`` (``/api/v1/checko
 and ``/api/v1/orders/``)."""
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from mall.refusals import RefusalSerializer, RefusingView, field_errors, refusal
 
 from ..exceptions import CouponRefused, GiftCardRefused
 from ..models import CouponTemplate
@@ -71,26 +70,6 @@ class BindSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=24)
 
 
-class CouponRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
-def _field_errors(errors) -> Response:
-    """Bad input, in the refusal's shape the schema promises (``detail`` and ``code``),
-    with each field's messages under ``fields`` (a coupon's own ``code`` field would
-    clash with the refusal's)."""
-    body = {"detail": _("Check the fields marked."), "code": "invalid", "fields": errors}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _refused(error) -> Response:
-    return Response(
-        {"detail": str(error), "code": getattr(error, "code", "refused")},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
-
-
 class CouponCentre(APIView):
     permission_classes = [AllowAny]
 
@@ -111,20 +90,7 @@ class Wallet(APIView):
         return Response(WalletSerializer(offers.wallet(request.user)).data)
 
 
-class _RefusingView(APIView):
-    """JSON bodies only; one that is not JSON at all is bad input too, in the refusal's
-    shape."""
-
-    parser_classes = [JSONParser]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ParseError):
-            body = {"detail": str(exc.detail), "code": "invalid"}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
-
-
-class Claim(_RefusingView):
+class Claim(RefusingView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -132,7 +98,7 @@ class Claim(_RefusingView):
         request=ClaimSerializer,
         responses={
             201: CouponSerializer,
-            400: OpenApiResponse(CouponRefusalSerializer, description="limit, sold_out, refused"),
+            400: OpenApiResponse(RefusalSerializer, description="limit, sold_out, refused"),
             404: OpenApiResponse(description="no such coupon template"),
         },
     )
@@ -140,38 +106,38 @@ class Claim(_RefusingView):
         """Claim a coupon of a public template; never more than its total or the limit."""
         body = ClaimSerializer(data=request.data)
         if not body.is_valid():
-            return _field_errors(body.errors)
+            return field_errors(body.errors)
         template = get_object_or_404(CouponTemplate, pk=body.validated_data["template"])
         try:
             coupon = coupons.claim_coupon(template=template, user=request.user)
         except CouponRefused as error:
-            return _refused(error)
+            return refusal(error)
         coupon.rule_label = template.name
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
-class Redeem(_RefusingView):
+class Redeem(RefusingView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["coupons"],
         request=CodeSerializer,
-        responses={201: CouponSerializer, 400: CouponRefusalSerializer},
+        responses={201: CouponSerializer, 400: RefusalSerializer},
     )
     def post(self, request):
         """Redeem a coupon code from an outside channel."""
         body = CodeSerializer(data=request.data)
         if not body.is_valid():
-            return _field_errors(body.errors)
+            return field_errors(body.errors)
         try:
             coupon = coupons.redeem_code(code=body.validated_data["code"], user=request.user)
         except CouponRefused as error:
-            return _refused(error)
+            return refusal(error)
         coupon.rule_label = coupon.template.name
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
-class GiftCards(_RefusingView):
+class GiftCards(RefusingView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["coupons"], responses=GiftCardSerializer(many=True))
@@ -183,15 +149,15 @@ class GiftCards(_RefusingView):
     @extend_schema(
         tags=["coupons"],
         request=BindSerializer,
-        responses={201: GiftCardSerializer, 400: CouponRefusalSerializer},
+        responses={201: GiftCardSerializer, 400: RefusalSerializer},
     )
     def post(self, request):
         """Add a gift card to the wallet by its number."""
         body = BindSerializer(data=request.data)
         if not body.is_valid():
-            return _field_errors(body.errors)
+            return field_errors(body.errors)
         try:
             card = giftcards.bind_gift_card(number=body.validated_data["number"], user=request.user)
         except GiftCardRefused as error:
-            return _refused(error)
+            return refusal(error)
         return Response(GiftCardSerializer(card).data, status=status.HTTP_201_CREATED)

@@ -4,13 +4,13 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from customers.exceptions import NotSignedIn
 from customers.sessions import SessionShopperAuthentication
+from mall.refusals import RefusalSerializer, RefusingView, field_errors, refusal
 from orders.exceptions import OrderError, OrderRefused
 from orders.services.checkout import SHIPPING_METHODS
 
@@ -76,8 +76,7 @@ class BoughtSerializer(serializers.Serializer):
     pay_by = serializers.DateTimeField(help_text="Unpaid by then, the order is cancelled.")
 
 
-class RefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class FlashRefusalSerializer(RefusalSerializer):
     code = serializers.ChoiceField(
         choices=[
             "sold_out",
@@ -90,7 +89,6 @@ class RefusalSerializer(serializers.Serializer):
             "invalid",
         ],
     )
-    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -132,18 +130,18 @@ class FlashSaleDetail(generics.RetrieveAPIView):
     responses={
         201: BoughtSerializer,
         400: OpenApiResponse(
-            RefusalSerializer,
+            FlashRefusalSerializer,
             description="Bad input (field errors) or a refusal with a detail: not started, "
             "ended, over the per-shopper limit, fewer units left than asked, stock short.",
         ),
         403: OpenApiResponse(
-            RefusalSerializer, description="Not signed in, or the session has ended."
+            FlashRefusalSerializer, description="Not signed in, or the session has ended."
         ),
         404: OpenApiResponse(description="No such flash sale."),
-        409: OpenApiResponse(RefusalSerializer, description="Sold out."),
+        409: OpenApiResponse(FlashRefusalSerializer, description="Sold out."),
     },
 )
-class FlashSaleBuy(APIView):
+class FlashSaleBuy(RefusingView):
     """Buy at a flash sale: the order is placed at the flash price and awaits payment
     like any other (unpaid, it is cancelled and its units go back to the sale). The same
     ``Idempotency-Key`` again returns the same order.
@@ -155,15 +153,6 @@ class FlashSaleBuy(APIView):
 
     authentication_classes = [SessionShopperAuthentication]
     permission_classes = [IsAuthenticated]
-
-    def handle_exception(self, exc):
-        # A body that is not JSON at all: bad input, in the refusal's shape the schema
-        # promises. The CSRF check reads the body before the view (a signed-in session),
-        # so this is caught here rather than around ``request.data``.
-        if isinstance(exc, ParseError):
-            body = {"detail": str(exc.detail), "code": "invalid"}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
 
     def post(self, request, pk):
         try:
@@ -181,7 +170,7 @@ class FlashSaleBuy(APIView):
             )
         body = BuySerializer(data=request.data)
         if not body.is_valid():
-            return _field_errors(body.errors)
+            return field_errors(body.errors)
         try:
             order = flashsale.buy(
                 sale=sale,
@@ -192,28 +181,14 @@ class FlashSaleBuy(APIView):
                 idempotency_key=key,
             )
         except flashsale.SoldOut as error:
-            return _refusal(error, status.HTTP_409_CONFLICT)
+            return refusal(error, status.HTTP_409_CONFLICT)
         except NotSignedIn as error:
-            return _refusal(error, status.HTTP_403_FORBIDDEN)
+            return refusal(error, status.HTTP_403_FORBIDDEN)
         except flashsale.NotYourAddress as error:
             # Someone else's address is "not found", never "forbidden": a field error.
-            return _field_errors({"address": [str(error)]})
+            return field_errors({"address": [str(error)]})
         except OrderRefused as error:
-            return _refusal(error, status.HTTP_400_BAD_REQUEST, problems=error.problems)
+            return refusal(error, problems=error.problems)
         except OrderError as error:
-            return _refusal(error, status.HTTP_400_BAD_REQUEST)
+            return refusal(error)
         return Response(BoughtSerializer(order).data, status=status.HTTP_201_CREATED)
-
-
-def _field_errors(errors) -> Response:
-    """Bad input, in the refusal's shape the schema promises (``detail`` and ``code``),
-    with each field's messages under its name."""
-    body = {"detail": _("Check the fields marked."), "code": "invalid", **errors}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _refusal(error, code, problems=None) -> Response:
-    body = {"detail": str(error), "code": getattr(error, "code", "refused")}
-    if problems:
-        body["problems"] = [str(problem) for problem in problems]
-    return Response(body, status=code)

@@ -122,7 +122,7 @@ def test_flash_sale_field_errors_carry_the_code(client, shopper_cookies):
     )
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid" and body["detail"] and "quantity" in body
+    assert body["code"] == "invalid" and body["detail"] and "quantity" in body["fields"]
 
 
 def test_a_flash_sale_body_that_is_not_json_is_refused_with_the_code(shopper_cookies):
