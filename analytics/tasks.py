@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import facts, ingestion, quality, recommendations, segments
+from .services import exports, facts, ingestion, quality, recommendations, segments
 
 QUALITY_DAYS = 7
 
@@ -43,3 +43,13 @@ def build_product_pairs() -> int:
 @shared_task(**RETRY_POLICY)
 def build_customer_scores() -> int:
     return segments.build_customer_scores()
+
+
+@shared_task(**RETRY_POLICY)
+def build_report_export(export_id: int) -> str:
+    return exports.build_export(export_id=export_id)
+
+
+@shared_task(**RETRY_POLICY)
+def expire_report_exports() -> int:
+    return exports.expire_exports()

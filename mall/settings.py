@@ -513,6 +513,15 @@ CELERY_BEAT_SCHEDULE["analytics-build-customer-scores"] = {
     "schedule": crontab(hour=3, minute=40),
 }
 
+# Report exports (CSV/XLSX) are written by a job and kept for MALL_EXPORT_HOURS for the
+# one who asked; then the file is deleted (hourly).
+MALL_EXPORT_HOURS = env.int("MALL_EXPORT_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["analytics-expire-report-exports"] = {
+    "task": "analytics.tasks.expire_report_exports",
+    "schedule": crontab(minute=25),
+    "options": {"expires": 3600},
+}
+
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,4 +1,5 @@
 from .events import Event, OrderAttribution
+from .exports import ReportExport
 from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
 from .recommendations import DailySlotFact, ProductPair
 from .segments import CustomerScore, Segment
@@ -14,6 +15,7 @@ __all__ = [
     "OrderAttribution",
     "ProductPair",
     "QualityCheck",
+    "ReportExport",
     "Segment",
     "Target",
     "TargetMonth",
