@@ -17,10 +17,10 @@
     box.setAttribute("data-state", status.state);
     var error = document.getElementById("export-error");
     error.textContent = status.error;
-    error.hidden = !status.error;
+    error.style.display = status.error ? "" : "none";
     var link = document.getElementById("export-download");
     if (status.download_url) { link.href = status.download_url; }
-    link.hidden = !status.download_url;
+    link.style.display = status.download_url ? "" : "none";
   }
 
   function poll() {
