@@ -3,11 +3,12 @@
 import datetime
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import exports, facts, ingestion, quality, recommendations, segments
+from .services import exports, facts, ingestion, quality, recommendations, reviews, segments
 
 QUALITY_DAYS = 7
 
@@ -53,3 +54,13 @@ def build_report_export(export_id: int) -> str:
 @shared_task(**RETRY_POLICY)
 def expire_report_exports() -> int:
     return exports.expire_exports()
+
+
+@shared_task(**{**RETRY_POLICY, "autoretry_for": (OperationalError, OSError)})
+def send_weekly_review() -> int:
+    return reviews.send_review_mails(kind="weekly")
+
+
+@shared_task(**{**RETRY_POLICY, "autoretry_for": (OperationalError, OSError)})
+def send_monthly_review() -> int:
+    return reviews.send_review_mails(kind="monthly")

@@ -2,6 +2,7 @@ from .events import Event, OrderAttribution
 from .exports import ReportExport
 from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
 from .recommendations import DailySlotFact, ProductPair
+from .reviews import ReviewMail, ReviewPreference
 from .segments import CustomerScore, Segment
 from .targets import Target, TargetMonth
 
@@ -16,6 +17,8 @@ __all__ = [
     "ProductPair",
     "QualityCheck",
     "ReportExport",
+    "ReviewMail",
+    "ReviewPreference",
     "Segment",
     "Target",
     "TargetMonth",
