@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     dashboard,
     exports,
     feedback,
+    reviews,
     segments,
     stock,
     targets,

@@ -13,10 +13,12 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from customers.models import User
 from mall.roles import MANAGER
 
+from ..exceptions import AnalyticsError
 from ..metrics import METRICS
 from ..models import ReviewMail, ReviewPreference
 from ..selectors.kpis import period_totals, target_progress
@@ -130,3 +132,14 @@ def send_review_mails(*, kind: str, today: datetime.date | None = None) -> int:
         sent += 1
     logger.info("review mails sent", extra={"kind": kind, "period": str(start), "sent": sent})
     return sent
+
+
+def set_review_language(*, user, language: str) -> ReviewPreference:
+    """The language ``user``'s review mails are written in from the next one on. Raises
+    ``AnalyticsError`` for a language the shop does not speak."""
+    if language not in dict(settings.LANGUAGES):
+        raise AnalyticsError(_("Choose one of the shop's languages."))
+    preference, _created = ReviewPreference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference

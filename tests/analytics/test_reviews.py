@@ -76,3 +76,18 @@ def test_the_jobs_run_on_the_worker_once_per_period(worker, transactional_db, ma
     assert worker.run(tasks.send_weekly_review) == 1
     assert len(mail.outbox) == 2
     assert mail.outbox[0].subject in ("月报 2026-05", "Monthly review 2026-05")
+
+
+def test_a_manager_chooses_the_language_of_their_reviews(client, db):
+    from django.urls import reverse
+
+    boss = UserFactory(roles=["manager"])
+    client.force_login(boss)
+    url = reverse("admin:analytics_review_mails")
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"language": "en"}).status_code == 302
+    assert ReviewPreference.objects.get(user=boss).language == "en"
+    assert client.post(url, {"language": "fr"}).status_code == 200  # refused, kept
+    assert ReviewPreference.objects.get(user=boss).language == "en"
+    client.force_login(UserFactory(roles=["analyst"]))
+    assert client.get(url).status_code == 403
