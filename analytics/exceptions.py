@@ -7,3 +7,7 @@ class AnalyticsError(DomainError):
 
 class TargetRefused(AnalyticsError):
     """A target that cannot be set as asked; nothing was written."""
+
+
+class ExportRefused(AnalyticsError):
+    """An export that cannot be made as asked; nothing was queued."""

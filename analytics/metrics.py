@@ -117,3 +117,8 @@ METRICS = [
 BY_KEY = {metric.key: metric for metric in METRICS}
 # What targets can be set for: the metrics that add up over days.
 TARGETABLE = [m for m in METRICS if m.kind != PERCENT and len(m.parts) < 2]
+# What a category's or a channel's target can be set for: the figures its daily facts
+# carry (DailyProductFact per category, DailyChannelFact per channel), same meaning as the
+# shop-wide metric of the same key.
+CATEGORY_TARGETABLE = ("gmv", "units")
+CHANNEL_TARGETABLE = ("gmv", "orders", "sessions", "visitors")

@@ -3,11 +3,12 @@
 import datetime
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from mall.celery import RETRY_POLICY
 
-from .services import facts, ingestion, quality, recommendations, segments
+from .services import exports, facts, ingestion, quality, recommendations, reviews, segments
 
 QUALITY_DAYS = 7
 
@@ -43,3 +44,23 @@ def build_product_pairs() -> int:
 @shared_task(**RETRY_POLICY)
 def build_customer_scores() -> int:
     return segments.build_customer_scores()
+
+
+@shared_task(**RETRY_POLICY)
+def build_report_export(export_id: int) -> str:
+    return exports.build_export(export_id=export_id)
+
+
+@shared_task(**RETRY_POLICY)
+def expire_report_exports() -> int:
+    return exports.expire_exports()
+
+
+@shared_task(**{**RETRY_POLICY, "autoretry_for": (OperationalError, OSError)})
+def send_weekly_review() -> int:
+    return reviews.send_review_mails(kind="weekly")
+
+
+@shared_task(**{**RETRY_POLICY, "autoretry_for": (OperationalError, OSError)})
+def send_monthly_review() -> int:
+    return reviews.send_review_mails(kind="monthly")

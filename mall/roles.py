@@ -170,9 +170,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # The KPI dashboard, the targets and the data-quality checks (analytics).
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",
-        # RFM segments, and a segment's shoppers as a CSV (a coupon audience for marketing).
+        # RFM segments; reports and segments exported (CSV/XLSX, by a job), without the
+        # shoppers' mobile numbers and emails.
         *_perms("analytics", "view", "customerscore"),
-        "analytics.export_segment",
+        "analytics.export_report",
     },
     # Managers steer by the KPIs: they read what analysts read and set the targets.
     MANAGER: {
@@ -180,7 +181,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "analytics.view_dashboard",
         "analytics.set_target",
         *_perms("analytics", "view", "customerscore"),
-        "analytics.export_segment",
+        # Exports, with contact details (a segment as a coupon audience for marketing).
+        "analytics.export_report",
+        "analytics.export_contacts",
         "catalog.view_stock_reports",
         *_perms("orders", "view", "order", "orderline", "logisticscase"),
     },

@@ -513,6 +513,26 @@ CELERY_BEAT_SCHEDULE["analytics-build-customer-scores"] = {
     "schedule": crontab(hour=3, minute=40),
 }
 
+# Report exports (CSV/XLSX) are written by a job and kept for MALL_EXPORT_HOURS for the
+# one who asked; then the file is deleted (hourly).
+MALL_EXPORT_HOURS = env.int("MALL_EXPORT_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["analytics-expire-report-exports"] = {
+    "task": "analytics.tasks.expire_report_exports",
+    "schedule": crontab(minute=25),
+    "options": {"expires": 3600},
+}
+
+# The weekly (Mondays) and monthly (the 1st) reviews mailed to managers: KPIs of the last
+# complete period against the one before, and the targets; once per period and manager.
+CELERY_BEAT_SCHEDULE["analytics-weekly-review"] = {
+    "task": "analytics.tasks.send_weekly_review",
+    "schedule": crontab(day_of_week=1, hour=8, minute=0),
+}
+CELERY_BEAT_SCHEDULE["analytics-monthly-review"] = {
+    "task": "analytics.tasks.send_monthly_review",
+    "schedule": crontab(day_of_month=1, hour=8, minute=30),
+}
+
 # --- Logging (JSON lines, one event per line) -----------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

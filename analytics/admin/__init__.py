@@ -2,4 +2,15 @@
 carrier scorecard, feedback, the KPI dashboard, the targets and the RFM segments. Importing
 the modules registers their pages."""
 
-from . import aftersales, carriers, dashboard, feedback, segments, stock, targets  # noqa: F401
+from . import (  # noqa: F401
+    aftersales,
+    carriers,
+    cohorts,
+    dashboard,
+    exports,
+    feedback,
+    reviews,
+    segments,
+    stock,
+    targets,
+)

@@ -1,89 +1,25 @@
 """RFM segments in the back office: ``/admin/analytics/segments/`` counts the shoppers of
 each named segment with what it means, the scores are listed (filtered by segment) at
-``/admin/analytics/customerscore/``, and a segment's shoppers download as CSV (the first
-column a mobile number or email, so the file is a coupon audience marketing can upload
-as it is)."""
-
-import csv
+``/admin/analytics/customerscore/``, and a segment's shoppers are exported by a job
+(``/admin/analytics/exports/``; with contacts, for managers, the first column is a mobile
+number or email, so the file is a coupon audience marketing can upload as it is)."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mall.admin.readonly import ReadOnlyMixin
 
-from ..models import CustomerScore, Segment
+from ..models import CustomerScore
 from ..models.segments import DEFINITIONS
 from ..selectors import segments
 
 VIEW_PERMISSION = "analytics.view_customerscore"
-EXPORT_PERMISSION = "analytics.export_segment"
-
-
-class _Echo:
-    """A file-like object that hands back what is written: csv rows streamed, not built."""
-
-    def write(self, value):
-        return value
-
-
-def export_rows(scores):
-    yield "\ufeff"  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            _("mobile or email"),
-            _("display name"),
-            _("segment"),
-            "R",
-            "F",
-            "M",
-            _("days since the last order"),
-            _("orders"),
-            _("spent"),
-            _("last order"),
-            _("agreed to marketing"),
-        ]
-    )
-    for score in scores.iterator(chunk_size=2000):
-        user = score.user
-        yield writer.writerow(
-            [
-                user.phone or user.email or "",
-                user.display_name,
-                score.get_segment_display(),
-                score.r_score,
-                score.f_score,
-                score.m_score,
-                score.recency_days,
-                score.frequency,
-                score.monetary,
-                timezone.localtime(score.last_order_at).strftime("%Y-%m-%d %H:%M"),
-                _("yes") if user.marketing_consent else _("no"),
-            ]
-        )
-
-
-def export_view(request):
-    """``?segment=<code>``: that segment's shoppers as CSV, streamed (bounded memory
-    whatever its size); 400 for an unknown segment."""
-    if not request.user.has_perm(EXPORT_PERMISSION):
-        raise PermissionDenied
-    segment = request.GET.get("segment", "")
-    if segment not in Segment.values:
-        return HttpResponseBadRequest(_("Choose one of the segments."))
-    stamp = timezone.localdate().isoformat()
-    response = StreamingHttpResponse(
-        export_rows(segments.segment_members(segment)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="segment-{segment}-{stamp}.csv"'
-    return response
+EXPORT_PERMISSION = "analytics.export_report"
 
 
 def segments_view(request):
@@ -100,7 +36,7 @@ def segments_view(request):
         "computed_at": computed,
         "can_export": request.user.has_perm(EXPORT_PERMISSION),
         "list_url": reverse("admin:analytics_customerscore_changelist"),
-        "export_url": reverse("admin:analytics_segment_export"),
+        "export_url": reverse("admin:analytics_exports"),
     }
     request.current_app = admin.site.name
     return TemplateResponse(request, "admin/analytics/segments.html", context)
@@ -123,12 +59,6 @@ class CustomerScoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     ordering = ("-monetary", "user_id")
     show_full_result_count = False
-
-    def get_urls(self):
-        export = path(
-            "export/", self.admin_site.admin_view(export_view), name="analytics_segment_export"
-        )
-        return [export, *super().get_urls()]
 
 
 admin.site.register_page(

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.models import Category
+
 from ..exceptions import TargetRefused
 from ..metrics import TARGETABLE
 from ..models import Target
@@ -26,6 +28,20 @@ class TargetForm(forms.Form):
     year = forms.IntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
     metric = forms.ChoiceField(
         label=gettext_lazy("metric"), choices=[(m.key, m.label) for m in TARGETABLE]
+    )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("category"),
+        queryset=Category.objects.order_by("parent_id", "position", "name"),
+        required=False,
+        help_text=gettext_lazy("Empty: the whole shop. A category counts with its subcategories."),
+    )
+    channel = forms.CharField(
+        label=gettext_lazy("channel"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy(
+            "A UTM source, a referring site or “direct”, as the dashboard names it."
+        ),
     )
     split = forms.ChoiceField(label=gettext_lazy("split"), choices=Target.Split.choices)
     amount = forms.DecimalField(
@@ -69,6 +85,8 @@ def targets_view(request):
                     split=data["split"],
                     amount=data["amount"],
                     months=form.months(),
+                    category=data["category"],
+                    channel=data["channel"],
                     actor=user,
                 )
             except TargetRefused as error:

@@ -1,6 +1,8 @@
 from .events import Event, OrderAttribution
+from .exports import ReportExport
 from .facts import DailyChannelFact, DailyKpi, DailyProductFact, QualityCheck
 from .recommendations import DailySlotFact, ProductPair
+from .reviews import ReviewMail, ReviewPreference
 from .segments import CustomerScore, Segment
 from .targets import Target, TargetMonth
 
@@ -14,6 +16,9 @@ __all__ = [
     "OrderAttribution",
     "ProductPair",
     "QualityCheck",
+    "ReportExport",
+    "ReviewMail",
+    "ReviewPreference",
     "Segment",
     "Target",
     "TargetMonth",

@@ -63,7 +63,6 @@ class CustomerScore(models.Model):
     class Meta:
         verbose_name = _("customer RFM score")
         verbose_name_plural = _("customer RFM scores")
-        permissions = [("export_segment", _("Can export a customer segment"))]
         indexes = [models.Index(fields=["segment", "-monetary"], name="analytics_rfm_segment")]
         constraints = [
             models.CheckConstraint(

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 from django.db.models.functions import ExtractMonth, TruncMonth, TruncWeek
 
+from catalog.models import Category
+
 from ..metrics import COUNT, METRICS, Metric
 from ..models import (
     DailyChannelFact,
@@ -21,6 +23,10 @@ from ..models import (
 KPI_COLUMNS = [
     field.name for field in DailyKpi._meta.fields if field.name not in ("day", "built_at")
 ]
+
+
+PRODUCT_FACT_COLUMNS = ("views", "cart_adds", "orders", "units", "gmv")
+CHANNEL_FACT_COLUMNS = ("visitors", "sessions", "orders", "gmv")
 
 
 def _sums():
@@ -45,8 +51,75 @@ def monthly_totals(*, year: int) -> dict[int, dict]:
     return {row.pop("month"): row for row in rows}
 
 
-def monthly_values(*, year: int, metric: Metric) -> dict[int, Decimal]:
-    return {month: metric.value(totals) for month, totals in monthly_totals(year=year).items()}
+def monthly_values(
+    *, year: int, metric: Metric, category_id: int | None = None, channel: str = ""
+) -> dict[int, Decimal]:
+    """Month number -> the metric's value in ``year``: the whole shop's, one category's
+    (with its subcategories) or one channel's. At most two queries."""
+    if category_id:
+        months = category_monthly_totals(year=year, category_ids=[category_id])[category_id]
+    elif channel:
+        months = channel_monthly_totals(year=year, channels=[channel])[channel]
+    else:
+        months = monthly_totals(year=year)
+    return {month: metric.value(totals) for month, totals in months.items()}
+
+
+def category_subtrees(category_ids) -> dict[int, set[int]]:
+    """Each category id -> itself and all its subcategories: one query (the whole tree,
+    a few hundred rows at most, walked in Python)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in Category.objects.order_by().values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    result = {}
+    for root in category_ids:
+        seen, stack = set(), [root]
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(children.get(node, ()))
+        result[root] = seen
+    return result
+
+
+def category_monthly_totals(*, year: int, category_ids) -> dict[int, dict[int, dict]]:
+    """Category id -> month -> the product facts' sums (views, cart additions, orders,
+    units, GMV) of the category and its subcategories in ``year``: two queries however
+    many categories."""
+    subtrees = category_subtrees(category_ids)
+    leaves = set().union(*subtrees.values()) if subtrees else set()
+    rows = (
+        DailyProductFact.objects.filter(day__year=year, category_id__in=leaves)
+        .annotate(month=ExtractMonth("day"))
+        .values("month", "category_id")
+        .annotate(**{name: Sum(name) for name in PRODUCT_FACT_COLUMNS})
+        .order_by()
+    )
+    result: dict[int, dict[int, dict]] = {pk: {} for pk in category_ids}
+    for row in rows:
+        for root, members in subtrees.items():
+            if row["category_id"] in members:
+                month = result[root].setdefault(row["month"], {})
+                for name in PRODUCT_FACT_COLUMNS:
+                    month[name] = month.get(name, 0) + (row[name] or 0)
+    return result
+
+
+def channel_monthly_totals(*, year: int, channels) -> dict[str, dict[int, dict]]:
+    """Channel -> month -> the channel facts' sums (visitors, sessions, orders, GMV) in
+    ``year``: one query however many channels."""
+    rows = (
+        DailyChannelFact.objects.filter(day__year=year, channel__in=list(channels))
+        .annotate(month=ExtractMonth("day"))
+        .values("month", "channel")
+        .annotate(**{name: Sum(name) for name in CHANNEL_FACT_COLUMNS})
+        .order_by()
+    )
+    result: dict[str, dict[int, dict]] = {channel: {} for channel in channels}
+    for row in rows:
+        result[row["channel"]][row["month"]] = {name: row[name] for name in CHANNEL_FACT_COLUMNS}
+    return result
 
 
 def trend(*, since: datetime.date, until: datetime.date) -> tuple[str, list[dict]]:
@@ -188,18 +261,34 @@ QUARTERS = [(1, 2, 3), (4, 5, 6), (7, 8, 9), (10, 11, 12)]
 
 
 def target_progress(*, year: int, today: datetime.date) -> list[dict]:
-    """Each target of ``year`` with its year, quarters and months: target, actual (from
-    the facts), pace and red/amber/green. Three queries however many targets."""
+    """Each target of ``year`` (the whole shop's, then per category, then per channel)
+    with its year, quarters and months: target, actual (from the facts), pace and
+    red/amber/green. At most six queries however many targets."""
     by_key = {metric.key: metric for metric in METRICS}
-    targets = list(Target.objects.filter(year=year).prefetch_related("months").order_by("metric"))
+    targets = sorted(
+        Target.objects.filter(year=year).select_related("category").prefetch_related("months"),
+        key=lambda t: (bool(t.channel), t.category_id is not None, t.scope_label, t.metric),
+    )
     if not targets:
         return []
-    months_actual = monthly_totals(year=year)
+    shop = monthly_totals(year=year)
+    category_ids = {t.category_id for t in targets if t.category_id}
+    channels = {t.channel for t in targets if t.channel}
+    by_category = (
+        category_monthly_totals(year=year, category_ids=category_ids) if category_ids else {}
+    )
+    by_channel = channel_monthly_totals(year=year, channels=channels) if channels else {}
     result = []
     for target in targets:
         metric = by_key.get(target.metric)
         if metric is None:
             continue
+        if target.category_id:
+            months_actual = by_category[target.category_id]
+        elif target.channel:
+            months_actual = by_channel[target.channel]
+        else:
+            months_actual = shop
         month_targets = {m.month: m.amount for m in target.months.all()}
         year_row = _progress(
             str(year), target.amount, months_actual, list(range(1, 13)), today, year, metric
@@ -232,6 +321,7 @@ def target_progress(*, year: int, today: datetime.date) -> list[dict]:
             {
                 "target": target,
                 "metric": metric,
+                "scope": target.scope_label,
                 "year": year_row,
                 "quarters": quarters,
                 "months": months,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from mall.money import to_money
 
 from ..exceptions import TargetRefused
-from ..metrics import BY_KEY, COUNT, TARGETABLE
+from ..metrics import BY_KEY, CATEGORY_TARGETABLE, CHANNEL_TARGETABLE, COUNT, TARGETABLE
 from ..models import Target, TargetMonth
 from ..selectors.kpis import monthly_values
 
@@ -39,18 +39,35 @@ def set_target(
     actor,
     amount=None,
     months: list | None = None,
+    category=None,
+    channel: str = "",
 ) -> Target:
-    """Set (or replace) the ``year``'s target for ``metric`` and its twelve months:
+    """Set (or replace) the ``year``'s target for ``metric`` and its twelve months, for
+    the whole shop, or for one ``category`` (with its subcategories) or one ``channel``:
     ``split`` "even" spreads ``amount`` by days, "seasonality" in proportion to the same
     metric's months of the year before, "manual" takes ``months`` (twelve figures; the
     year is their sum). Atomic; the months always add up to the year.
 
-    Raises ``TargetRefused`` for a metric that does not add up over days (a rate), a
+    Raises ``TargetRefused`` for a metric that does not add up over days (a rate) or that
+    the category's or channel's facts do not carry, both a category and a channel, a
     missing or negative figure, twelve months not given by hand, or no figures last year
     to take the seasonality from. Nothing is written then."""
     target_metric = BY_KEY.get(metric)
     if target_metric is None or target_metric not in TARGETABLE:
         raise TargetRefused(_("Targets can be set only for figures that add up over days."))
+    channel = (channel or "").strip()
+    if category is not None and channel:
+        raise TargetRefused(_("A target is for a category or for a channel, not both."))
+    if category is not None and metric not in CATEGORY_TARGETABLE:
+        raise TargetRefused(
+            _("A category's target can be set for %(metrics)s only.")
+            % {"metrics": ", ".join(str(BY_KEY[key].label) for key in CATEGORY_TARGETABLE)}
+        )
+    if channel and metric not in CHANNEL_TARGETABLE:
+        raise TargetRefused(
+            _("A channel's target can be set for %(metrics)s only.")
+            % {"metrics": ", ".join(str(BY_KEY[key].label) for key in CHANNEL_TARGETABLE)}
+        )
     if split not in Target.Split.values:
         raise TargetRefused(_("Choose how the year is split into months."))
     kind = target_metric.kind
@@ -73,7 +90,12 @@ def set_target(
             amount, [Decimal(calendar.monthrange(year, m)[1]) for m in range(1, 13)], kind
         )
     elif split == Target.Split.SEASONALITY:
-        last_year = monthly_values(year=year - 1, metric=target_metric)
+        last_year = monthly_values(
+            year=year - 1,
+            metric=target_metric,
+            category_id=category.pk if category is not None else None,
+            channel=channel,
+        )
         weights = [Decimal(last_year.get(m) or 0) for m in range(1, 13)]
         if sum(weights) <= 0:
             raise TargetRefused(
@@ -85,6 +107,8 @@ def set_target(
         target, _created = Target.objects.update_or_create(
             year=year,
             metric=metric,
+            category=category,
+            channel=channel,
             defaults={"amount": amount, "split": split, "set_by": actor, "set_at": timezone.now()},
         )
         target.months.all().delete()

@@ -5,12 +5,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from analytics.exceptions import TargetRefused
-from analytics.models import DailyKpi, Target
+from analytics.models import DailyChannelFact, DailyKpi, DailyProductFact, Target
 from analytics.selectors.kpis import target_progress
 from analytics.services.targets import set_target
+from tests.catalog.factories import CategoryFactory
 from tests.clocks import MID_MONTH
 from tests.customers.factories import UserFactory
 
@@ -98,3 +100,106 @@ def test_progress_takes_three_queries_however_many_targets(manager, django_asser
         set_target(year=2026, metric=metric, split="even", amount="1000", actor=manager)
     with django_assert_num_queries(3):
         assert len(target_progress(year=2026, today=TODAY)) == 4
+
+
+def _product_fact(day, category, product_id, **figures):
+    DailyProductFact.objects.create(
+        day=day, product_id=product_id, category_id=category.pk, **figures
+    )
+
+
+def _channel_fact(day, channel, **figures):
+    DailyChannelFact.objects.create(day=day, channel=channel, **figures)
+
+
+def test_a_categorys_target_counts_its_subcategories_and_a_channels_its_own(manager):
+    tea = CategoryFactory()
+    green = CategoryFactory(parent=tea)
+    other = CategoryFactory()
+    set_target(year=2026, metric="gmv", split="manual", actor=manager, months=["100"] * 12,
+               category=tea)  # fmt: skip
+    set_target(year=2026, metric="orders", split="manual", actor=manager, months=[10] * 12,
+               channel="weibo")  # fmt: skip
+    set_target(year=2026, metric="gmv", split="manual", actor=manager, months=["1"] * 12)
+    _product_fact(datetime.date(2026, 5, 3), tea, 1, gmv=Decimal("30.00"), units=1)
+    _product_fact(datetime.date(2026, 5, 4), green, 2, gmv=Decimal("80.00"), units=2)
+    _product_fact(datetime.date(2026, 5, 4), other, 3, gmv=Decimal("999.00"), units=9)
+    _channel_fact(datetime.date(2026, 5, 9), "weibo", orders=9, gmv=Decimal("90.00"))
+    _channel_fact(datetime.date(2026, 5, 9), "direct", orders=50, gmv=Decimal("500.00"))
+    _kpi(datetime.date(2026, 5, 9), gmv=Decimal("1609.00"), orders=60)
+    shop, by_tea, by_weibo = target_progress(year=2026, today=TODAY)
+    assert (shop["scope"], by_tea["scope"], by_weibo["scope"]) == ("", str(tea), "weibo")
+    may = {row.label: row for row in by_tea["months"]}["2026-05"]
+    assert (may.target, may.actual, may.status) == (Decimal("100"), Decimal("110.00"), "green")
+    weibo_may = {row.label: row for row in by_weibo["months"]}["2026-05"]
+    assert (weibo_may.actual, weibo_may.status) == (9, "amber")  # 9 of 10: within 10 %
+    shop_may = {row.label: row for row in shop["months"]}["2026-05"]
+    assert shop_may.actual == Decimal("1609.00")
+    # Setting the category's target again replaces it; the shop's stays.
+    set_target(year=2026, metric="gmv", split="even", amount="365", actor=manager, category=tea)
+    assert Target.objects.filter(year=2026, metric="gmv").count() == 2
+
+
+def test_a_channels_seasonality_is_its_own_last_year(manager):
+    _channel_fact(datetime.date(2025, 3, 1), "weibo", orders=30)
+    _channel_fact(datetime.date(2025, 9, 1), "weibo", orders=10)
+    _channel_fact(datetime.date(2025, 1, 1), "direct", orders=999)
+    target = set_target(year=2026, metric="orders", split="seasonality", amount=400,
+                        actor=manager, channel="weibo")  # fmt: skip
+    months = {m.month: m.amount for m in target.months.all()}
+    assert (months[1], months[3], months[9]) == (0, 300, 100)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "paid_revenue", "channel": "weibo"}, "A channel's target can be set for"),
+        ({"metric": "orders", "category": True}, "A category's target can be set for"),
+        ({"metric": "gmv", "category": True, "channel": "weibo"}, "not both"),
+    ],
+)
+def test_scoped_targets_refuse_what_their_facts_do_not_carry(manager, kwargs, message):
+    if kwargs.get("category"):
+        kwargs["category"] = CategoryFactory()
+    with pytest.raises(TargetRefused, match=message):
+        set_target(year=2026, split="even", amount="10", actor=manager, **kwargs)
+    assert not Target.objects.exists()
+
+
+def test_progress_stays_at_six_queries_with_scoped_targets(manager, django_assert_num_queries):
+    def grow(n):
+        for _ in range(n):
+            category = CategoryFactory(parent=CategoryFactory())
+            set_target(year=2026, metric="gmv", split="even", amount="100", actor=manager,
+                       category=category)  # fmt: skip
+            set_target(year=2026, metric="orders", split="even", amount="100", actor=manager,
+                       channel=f"source-{category.pk}")  # fmt: skip
+
+    set_target(year=2026, metric="gmv", split="even", amount="100", actor=manager)
+    grow(1)
+    with django_assert_num_queries(6):
+        assert len(target_progress(year=2026, today=TODAY)) == 3
+    grow(4)
+    with django_assert_num_queries(6):
+        assert len(target_progress(year=2026, today=TODAY)) == 11
+
+
+def test_managers_set_a_category_target_on_the_page(client, manager):
+    category = CategoryFactory()
+    boss = UserFactory(roles=["manager"])
+    client.force_login(boss)
+    page = client.post(
+        reverse("admin:analytics_targets"),
+        {"year": 2026, "metric": "gmv", "split": "even", "amount": "3650", "category": category.pk},
+    )
+    assert page.status_code == 302
+    target = Target.objects.get()
+    assert (target.category, target.channel, target.amount) == (category, "", Decimal("3650.00"))
+    shown = client.get(reverse("admin:analytics_targets"), {"year": 2026})
+    assert f'data-target-scope="{category}"' in shown.text
+    refused = client.post(
+        reverse("admin:analytics_targets"),
+        {"year": 2026, "metric": "gmv", "split": "even", "amount": "1", "category": category.pk,
+         "channel": "weibo"},
+    )  # fmt: skip
+    assert refused.status_code == 200 and "not both" in refused.text
