@@ -105,12 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         stores = {**stores, "DATABASE_URL": create_database(server_url, DATABASE)}
         created = True
         env = {**os.environ, **shop_environment(stores, state)}
-        # DEBUG is off: personal-data keys must be given (throwaway ones for a throwaway
-        # database; shop_environment predates the rule).
-        from cryptography.fernet import Fernet
-
-        env.setdefault("MALL_FIELD_KEYS", Fernet.generate_key().decode())
-        env.setdefault("MALL_FIELD_INDEX_KEY", Fernet.generate_key().decode())
         os.environ.update(env)
         say(f"migrating {DATABASE}")
         manage(env, "migrate", "--noinput", "-v", "0")

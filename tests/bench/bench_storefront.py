@@ -29,6 +29,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The pages measured: name -> path. {category} and {product} are filled in below
@@ -94,6 +96,10 @@ def stop_stores(state: Path, started: str) -> None:
         )
 
 
+_BENCH_FIELD_KEY = Fernet.generate_key().decode()
+_BENCH_INDEX_KEY = Fernet.generate_key().decode()
+
+
 def shop_environment(stores: dict[str, str], state: Path) -> dict[str, str]:
     """Production-like settings (DEBUG off), for 127.0.0.1 and Django's test client."""
     return {
@@ -111,6 +117,10 @@ def shop_environment(stores: dict[str, str], state: Path) -> dict[str, str]:
         "MEDIA_ROOT": str(state / "media"),
         "LOG_FORMAT": "plain",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # DEBUG is off, so personal-data keys must be given: throwaway ones for a
+        # throwaway database (the same for every process of one run).
+        "MALL_FIELD_KEYS": _BENCH_FIELD_KEY,
+        "MALL_FIELD_INDEX_KEY": _BENCH_INDEX_KEY,
     }
 
 
