@@ -789,6 +789,11 @@ CELERY_BEAT_SCHEDULE["marketing-advance-promotions"] = {
     "schedule": 60,
     "options": {"expires": 60},
 }
+CELERY_BEAT_SCHEDULE["marketing-advance-campaigns"] = {
+    "task": "marketing.tasks.advance_campaigns",
+    "schedule": 60,
+    "options": {"expires": 60},
+}
 CELERY_BEAT_SCHEDULE["marketing-expire-coupons"] = {
     "task": "marketing.tasks.expire_coupons",
     "schedule": crontab(minute=5),

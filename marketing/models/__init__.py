@@ -1,4 +1,11 @@
 from .applied import AppliedOffer
+from .campaigns import (
+    CAMPAIGN_MACHINE,
+    GRANTING,
+    Campaign,
+    CampaignSpend,
+    CampaignStatusChange,
+)
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
@@ -15,9 +22,14 @@ from .promotions import (
 
 __all__ = [
     "APPROVED",
+    "CAMPAIGN_MACHINE",
+    "GRANTING",
     "GROUP_OF",
     "PROMOTION_MACHINE",
     "AppliedOffer",
+    "Campaign",
+    "CampaignSpend",
+    "CampaignStatusChange",
     "Coupon",
     "CouponBatch",
     "CouponTemplate",

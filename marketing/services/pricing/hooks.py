@@ -11,10 +11,13 @@ never imports marketing):
   its template says so.
 """
 
+from collections import defaultdict
+from decimal import Decimal
+
 from orders.services import aftersales, checkout, ordering
 
 from ...models import AppliedOffer, Coupon
-from .. import coupons, giftcards
+from .. import campaigns, coupons, giftcards
 from . import catalogue, rechecks, source
 
 
@@ -28,6 +31,34 @@ def on_placed(*, order, totals, user) -> None:
     if totals.stored_value:
         giftcards.spend_for_order(order=order, uses=totals.stored_value, user=user)
     _keep_rules(order, totals, coupon_ids)
+    costs = campaign_costs(totals, coupon_ids)
+    if costs:
+        campaigns.book_for_order(order=order, costs=costs, user=user)
+
+
+def campaign_costs(totals, coupon_ids) -> dict[int, dict[str, Decimal]]:
+    """What each campaign's rules gave the order (campaign id -> source -> amount): goods
+    and shipping discounts, and the value of gifts with purchase."""
+    rule_set = catalogue.current()
+    templates = {}
+    if coupon_ids and any(rule.campaign_id for rule in rule_set.templates.values()):
+        templates = dict(Coupon.objects.filter(pk__in=coupon_ids).values_list("pk", "template_id"))
+    costs: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+
+    def rule_of(key):
+        if key.startswith("coupon:"):
+            return rule_set.templates.get(templates.get(int(key.split(":")[1])))
+        return rule_set.by_key.get(key)
+
+    for discount in totals.discounts:
+        rule = rule_of(discount.source)
+        if rule is not None and rule.campaign_id:
+            costs[rule.campaign_id][discount.source] += discount.amount
+    for gift in totals.gifts:
+        rule = rule_of(gift.source)
+        if rule is not None and rule.campaign_id:
+            costs[rule.campaign_id][f"{gift.source}:gift"] += gift.value * gift.quantity
+    return {campaign: dict(sources) for campaign, sources in costs.items()}
 
 
 def _keep_rules(order, totals, coupon_ids) -> None:
@@ -61,6 +92,7 @@ def _keep_rules(order, totals, coupon_ids) -> None:
 def on_cancelled(*, order) -> None:
     coupons.release_for_order(order=order, reason="cancelled")
     giftcards.release_for_order(order=order)
+    campaigns.release_for_order(order=order)
 
 
 def refund_to_cards(*, order, amount, key, reason=""):
