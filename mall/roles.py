@@ -90,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Campaigns: drafted and run by operators, approved by a manager (four eyes).
         *_perms("marketing", "add change view watch", "campaign"),
         *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
+        *_perms("marketing", "add change view", "channel", "channelagreement", "placement"),
         "marketing.view_liability_report",
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).

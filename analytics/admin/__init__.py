@@ -2,4 +2,4 @@
 carrier scorecard, feedback, the KPI dashboard, the targets and the RFM segments. Importing
 the modules registers their pages."""
 
-from . import aftersales, carriers, dashboard, feedback, segments, stock, targets  # noqa: F401
+from . import aftersales, carriers, channels, dashboard, feedback, segments, stock, targets  # noqa: F401

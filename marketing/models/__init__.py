@@ -6,6 +6,7 @@ from .campaigns import (
     CampaignSpend,
     CampaignStatusChange,
 )
+from .channels import Channel, ChannelAgreement, Placement
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
@@ -30,6 +31,8 @@ __all__ = [
     "Campaign",
     "CampaignSpend",
     "CampaignStatusChange",
+    "Channel",
+    "ChannelAgreement",
     "Coupon",
     "CouponBatch",
     "CouponTemplate",
@@ -38,6 +41,7 @@ __all__ = [
     "FlashSaleClaim",
     "GiftCard",
     "GiftCardEntry",
+    "Placement",
     "PricingRulesVersion",
     "Promotion",
     "PromotionStatusChange",
