@@ -296,9 +296,9 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:marketing_campaign_live", args=[campaign.pk]),
-            _("live"),
+            _("live page"),
             reverse("admin:marketing_campaign_review", args=[campaign.pk]),
-            _("review"),
+            _("campaign review"),
             reverse("admin:marketing_campaignspend_changelist")
             + f"?campaign__id__exact={campaign.pk}",
             _("budget ledger"),
