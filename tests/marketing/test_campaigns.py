@@ -2,11 +2,13 @@
 discount its offers give (a ledger that sums to ``spent``), the offers stopping at the
 cap, the owner warned at 80 %, and the live and review figures in bounded queries."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Notification
 from mall.statemachine import IllegalTransition
@@ -14,11 +16,12 @@ from marketing.exceptions import CampaignInvalid
 from marketing.models import Campaign, CampaignSpend, CampaignStatusChange
 from marketing.selectors.campaigns import live_figures, review_figures
 from marketing.services import campaigns, coupons
+from marketing.services import flashsales as flashsale
 from orders.exceptions import OrderRefused
 from orders.models import Order
 from orders.services import ordering
 from tests.customers.factories import UserFactory
-from tests.marketing.campaign_helpers import campaign, manager, operator, plan
+from tests.marketing.campaign_helpers import HOUR, campaign, manager, operator, plan
 from tests.marketing.promo_helpers import manjian, place, shopper_with_address, template
 from tests.orders import paying
 from tests.orders.factories import listed_sku
@@ -297,3 +300,46 @@ def test_a_shopper_cannot_watch_a_campaign(client):
     client.force_login(UserFactory())
     response = client.get(reverse("admin:marketing_campaign_live_json", args=[made.pk]))
     assert response.status_code in (302, 403)
+
+
+def test_a_flash_sale_of_the_campaign_books_its_saving(redis_client):
+    made = campaign(budget="100")
+    tea = listed_sku(price="100.00", stock=10)
+    now = timezone.now()
+    sale = flashsale.schedule_sale(
+        sku=tea,
+        price=Decimal("59.00"),
+        quantity=5,
+        per_shopper_limit=2,
+        starts_at=now - HOUR,
+        ends_at=now + HOUR,
+        actor=None,
+        campaign=made,
+    )
+    user, address = shopper_with_address()
+    order = flashsale.buy(
+        sale=sale,
+        user=user,
+        quantity=2,
+        address=address,
+        shipping_method="standard",
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+    made.refresh_from_db()
+    assert made.spent == Decimal("82.00")  # (100 - 59) x 2
+    entry = CampaignSpend.objects.get(campaign=made)
+    assert (entry.order_id, entry.source) == (order.pk, f"flash-sale:{sale.pk}")
+    # The next one would pass the budget: refused, nothing written.
+    other, other_address = shopper_with_address()
+    with pytest.raises(OrderRefused):
+        flashsale.buy(
+            sale=sale,
+            user=other,
+            quantity=1,
+            address=other_address,
+            shipping_method="standard",
+            idempotency_key=uuid.uuid4().hex,
+        )
+    made.refresh_from_db()
+    assert made.spent == Decimal("82.00")

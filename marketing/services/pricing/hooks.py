@@ -14,9 +14,11 @@ never imports marketing):
 from collections import defaultdict
 from decimal import Decimal
 
+from django.utils import timezone
+
 from orders.services import aftersales, checkout, ordering
 
-from ...models import AppliedOffer, Coupon
+from ...models import AppliedOffer, Coupon, FlashSale
 from .. import campaigns, coupons, giftcards
 from . import catalogue, rechecks, source
 
@@ -58,7 +60,26 @@ def campaign_costs(totals, coupon_ids) -> dict[int, dict[str, Decimal]]:
         rule = rule_of(gift.source)
         if rule is not None and rule.campaign_id:
             costs[rule.campaign_id][f"{gift.source}:gift"] += gift.value * gift.quantity
+    _flash_sale_costs(totals, costs)
     return {campaign: dict(sources) for campaign, sources in costs.items()}
+
+
+def _flash_sale_costs(totals, costs) -> None:
+    """A flash-priced line of a campaign's sale gives the list price less the flash
+    price (one query, only when the order has flash-priced lines)."""
+    special = {line.sku.pk: line for line in totals.lines if line.special}
+    if not special:
+        return
+    now = timezone.now()
+    sales = FlashSale.objects.filter(
+        sku_id__in=special, campaign__isnull=False, starts_at__lte=now, ends_at__gt=now
+    ).values_list("pk", "sku_id", "campaign_id")
+    for sale_id, sku_id, campaign_id in sales:
+        line = special[sku_id]
+        list_price = getattr(line.sku, "price", None)
+        if list_price is not None and list_price > line.unit_price:
+            saving = (list_price - line.unit_price) * line.quantity
+            costs[campaign_id][f"flash-sale:{sale_id}"] += saving
 
 
 def _keep_rules(order, totals, coupon_ids) -> None:
