@@ -87,6 +87,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Gift cards are issued with a reason; finance reads the liability report.
         *_perms("marketing", "add view", "giftcard"),
         *_perms("marketing", "view", "giftcardentry"),
+        # Campaigns: drafted and run by operators, approved by a manager (four eyes).
+        *_perms("marketing", "add change view watch", "campaign"),
+        *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
+        *_perms("marketing", "add change view", "channel", "channelagreement", "placement"),
         "marketing.view_liability_report",
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).
@@ -177,6 +181,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     # Managers steer by the KPIs: they read what analysts read and set the targets.
     MANAGER: {
+        # Campaigns: approved or rejected by a manager who did not write them.
+        *_perms("marketing", "view approve watch", "campaign"),
+        *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",
         "analytics.set_target",

@@ -466,6 +466,8 @@ CELERY_BEAT_SCHEDULE = {
 MALL_ANALYTICS_COLLECT = env.bool("MALL_ANALYTICS_COLLECT", default=True)
 MALL_ANALYTICS_REDIS_TIMEOUT = env.float("MALL_ANALYTICS_REDIS_TIMEOUT", default=0.2)
 MALL_ANALYTICS_SESSION_MINUTES = env.int("MALL_ANALYTICS_SESSION_MINUTES", default=30)
+# Campaigns: an order is credited to the last non-direct click within this many days.
+MALL_CAMPAIGN_ATTRIBUTION_DAYS = env.int("MALL_CAMPAIGN_ATTRIBUTION_DAYS", default=7)
 MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE = env.int("MALL_ANALYTICS_MAX_EVENTS_PER_MINUTE", default=60)
 MALL_ANALYTICS_EVENT_RETENTION_MONTHS = env.int("MALL_ANALYTICS_EVENT_RETENTION_MONTHS", default=13)
 MALL_ANALYTICS_INGEST_SECONDS = env.int("MALL_ANALYTICS_INGEST_SECONDS", default=30)
@@ -806,6 +808,11 @@ MALL_COMPENSATION_COUPONS_PER_AGENT_DAY = env.int(
 )
 CELERY_BEAT_SCHEDULE["marketing-advance-promotions"] = {
     "task": "marketing.tasks.advance_promotions",
+    "schedule": 60,
+    "options": {"expires": 60},
+}
+CELERY_BEAT_SCHEDULE["marketing-advance-campaigns"] = {
+    "task": "marketing.tasks.advance_campaigns",
     "schedule": 60,
     "options": {"expires": 60},
 }

@@ -121,3 +121,31 @@ class GiftCardRefused(MarketingError):
     def __init__(self, message, *, code: str = "refused"):
         self.code = code
         super().__init__(message)
+
+
+# --- Campaigns ----------------------------------------------------------------------------------
+
+
+class CampaignInvalid(MarketingError):
+    """A campaign cannot be saved, submitted, approved or closed as asked; ``problems``
+    lists every reason."""
+
+    code = "invalid"
+
+    def __init__(self, problems: list[str]):
+        self.problems = [str(problem) for problem in problems]
+        super().__init__(" ".join(self.problems))
+
+
+class BudgetExhausted(MarketingError):
+    """A booking does not fit in what is left of a campaign's budget."""
+
+    code = "budget_exhausted"
+
+    def __init__(self, campaign, amount):
+        self.campaign = campaign
+        self.amount = amount
+        super().__init__(
+            _("The budget of the campaign “%(campaign)s” cannot take %(amount)s more.")
+            % {"campaign": campaign, "amount": amount}
+        )

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from mall.celery import RETRY_POLICY
 
-from .services import coupons, flashsales, promotions
+from .services import campaigns, coupons, flashsales, promotions
 
 
 @shared_task(**RETRY_POLICY)
@@ -33,3 +33,11 @@ def remind_expiring_coupons() -> int:
     """Daily: shoppers hear of usable coupons that end within MALL_COUPON_REMIND_DAYS,
     once per coupon (``reminded_at`` is claimed by a conditional UPDATE first)."""
     return coupons.remind_expiring_coupons()
+
+
+@shared_task(**RETRY_POLICY)
+def advance_campaigns() -> dict[str, int]:
+    """Every minute: approved campaigns whose start came run, running ones whose end
+    passed end, each with a history row. Safe to run twice or at once (the state machine
+    locks the row and refuses a step already taken)."""
+    return campaigns.advance_campaigns()

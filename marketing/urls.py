@@ -5,7 +5,7 @@ from django.urls import path
 
 from .api import coupons as coupons_api
 from .api import flashsales as flashsales_api
-from .views import coupons, flashsales
+from .views import campaigns, coupons, flashsales
 
 flash_sale_patterns = [
     path("", flashsales.sale_list, name="list"),
@@ -18,6 +18,10 @@ coupon_patterns = [
     path("wallet/", coupons.wallet, name="wallet"),
     path("wallet/redeem/", coupons.redeem, name="redeem"),
     path("wallet/gift-cards/", coupons.add_gift_card, name="add_gift_card"),
+]
+
+tracked_link_patterns = [
+    path("<slug:code>", campaigns.go, name="go"),
 ]
 
 api_patterns = [
@@ -37,4 +41,5 @@ api_patterns = [
 
 flash_sale_urls = (flash_sale_patterns, "flashsales")
 coupon_urls = (coupon_patterns, "coupons")
+tracked_link_urls = (tracked_link_patterns, "tracked_links")
 api_urls = (api_patterns, "marketing_api")

@@ -5,6 +5,7 @@ the modules registers their pages."""
 from . import (  # noqa: F401
     aftersales,
     carriers,
+    channels,
     cohorts,
     dashboard,
     exports,

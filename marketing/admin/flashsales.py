@@ -21,6 +21,7 @@ from django.utils.translation import ngettext_lazy
 from catalog.models import SKU
 from mall.admin.actions import perform_each
 
+from ..forms.campaigns import campaign_field
 from ..models import FlashSale, FlashSaleClaim
 from ..services import flash_gate as flashsale_gate
 from ..services import flashsales as flashsale
@@ -38,6 +39,7 @@ class ScheduleFlashSaleForm(forms.Form):
     )
     starts_at = forms.SplitDateTimeField(label=_("starts at"), widget=AdminSplitDateTime)
     ends_at = forms.SplitDateTimeField(label=_("ends at"), widget=AdminSplitDateTime)
+    campaign = campaign_field()
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import User
 
 from ..models import Coupon, CouponTemplate
+from .campaigns import campaign_field
 from .scope import SCOPE_RELATIONS, scope_fields
 
 # --- Coupon templates ------------------------------------------------------------------------
@@ -73,6 +74,7 @@ class CouponTemplateForm(forms.Form):
         help_text=CouponTemplate._meta.get_field("return_on_refund").help_text,
     )
     channel = forms.ChoiceField(label=_("issued through"), choices=CouponTemplate.Channel.choices)
+    campaign = campaign_field()
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)

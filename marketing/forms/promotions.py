@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import SKU
 
 from ..models import Promotion, PromotionTier
+from .campaigns import campaign_field
 from .scope import SCOPE_RELATIONS, scope_fields
 
 Kind = Promotion.Kind
@@ -96,6 +97,7 @@ class PromotionForm(forms.Form):
     buy_quantity = forms.IntegerField(label=_("buy"), required=False, min_value=1)
     free_quantity = forms.IntegerField(label=_("get free"), required=False, min_value=1)
     nth = forms.IntegerField(label=_("every Nth item"), required=False, min_value=2, initial=2)
+    campaign = campaign_field()
 
     def __init__(self, *args, kind, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,6 +197,7 @@ def promotion_initial(promotion: Promotion) -> tuple[dict, list[dict]]:
             "nth",
             "brands",
             "excluded_brands",
+            "campaign",
         )
     }
     for name in SCOPE_RELATIONS:

@@ -1,4 +1,12 @@
 from .applied import AppliedOffer
+from .campaigns import (
+    CAMPAIGN_MACHINE,
+    GRANTING,
+    Campaign,
+    CampaignSpend,
+    CampaignStatusChange,
+)
+from .channels import Channel, ChannelAgreement, Placement
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
@@ -15,9 +23,16 @@ from .promotions import (
 
 __all__ = [
     "APPROVED",
+    "CAMPAIGN_MACHINE",
+    "GRANTING",
     "GROUP_OF",
     "PROMOTION_MACHINE",
     "AppliedOffer",
+    "Campaign",
+    "CampaignSpend",
+    "CampaignStatusChange",
+    "Channel",
+    "ChannelAgreement",
     "Coupon",
     "CouponBatch",
     "CouponTemplate",
@@ -26,6 +41,7 @@ __all__ = [
     "FlashSaleClaim",
     "GiftCard",
     "GiftCardEntry",
+    "Placement",
     "PricingRulesVersion",
     "Promotion",
     "PromotionStatusChange",

@@ -88,6 +88,15 @@ class CouponTemplate(Scoped):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coupon_templates",
+        help_text=_("What it gives away is booked against this campaign's budget."),
+    )
     created_by = models.ForeignKey(
         "customers.User",
         verbose_name=_("created by"),

@@ -41,6 +41,15 @@ class FlashSale(models.Model):
     stacks_with_promotions = models.BooleanField(
         _("combines with promotions and coupons"), default=False
     )
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="flash_sales",
+        help_text=_("What it gives away is booked against this campaign's budget."),
+    )
     created_by = models.ForeignKey(
         "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -87,6 +87,15 @@ class Promotion(Scoped):
     # The largest share of a price the rule can take (0.30 = 30 % off), computed when it
     # is submitted; deeper than MALL_PROMOTION_APPROVAL_DEPTH needs a second operator.
     depth = models.DecimalField(_("depth"), max_digits=5, decimal_places=4, null=True, blank=True)
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="promotions",
+        help_text=_("What it gives away is booked against this campaign's budget."),
+    )
     created_by = models.ForeignKey(
         "customers.User",
         verbose_name=_("created by"),

@@ -28,6 +28,7 @@ FIELDS = (
     "channel",
     "brands",
     "excluded_brands",
+    "campaign",
 )
 SCOPE = (
     "products",

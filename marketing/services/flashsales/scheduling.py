@@ -128,6 +128,7 @@ def schedule_sale(
     starts_at,
     ends_at,
     actor,
+    campaign=None,
 ) -> FlashSale:
     """Schedule a flash sale of ``sku``: ``quantity`` units at ``price`` from ``starts_at``
     to ``ends_at``, at most ``per_shopper_limit`` per shopper. Checks everything
@@ -157,6 +158,7 @@ def schedule_sale(
                 starts_at=starts_at,
                 ends_at=ends_at,
                 created_by=actor,
+                campaign=campaign,
             )
         offers.refresh(sale.sku_id)
     except IntegrityError as error:

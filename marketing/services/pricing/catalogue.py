@@ -226,6 +226,7 @@ def promotion_rule(promotion: Promotion, children, gift_prices=None, *, scope=Tr
         buy_quantity=promotion.buy_quantity or 0,
         free_quantity=promotion.free_quantity or 0,
         nth=promotion.nth or 0,
+        campaign_id=promotion.campaign_id,
     )
 
 
@@ -242,4 +243,5 @@ def template_rule(template: CouponTemplate, children, *, scope=True) -> r.Rule:
         cap=template.max_discount,
         stackable=template.stackable,
         threshold=template.threshold,
+        campaign_id=template.campaign_id,
     )

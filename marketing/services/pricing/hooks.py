@@ -11,10 +11,15 @@ never imports marketing):
   its template says so.
 """
 
+from collections import defaultdict
+from decimal import Decimal
+
+from django.utils import timezone
+
 from orders.services import aftersales, checkout, ordering
 
-from ...models import AppliedOffer, Coupon
-from .. import coupons, giftcards
+from ...models import AppliedOffer, Coupon, FlashSale
+from .. import campaigns, coupons, giftcards
 from . import catalogue, rechecks, source
 
 
@@ -28,6 +33,53 @@ def on_placed(*, order, totals, user) -> None:
     if totals.stored_value:
         giftcards.spend_for_order(order=order, uses=totals.stored_value, user=user)
     _keep_rules(order, totals, coupon_ids)
+    costs = campaign_costs(totals, coupon_ids)
+    if costs:
+        campaigns.book_for_order(order=order, costs=costs, user=user)
+
+
+def campaign_costs(totals, coupon_ids) -> dict[int, dict[str, Decimal]]:
+    """What each campaign's rules gave the order (campaign id -> source -> amount): goods
+    and shipping discounts, and the value of gifts with purchase."""
+    rule_set = catalogue.current()
+    templates = {}
+    if coupon_ids and any(rule.campaign_id for rule in rule_set.templates.values()):
+        templates = dict(Coupon.objects.filter(pk__in=coupon_ids).values_list("pk", "template_id"))
+    costs: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+
+    def rule_of(key):
+        if key.startswith("coupon:"):
+            return rule_set.templates.get(templates.get(int(key.split(":")[1])))
+        return rule_set.by_key.get(key)
+
+    for discount in totals.discounts:
+        rule = rule_of(discount.source)
+        if rule is not None and rule.campaign_id:
+            costs[rule.campaign_id][discount.source] += discount.amount
+    for gift in totals.gifts:
+        rule = rule_of(gift.source)
+        if rule is not None and rule.campaign_id:
+            costs[rule.campaign_id][f"{gift.source}:gift"] += gift.value * gift.quantity
+    _flash_sale_costs(totals, costs)
+    return {campaign: dict(sources) for campaign, sources in costs.items()}
+
+
+def _flash_sale_costs(totals, costs) -> None:
+    """A flash-priced line of a campaign's sale gives the list price less the flash
+    price (one query, only when the order has flash-priced lines)."""
+    special = {line.sku.pk: line for line in totals.lines if line.special}
+    if not special:
+        return
+    now = timezone.now()
+    sales = FlashSale.objects.filter(
+        sku_id__in=special, campaign__isnull=False, starts_at__lte=now, ends_at__gt=now
+    ).values_list("pk", "sku_id", "campaign_id")
+    for sale_id, sku_id, campaign_id in sales:
+        line = special[sku_id]
+        list_price = getattr(line.sku, "price", None)
+        if list_price is not None and list_price > line.unit_price:
+            saving = (list_price - line.unit_price) * line.quantity
+            costs[campaign_id][f"flash-sale:{sale_id}"] += saving
 
 
 def _keep_rules(order, totals, coupon_ids) -> None:
@@ -61,6 +113,7 @@ def _keep_rules(order, totals, coupon_ids) -> None:
 def on_cancelled(*, order) -> None:
     coupons.release_for_order(order=order, reason="cancelled")
     giftcards.release_for_order(order=order)
+    campaigns.release_for_order(order=order)
 
 
 def refund_to_cards(*, order, amount, key, reason=""):

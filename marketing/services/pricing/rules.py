@@ -105,6 +105,8 @@ class Rule:
     # Coupons: combine with promotions (else only goods no promotion discounted).
     stackable: bool = True
     threshold: Decimal = Decimal("0")  # a coupon's minimum spend
+    # The campaign whose budget pays for what it gives (None: no campaign, no cap).
+    campaign_id: int | None = None
 
     def live(self, now) -> bool:
         return (self.starts_at is None or self.starts_at <= now) and (

@@ -20,6 +20,7 @@ from orders.models import SOLD, Order
 from orders.services import checkout
 
 from ...models import Coupon, FlashSale, GiftCard
+from .. import campaigns
 from . import catalogue, engine
 from . import rules as r
 from .labels import coupon_terms
@@ -115,15 +116,64 @@ def quote_cart(lines, *, user, shipping_fee=ZERO, choice=engine.BEST, now=None, 
     }
     gifts = skus_to_order(gift_ids) if gift_ids else {}
     gift_stock = {pk: sku.available for pk, sku in gifts.items() if sku.on_sale}
-    quote = engine.quote(
-        items,
-        covering,
-        coupons=wallet_offers(user, now, rule_set),
-        choice=choice,
-        shipping_fee=shipping_fee,
-        gift_stock=gift_stock,
-    )
+    offers = wallet_offers(user, now, rule_set)
+    left = _campaign_budgets(covering, offers)
+
+    def priced(excluded):
+        return engine.quote(
+            items,
+            {
+                sku: [rule for rule in rules if not _held_back(rule, left, excluded)]
+                for sku, rules in covering.items()
+            },
+            coupons=[offer for offer in offers if not _held_back(offer.rule, left, excluded)],
+            choice=choice,
+            shipping_fee=shipping_fee,
+            gift_stock=gift_stock,
+        )
+
+    excluded: set[int] = set()
+    quote = priced(excluded)
+    # A campaign whose budget cannot pay what its rules would give here gives nothing
+    # (its rules stop granting at the cap); at most one more quote per such campaign.
+    for _round in range(len(left) + 1):
+        over = {
+            campaign
+            for campaign, cost in _campaign_spend(quote).items()
+            if campaign not in excluded and cost > left.get(campaign, ZERO)
+        }
+        if not over:
+            break
+        excluded |= over
+        quote = priced(excluded)
     return quote, gifts
+
+
+def _campaign_budgets(covering, offers) -> dict[int, Decimal]:
+    """What is left of the budget of the campaigns behind these rules that may grant
+    (one query, none when no rule belongs to a campaign)."""
+    ids = {rule.campaign_id for rules in covering.values() for rule in rules if rule.campaign_id}
+    ids |= {offer.rule.campaign_id for offer in offers if offer.rule.campaign_id}
+    return campaigns.granting(ids) if ids else {}
+
+
+def _held_back(rule, left, excluded) -> bool:
+    return rule.campaign_id is not None and (
+        rule.campaign_id not in left or rule.campaign_id in excluded
+    )
+
+
+def _campaign_spend(quote) -> dict[int, Decimal]:
+    spend: dict[int, Decimal] = {}
+    applied = [*quote.plan.applied]
+    if quote.coupon_applied is not None:
+        applied.append(quote.coupon_applied)
+    if quote.plan.shipping is not None:
+        applied.append(quote.plan.shipping)
+    for a in applied:
+        if a.rule.campaign_id:
+            spend[a.rule.campaign_id] = spend.get(a.rule.campaign_id, ZERO) + a.value
+    return spend
 
 
 def _waivable_fee(context) -> Decimal:

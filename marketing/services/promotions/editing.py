@@ -33,6 +33,7 @@ FIELDS = (
     "ends_at",
     "brands",
     "excluded_brands",
+    "campaign",
 )
 SCOPE = (
     "products",
