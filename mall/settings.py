@@ -105,6 +105,8 @@ MIDDLEWARE = [
     # signed out after MALL_STAFF_IDLE_MINUTES without a request (ops/middleware.py).
     "ops.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The header's cart badge: a cookie refreshed by the requests that change the cart.
+    "orders.middleware.CartCountMiddleware",
     # The audit trail's context: the person and URL behind every row change (pghistory)
     # and every mall.audit.record.
     "ops.middleware.HistoryContextMiddleware",

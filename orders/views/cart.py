@@ -15,6 +15,13 @@ from ..selectors import orders as selectors
 from ..services import cart as carts
 
 SESSION_CART = "cart_id"
+# The header's cart badge reads this cookie (see orders/middleware.py for why a cookie).
+CART_COUNT_COOKIE = "mall_cart_count"
+
+
+def remember_cart_count(response, count: int) -> None:
+    # Not HttpOnly: the page's own script shows it, and it says nothing to hide.
+    response.set_cookie(CART_COUNT_COOKIE, str(count), max_age=30 * 24 * 3600, samesite="Lax")
 
 
 def shopper_cart(request) -> Cart | None:
@@ -43,6 +50,7 @@ def safe_next(request, default: str) -> str:
 def cart(request):
     view = selectors.cart_view(shopper_cart(request), user=request.user)
     response = render(request, "orders/cart.html", {"view": view})
+    remember_cart_count(response, view.count)
     carts.note_prices_shown(view)  # a price change is told once
     return response
 
