@@ -28,7 +28,7 @@ def shopper_cart(request) -> Cart | None:
     return carts.cart_of(user=request.user, cart_id=request.session.get(SESSION_CART))
 
 
-def _open_cart(request) -> Cart:
+def open_cart(request) -> Cart:
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()  # a guest's first add: the cart needs a session to hang on
     cart = carts.open_cart(user=request.user, session_key=request.session.session_key)
@@ -64,7 +64,7 @@ def cart_add(request):
         return redirect(back)
     try:
         line = carts.add_to_cart(
-            cart=_open_cart(request),
+            cart=open_cart(request),
             sku_id=form.cleaned_data["sku"],
             quantity=form.cleaned_data["quantity"],
         )

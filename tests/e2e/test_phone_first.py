@@ -160,3 +160,48 @@ def test_on_a_phone_filters_open_in_a_drawer_and_the_buy_bar_stays_in_reach(
         page.screenshot(path=str(artifacts_dir / "phone-first-cart.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_the_order_centre_tabs_confirm_receipt_and_buy_again_on_a_phone(
+    browser, live_server, artifacts_dir, shop
+):
+    from orders.models import Order
+
+    order = shop["paid"]
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.SHIPPED)  # parcels left
+    context = browser.new_context(locale="zh-CN", viewport={"width": PHONE, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/?next=/orders/")
+        page.fill("#id_username", shop["shopper"].phone)
+        page.fill("#id_password", PASSWORD)
+        page.click("form.stacked button[type=submit]")
+        page.wait_for_url(re.compile(r"/orders/$"))
+        tabs = page.locator(".order-tabs")
+        assert "待付款 1" in tabs.inner_text() and "待收货 1" in tabs.inner_text()
+        page.click("[data-tab=to_receive]")
+        page.wait_for_url(re.compile(r"tab=to_receive"))
+        cards = page.locator(".order-card")
+        assert cards.count() == 1 and order.number in cards.first.inner_text()
+        assert page.evaluate(OVERFLOW) <= 0
+        page.screenshot(path=str(artifacts_dir / "phone-first-order-centre.png"), full_page=True)
+
+        page.click(".confirm-receipt")
+        page.wait_for_load_state()
+        assert "已标记为已收货" in page.locator(".messages").inner_text()
+        order.refresh_from_db()
+        assert order.status == Order.Status.DELIVERED and order.delivered_at is not None
+        assert page.locator(".order-card").count() == 0  # nothing left to receive
+        assert "待评价 1" in page.locator(".order-tabs").inner_text()
+
+        page.click("[data-tab=to_review]")
+        page.wait_for_url(re.compile(r"tab=to_review"))
+        page.click(f"[data-order='{order.number}'] .buy-again")
+        page.wait_for_url(re.compile(r"/cart/$"))
+        assert "重新加入购物车" in page.locator(".messages").inner_text()
+        assert "西湖龙井" in page.locator(".cart-lines").inner_text()
+        assert page.locator(".site-header .cart-count").inner_text() == "1"
+        page.screenshot(path=str(artifacts_dir / "phone-first-buy-again.png"), full_page=True)
+    finally:
+        context.close()

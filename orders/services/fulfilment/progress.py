@@ -144,3 +144,31 @@ def _completable(orders: QuerySet[Order]) -> QuerySet[Order]:
             )
         )
     )
+
+
+@transaction.atomic
+def confirm_receipt(*, order: Order, actor) -> Order:
+    """确认收货: the shopper says the goods arrived before the carrier did. The order
+    becomes delivered now (``delivered_at`` set, a timeline row), which starts the
+    after-sales window and the automatic completion exactly as the carrier's delivery
+    does; a later delivery scan moves nothing (``follow_shipments`` leaves delivered
+    orders alone). Only the order's shopper confirms (the caller checks who).
+
+    Raises ``IllegalTransition`` unless the order is shipped; nothing changes then.
+    """
+    # Locked first, as the carrier's delivery is: the two cannot both deliver it.
+    order.status = (
+        Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
+    )
+    ORDER_MACHINE.check(order, "deliver")
+    order.delivered_at = timezone.now()
+    transition(
+        order,
+        ORDER_MACHINE,
+        "deliver",
+        history=OrderStatusChange,
+        actor=actor,
+        reason=_("receipt confirmed by the shopper"),
+        update_fields=["delivered_at"],
+    )
+    return order
