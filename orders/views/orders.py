@@ -120,7 +120,7 @@ def timeline_of(order: Order) -> list[dict]:
         {
             "at": entry.at,
             "label": labels.get(entry.transition, entry.transition),
-            "reason": entry.reason,
+            "reason": entry.reason_text,
         }
         for entry in order.timeline.all()
     ]

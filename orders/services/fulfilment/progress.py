@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from mall.labels import Label
 from mall.statemachine import transition
 
 from ...models import (
@@ -64,7 +65,7 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
             "ship",
             history=OrderStatusChange,
             actor=actor,
-            reason=_("every parcel left the warehouse"),
+            reason=Label(gettext_noop("every parcel left the warehouse")),
         )
     if order.status == Order.Status.SHIPPED:
         waiting = [
@@ -82,7 +83,7 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
                 "deliver",
                 history=OrderStatusChange,
                 actor=actor,
-                reason=_("every parcel arrived"),
+                reason=Label(gettext_noop("every parcel arrived")),
                 update_fields=["delivered_at"],
             )
         elif not arrived and not waiting:
@@ -92,7 +93,9 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
                 "close",
                 history=OrderStatusChange,
                 actor=actor,
-                reason=_("nothing arrived: every parcel was lost and its case is resolved"),
+                reason=Label(
+                    gettext_noop("nothing arrived: every parcel was lost and its case is resolved")
+                ),
             )
     return order
 
@@ -122,8 +125,10 @@ def complete_delivered_orders(*, now=None, limit: int = 500) -> int:
                 ORDER_MACHINE,
                 "complete",
                 history=OrderStatusChange,
-                reason=_("completed %(days)s days after delivery")
-                % {"days": settings.MALL_AUTO_COMPLETE_DAYS},
+                reason=Label(
+                    gettext_noop("completed %(days)s days after delivery"),
+                    days=str(settings.MALL_AUTO_COMPLETE_DAYS),
+                ),
             )
         completed += 1
     return completed
@@ -168,7 +173,7 @@ def confirm_receipt(*, order: Order, actor) -> Order:
         "deliver",
         history=OrderStatusChange,
         actor=actor,
-        reason=_("receipt confirmed by the shopper"),
+        reason=Label(gettext_noop("receipt confirmed by the shopper")),
         update_fields=["delivered_at"],
     )
     return order
