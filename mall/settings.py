@@ -105,6 +105,8 @@ MIDDLEWARE = [
     # signed out after MALL_STAFF_IDLE_MINUTES without a request (ops/middleware.py).
     "ops.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The header's cart badge: a cookie refreshed by the requests that change the cart.
+    "orders.middleware.CartCountMiddleware",
     # The audit trail's context: the person and URL behind every row change (pghistory)
     # and every mall.audit.record.
     "ops.middleware.HistoryContextMiddleware",
@@ -876,6 +878,9 @@ MALL_LOGISTICS_POLL_BATCH = env.int("MALL_LOGISTICS_POLL_BATCH", default=100)
 MALL_LOGISTICS_POLL_MAX_BATCHES = env.int("MALL_LOGISTICS_POLL_MAX_BATCHES", default=50)
 MALL_LOGISTICS_POLL_MINUTES = env.int("MALL_LOGISTICS_POLL_MINUTES", default=30)
 MALL_LOGISTICS_POLL_MAX_MINUTES = env.int("MALL_LOGISTICS_POLL_MAX_MINUTES", default=720)
+# A parcel just handed over is polled first after this many minutes (its collection scan
+# comes soon, and the shopper is waiting for the first line), then on the backoff above.
+MALL_LOGISTICS_FIRST_POLL_MINUTES = env.int("MALL_LOGISTICS_FIRST_POLL_MINUTES", default=5)
 # What a reshipment's postage costs the shop (counted in the exception case's cost).
 MALL_RESHIP_POSTAGE = env.str("MALL_RESHIP_POSTAGE", default="10.00")
 # Delivered orders complete after this many days unless an after-sales or logistics case

@@ -17,6 +17,7 @@ their own checks, side effects and transactions), not decorated model methods, a
 history row is part of the contract, not an add-on.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+from .labels import Label
 
 
 class IllegalTransition(DomainError):
@@ -112,6 +114,33 @@ class TransitionRecord(models.Model):
     def __str__(self):
         return f"{self.from_state} → {self.to_state} ({self.transition})"
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (see ``stored_reason``)."""
+        return reason_text(self.reason)
+
+
+# A reason written by the system is kept as a message id with its parameters (a
+# ``mall.labels.Label`` as JSON in the reason column) and translated when read, so that an
+# English page never shows a Chinese note and amounts read as money ("¥4,937.80"). A
+# reason a person typed, and every row written before, is shown as it was stored.
+_LABEL_MARK = '{"msgid":'
+
+
+def stored_reason(reason: "str | Label") -> str:
+    if isinstance(reason, Label):
+        return json.dumps(reason.to_json(), ensure_ascii=False)
+    return str(reason)
+
+
+def reason_text(stored: str) -> str:
+    if stored.startswith(_LABEL_MARK):
+        try:
+            return Label.from_json(json.loads(stored)).render()
+        except (ValueError, KeyError, TypeError):
+            return stored
+    return stored
+
 
 def transition(
     instance: models.Model,
@@ -120,7 +149,7 @@ def transition(
     *,
     history: type[TransitionRecord],
     actor=None,
-    reason: str = "",
+    reason: "str | Label" = "",
     update_fields: Iterable[str] = (),
 ):
     """Perform transition ``name`` on ``instance`` and record it; return the instance.
@@ -128,6 +157,8 @@ def transition(
     Locks the row first (``select_for_update``), so that two concurrent transitions of
     one object are serialized and the second sees the first's result. ``update_fields``
     names further fields the caller changed on ``instance`` to save with the state.
+    ``reason`` is a ``Label`` where the system speaks (stored as its message id and
+    parameters, read in each reader's language) or what a person typed.
     Raises ``IllegalTransition`` when the current state does not allow ``name``.
     """
     with transaction.atomic():
@@ -147,6 +178,6 @@ def transition(
             from_state=from_state,
             to_state=step.target,
             actor=actor,
-            reason=reason,
+            reason=stored_reason(reason),
         )
     return instance

@@ -34,6 +34,12 @@ shop_patterns = [
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
+    path(
+        "orders/<str:number>/confirm-receipt/",
+        orders.order_confirm_receipt,
+        name="order_confirm_receipt",
+    ),
+    path("orders/<str:number>/buy-again/", orders.order_buy_again, name="order_buy_again"),
     path("orders/<str:number>/review/<int:line_id>/", reviews.review_line, name="review_line"),
 ]
 

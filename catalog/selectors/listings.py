@@ -6,12 +6,28 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Case, DecimalField, F, Func, Q, QuerySet, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Regex
 from django.utils import timezone
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, ProductReview, StockMovement
 from catalog.selectors.categories import CategoryTree, category_tree
 from catalog.selectors.prices import _product_available, _product_thumb
 from catalog.services.price_ranges import live_offer_price, products_offered_between
@@ -78,6 +94,29 @@ def _filter_attributes(queryset: QuerySet, attributes: dict) -> QuerySet:
     return queryset
 
 
+def _rating_of_product(aggregate) -> Subquery:
+    visible = ProductReview.objects.filter(
+        product=OuterRef("pk"), status=ProductReview.Status.VISIBLE
+    ).order_by()
+    return Subquery(visible.values("product").annotate(figure=aggregate).values("figure")[:1])
+
+
+def _units_sold_of_product() -> Coalesce:
+    """Units sold of all the product's SKUs: SALE movements less RETURN movements (the
+    stock ledger's own words, so catalog needs nothing from orders)."""
+    moved = (
+        StockMovement.objects.filter(
+            stock__sku__product=OuterRef("pk"),
+            kind__in=(StockMovement.Kind.SALE, StockMovement.Kind.RETURN),
+        )
+        .order_by()
+        .values("stock__sku__product")
+        .annotate(total=-Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(moved, output_field=IntegerField()), Value(0))
+
+
 def listed_products(
     *,
     category: Category | None = None,
@@ -90,7 +129,9 @@ def listed_products(
     now=None,
 ) -> QuerySet[Product]:
     """Listed goods, with ``category`` joined and annotated with ``offer_price`` (the
-    lowest live offer, such as a flash price, or ``None``), ``available`` and ``thumb``.
+    lowest live offer, such as a flash price, or ``None``), ``available``, ``thumb``,
+    ``rating_average`` (of visible reviews, ``None`` without any), ``rating_count`` and
+    ``units_sold`` (for the cards).
 
     ``price_min`` / ``price_max`` are the stored current price range (see
     ``catalog.services.price_ranges``). ``category`` includes its visible subcategories
@@ -107,6 +148,9 @@ def listed_products(
             offer_price=live_offer_price(now),
             available=_product_available(),
             thumb=_product_thumb(),
+            rating_average=_rating_of_product(Avg("rating")),
+            rating_count=Coalesce(_rating_of_product(Count("pk")), Value(0)),
+            units_sold=_units_sold_of_product(),
         )
     )
     if category is not None:

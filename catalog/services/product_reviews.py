@@ -106,7 +106,7 @@ def submit_review(
                 photo.save()
         except MediaUnavailable as error:  # the rollback takes the review, and its files
             raise ReviewRefused([str(error)]) from error
-    pages.product_changed(review.product_id)
+    pages.goods_changed(review.product_id)  # the cards show the rating too
     return review
 
 
@@ -128,7 +128,7 @@ def hide_review(*, review: ProductReview, actor, reason: str) -> ProductReview:
     locked.hidden_reason = reason[:MAX_REASON]
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
-    pages.product_changed(review.product_id)
+    pages.goods_changed(review.product_id)
     return transition(
         locked,
         REVIEW_MACHINE,
@@ -150,7 +150,7 @@ def show_review(*, review: ProductReview, actor) -> ProductReview:
     locked.hidden_reason = ""
     locked.moderated_by = actor
     locked.moderated_at = timezone.now()
-    pages.product_changed(review.product_id)
+    pages.goods_changed(review.product_id)
     return transition(
         locked,
         REVIEW_MACHINE,

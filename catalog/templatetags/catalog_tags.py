@@ -53,3 +53,36 @@ def query_replace(context, **changes) -> str:
             query[key] = str(value)
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def active_filter_chips(context, form) -> list[dict]:
+    """The filters in the query string that ``form`` knows, as chips: ``label`` and the
+    ``url`` of the same listing without that one value (and back on the first page)."""
+    query = context["request"].GET
+    chips = []
+    for name in form.fields:
+        if name in ("sort",):
+            continue
+        for value in query.getlist(name):
+            if not value.strip():
+                continue
+            rest = query.copy()
+            rest.setlist(name, [v for v in query.getlist(name) if v != value])
+            rest.pop("page", None)
+            field = form.fields[name]
+            if name == "in_stock":
+                label = str(field.label)
+            elif name == "price_min":
+                label = f"≥ ¥{value}"
+            elif name == "price_max":
+                label = f"≤ ¥{value}"
+            elif name.endswith(("_min", "_max")):
+                label = f"{field.label}: {value}"
+            elif isinstance(field.widget, type(form.fields["in_stock"].widget)):
+                label = str(field.label)
+            else:
+                label = f"{field.label}: {value}"
+            encoded = rest.urlencode()
+            chips.append({"label": label, "url": f"?{encoded}" if encoded else "?"})
+    return chips

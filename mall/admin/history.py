@@ -16,7 +16,7 @@ class TransitionHistoryInline(ReadOnlyInline):
     status_choices: dict = {}
     # What the "decision" column says for a transition name; the name itself otherwise.
     action_labels: dict = {}
-    fields = ("at", "action", "from_label", "to_label", "actor", "reason")
+    fields = ("at", "action", "from_label", "to_label", "actor", "reason_shown")
     show_change_link = False
     verbose_name = _("decision")
     verbose_name_plural = _("history of decisions")
@@ -34,6 +34,10 @@ class TransitionHistoryInline(ReadOnlyInline):
     @admin.display(description=_("decision"))
     def action(self, obj):
         return self.action_labels.get(obj.transition, obj.transition.replace("_", " "))
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj):
+        return obj.reason_text
 
     @admin.display(description=_("from"))
     def from_label(self, obj):

@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from catalog.exceptions import CatalogError
 from catalog.models import (
@@ -242,22 +242,29 @@ PALETTE = (
 
 
 def picture(label: str, variant: int, size: int = 600) -> bytes:
-    """A product picture: a coloured background, a large shape and a label (ASCII, so no
-    CJK font is needed)."""
-    colour = PALETTE[(sum(map(ord, label)) + variant) % len(PALETTE)]
-    image = Image.new("RGB", (size, size), colour)
+    """A product picture without words (no language to get wrong on any page): a soft
+    background and a few shapes, all chosen from ``label`` and ``variant``, so that each
+    product (and each of its pictures) looks different and the same seed draws the same."""
+    rng = random.Random(f"picture-{label}-{variant}")  # noqa: S311  (a drawing, not a secret)
+    colour = PALETTE[rng.randrange(len(PALETTE))]
+    # A pale tint of the colour behind, the colour itself and a lighter one in front.
+    background = tuple(c + (255 - c) * 4 // 5 for c in colour)
+    light = tuple(c + (255 - c) // 2 for c in colour)
+    image = Image.new("RGB", (size, size), background)
     draw = ImageDraw.Draw(image)
-    light = tuple(min(255, c + 90) for c in colour)
-    box = (size // 5, size // 6, size * 4 // 5, size * 4 // 6 + size // 10)
-    shape = variant % 3
-    if shape == 0:
-        draw.ellipse(box, fill=light)
-    elif shape == 1:
-        draw.rounded_rectangle(box, radius=size // 12, fill=light)
-    else:
-        draw.polygon([(size // 2, box[1]), (box[2], box[3]), (box[0], box[3])], fill=light)
-    font = ImageFont.load_default(size=size // 12)
-    draw.text((size // 2, size * 7 // 8), label.upper(), font=font, anchor="mm", fill="white")
+    for index in range(rng.randint(2, 3)):
+        width = rng.randint(size // 4, size // 2)
+        left = rng.randint(size // 10, size - width - size // 10)
+        top = rng.randint(size // 10, size - width - size // 10)
+        box = (left, top, left + width, top + width)
+        fill = colour if index == 0 else light
+        shape = rng.randrange(3)
+        if shape == 0:
+            draw.ellipse(box, fill=fill)
+        elif shape == 1:
+            draw.rounded_rectangle(box, radius=size // 12, fill=fill)
+        else:
+            draw.polygon([(left + width // 2, top), (box[2], box[3]), (left, box[3])], fill=fill)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
@@ -301,8 +308,7 @@ class PicturePool:
     def get(self, top: str, variant: int) -> bytes:
         key = (top, variant % self.per_category)
         if key not in self._cache:
-            name_en = next(node.name_en for node in TREE if node.slug == top)
-            self._cache[key] = picture(name_en, key[1])
+            self._cache[key] = picture(top, key[1])
         return self._cache[key]
 
 
@@ -469,7 +475,6 @@ def seed() -> None:
             "code", flat=True
         )
     )
-    pool = PicturePool()
     for serial, leaf, state, name_parts in _demo_plan(leaves()):
         # A supplier suspended since (its document lapsed, say) gets no new goods.
         if f"{DEMO_SKU_PREFIX}{serial:04d}-1" not in done and leaf.top in context.suppliers:
@@ -480,7 +485,6 @@ def seed() -> None:
                 state=state,
                 name_parts=name_parts,
                 context=context,
-                pool=pool,
             )
     # Pending spot checks for this month, as the monthly job would have made on the 1st;
     # only once, so that a later run (after bulk goods, say) samples nothing more.
@@ -611,7 +615,7 @@ def _price_changes(context: Context) -> None:
             )
 
 
-def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, pool):
+def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context):
     operator = context.operator
     fields, skus = make_up_goods(rng, leaf, name_parts=name_parts)
     fields["featured"] = state == "listed" and serial % 20 == 1
@@ -637,7 +641,8 @@ def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context, poo
     ]
     if state != "draft":  # drafts lack pictures: the review refuses them until added
         for variant in range(rng.randint(1, 3)):
-            upload = ContentFile(pool.get(leaf.top, serial + variant), name="demo.jpg")
+            # Each demo product its own pictures (the bulk goods share the pool's).
+            upload = ContentFile(picture(f"{leaf.top}-{serial}", variant), name="demo.jpg")
             listing.add_product_image(product=product, upload=upload, alt=fields["name"][:120])
     for sku, (_, _, price, _) in zip(sku_rows, skus, strict=True):
         pricing.set_price(sku=sku, amount=price, actor=operator, reason="演示数据：初始定价")

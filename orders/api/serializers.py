@@ -172,7 +172,8 @@ class TimelineEntrySerializer(serializers.Serializer):
     transition = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    reason = serializers.CharField()
+    # In the request's language (a note the system wrote is kept as a message id).
+    reason = serializers.CharField(source="reason_text")
 
 
 class RefundSerializer(serializers.ModelSerializer):

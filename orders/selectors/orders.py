@@ -4,11 +4,12 @@ in a fixed number of queries, whatever the number of lines or orders."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from catalog.models import ProductReview
 
 from ..models import (
+    AfterSalesCase,
     Cart,
     CartLine,
     Order,
@@ -89,12 +90,49 @@ def cart_view(
 
 
 def orders_of(user) -> QuerySet[Order]:
-    """A shopper's orders, newest first, with their lines (two queries per page)."""
+    """A shopper's orders, newest first, with their lines and their SKUs (two queries
+    per page)."""
     return (
         Order.objects.filter(user=user)
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku").order_by("pk"))
+        )
         .order_by("-placed_at", "-pk")
     )
+
+
+# The order centre's tabs (全部 / 待付款 / 待发货 / 待收货 / 待评价 / 退款售后): key → which
+# orders it holds. "to review": delivered or completed with a line (not a gift) that has
+# no review yet; "after-sales": any after-sales case was asked for.
+ORDER_TABS = ("all", "to_pay", "to_ship", "to_receive", "to_review", "after_sales")
+
+
+def _tab_filters() -> dict[str, Q]:
+    unreviewed = OrderLine.objects.filter(order=OuterRef("pk"), gift_source="").exclude(
+        Exists(ProductReview.objects.filter(order_line_id=OuterRef("pk")))
+    )
+    return {
+        "all": Q(),
+        "to_pay": Q(status=Order.Status.PENDING_PAYMENT),
+        "to_ship": Q(status__in=(Order.Status.PAID, Order.Status.IN_FULFILMENT)),
+        "to_receive": Q(status=Order.Status.SHIPPED),
+        "to_review": Q(status__in=(Order.Status.DELIVERED, Order.Status.COMPLETED))
+        & Q(Exists(unreviewed)),
+        "after_sales": Q(Exists(AfterSalesCase.objects.filter(order=OuterRef("pk")))),
+    }
+
+
+def order_tab_counts(user) -> dict[str, int]:
+    """How many of the shopper's orders each tab holds: one query."""
+    filters = _tab_filters()
+    return Order.objects.filter(user=user).aggregate(
+        **{tab: Count("pk", filter=filters[tab]) for tab in ORDER_TABS}
+    )
+
+
+def orders_in_tab(user, tab: str) -> QuerySet[Order]:
+    """``orders_of`` narrowed to one tab of the order centre (an unknown tab: all)."""
+    return orders_of(user).filter(_tab_filters().get(tab, Q()))
 
 
 def order_detail(*, number: str, user=None) -> Order:
@@ -109,7 +147,12 @@ def order_detail(*, number: str, user=None) -> Order:
         orders = orders.filter(user=user)
     reviewed = Exists(ProductReview.objects.filter(order_line_id=OuterRef("pk")))
     return orders.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.annotate(reviewed=reviewed).order_by("pk")),
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("sku")
+            .annotate(reviewed=reviewed)
+            .order_by("pk"),
+        ),
         Prefetch("discounts", queryset=OrderDiscount.objects.order_by("position", "pk")),
         Prefetch(
             "timeline",

@@ -3,6 +3,8 @@ guest signs in. A cart keeps only SKUs and quantities; what a line costs and whe
 can be ordered is read fresh every time (``orders.selectors.orders.cart_view``).
 """
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import Case, DecimalField, F, Value, When
 from django.db.models.functions import Least
@@ -157,3 +159,23 @@ def note_prices_shown(view) -> None:
             output_field=DecimalField(max_digits=12, decimal_places=2),
         )
     )
+
+
+@dataclass(frozen=True)
+class BuyAgain:
+    added: list[CartLine]
+    refused: list[str]  # one reason per line that could not be added, for the shopper
+
+
+def buy_again(*, order, cart: Cart) -> BuyAgain:
+    """再次购买: put every line the shopper bought in ``order`` (gifts left out) back into
+    ``cart``, each in its own transaction through ``add_to_cart``: a line that is no
+    longer on sale or short of stock is named in ``refused`` and the others are still
+    added. The caller checks that ``order`` is the shopper's own."""
+    added, refused = [], []
+    for line in order.lines.filter(gift_source="").order_by("pk"):
+        try:
+            added.append(add_to_cart(cart=cart, sku_id=line.sku_id, quantity=line.quantity))
+        except CartError as error:
+            refused.append(f"{line.product_name}: {error}")
+    return BuyAgain(added=added, refused=refused)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.exceptions import CatalogError, InsufficientStock, ReservationClosed
 from catalog.services import inventory, pricing
@@ -421,7 +422,7 @@ def cancel_unpaid_orders(*, now=None) -> int:
                     ORDER_MACHINE,
                     "expire",
                     history=OrderStatusChange,
-                    reason=_("not paid in time"),
+                    reason=Label(gettext_noop("not paid in time")),
                 )
                 _after_cancel(order, actor=None, reason="unpaid", expired=True)
         except (IllegalTransition, CatalogError):

@@ -50,7 +50,7 @@ def timeline_of(case: AfterSalesCase, *, with_actors: bool = False) -> list[dict
         {
             "at": entry.at,
             "label": TIMELINE_LABELS.get(entry.transition, entry.transition),
-            "reason": entry.reason,
+            "reason": entry.reason_text,
             "actor": entry.actor if with_actors else None,
         }
         for entry in case.timeline.all()

@@ -15,13 +15,20 @@ from ..selectors import orders as selectors
 from ..services import cart as carts
 
 SESSION_CART = "cart_id"
+# The header's cart badge reads this cookie (see orders/middleware.py for why a cookie).
+CART_COUNT_COOKIE = "mall_cart_count"
+
+
+def remember_cart_count(response, count: int) -> None:
+    # Not HttpOnly: the page's own script shows it, and it says nothing to hide.
+    response.set_cookie(CART_COUNT_COOKIE, str(count), max_age=30 * 24 * 3600, samesite="Lax")
 
 
 def shopper_cart(request) -> Cart | None:
     return carts.cart_of(user=request.user, cart_id=request.session.get(SESSION_CART))
 
 
-def _open_cart(request) -> Cart:
+def open_cart(request) -> Cart:
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()  # a guest's first add: the cart needs a session to hang on
     cart = carts.open_cart(user=request.user, session_key=request.session.session_key)
@@ -43,6 +50,7 @@ def safe_next(request, default: str) -> str:
 def cart(request):
     view = selectors.cart_view(shopper_cart(request), user=request.user)
     response = render(request, "orders/cart.html", {"view": view})
+    remember_cart_count(response, view.count)
     carts.note_prices_shown(view)  # a price change is told once
     return response
 
@@ -56,7 +64,7 @@ def cart_add(request):
         return redirect(back)
     try:
         line = carts.add_to_cart(
-            cart=_open_cart(request),
+            cart=open_cart(request),
             sku_id=form.cleaned_data["sku"],
             quantity=form.cleaned_data["quantity"],
         )

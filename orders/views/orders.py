@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from mall.statemachine import IllegalTransition
@@ -20,9 +21,11 @@ from ..forms.checkout import CancelOrderForm
 from ..models import ORDER_MACHINE, Order
 from ..providers import registry as provider_registry
 from ..selectors import orders as selectors
-from ..services import ordering, payments
+from ..services import cart as carts
+from ..services import fulfilment, ordering, payments
 from ..services import risk_review as review
 from ..services.checkout import SHIPPING_METHODS
+from .cart import open_cart, safe_next
 from .payments import payment_urls
 
 PAGE_SIZE = 10
@@ -50,10 +53,62 @@ def _own_order(request, number) -> Order:
         raise Http404 from None
 
 
+ORDER_TAB_LABELS = {
+    "all": gettext_lazy("All"),
+    "to_pay": pgettext_lazy("order centre tab", "To pay"),
+    "to_ship": gettext_lazy("To ship"),
+    "to_receive": gettext_lazy("To receive"),
+    "to_review": gettext_lazy("To review"),
+    "after_sales": gettext_lazy("Refunds and after-sales"),
+}
+
+
 @login_required
 def order_list(request):
-    page = Paginator(selectors.orders_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {"page_obj": page})
+    """The order centre: a tab per stage with its count (one query for all the counts),
+    the orders of the chosen tab ten a page."""
+    tab = request.GET.get("tab") if request.GET.get("tab") in selectors.ORDER_TABS else "all"
+    orders = selectors.orders_in_tab(request.user, tab)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.order_tab_counts(request.user)
+    tabs = [
+        {"key": key, "label": ORDER_TAB_LABELS[key], "count": counts[key]}
+        for key in selectors.ORDER_TABS
+    ]
+    return render(request, "orders/order_list.html", {"page_obj": page, "tabs": tabs, "tab": tab})
+
+
+@login_required
+@require_POST
+def order_confirm_receipt(request, number):
+    order = _own_order(request, number)
+    try:
+        fulfilment.confirm_receipt(order=order, actor=request.user)
+    except IllegalTransition:
+        messages.error(request, _("Only an order on its way can be confirmed as received."))
+    else:
+        messages.success(request, _("Thank you: the order is marked as received."))
+    return redirect(safe_next(request, reverse("orders:order_detail", args=[number])))
+
+
+@login_required
+@require_POST
+def order_buy_again(request, number):
+    order = _own_order(request, number)
+    result = carts.buy_again(order=order, cart=open_cart(request))
+    if result.added:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s item is back in your cart.",
+                "%(count)s items are back in your cart.",
+                len(result.added),
+            )
+            % {"count": len(result.added)},
+        )
+    for reason in result.refused:
+        messages.warning(request, reason)
+    return redirect("orders:cart")
 
 
 def timeline_of(order: Order) -> list[dict]:
@@ -65,7 +120,7 @@ def timeline_of(order: Order) -> list[dict]:
         {
             "at": entry.at,
             "label": labels.get(entry.transition, entry.transition),
-            "reason": entry.reason,
+            "reason": entry.reason_text,
         }
         for entry in order.timeline.all()
     ]

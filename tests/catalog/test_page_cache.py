@@ -121,3 +121,21 @@ def test_the_product_page_form_gets_each_shopper_their_own_csrf_token(cached, te
         "/cart/add/", {"sku": product.skus.get().pk, "quantity": 1, "csrfmiddlewaretoken": token}
     )
     assert added.status_code == 302
+
+
+def test_a_hidden_review_leaves_the_cached_cards_rating_on_the_next_request(client, cached, tea):
+    from catalog.models import ProductReview
+    from catalog.services import product_reviews
+
+    product = make_listed_product(name="龙井", category=tea, prices=["88.00"])
+    review = ProductReview.objects.create(
+        product=product, sku=product.skus.get(), user=UserFactory(), order_line_id=1, rating=2
+    )
+    client.get("/category/tea/")
+    cached_page = client.get("/category/tea/")
+    assert cached_page["X-Page-Cache"] == "hit" and 'class="rating-number">2.0<' in (
+        cached_page.content.decode()
+    )
+    product_reviews.hide_review(review=review, actor=UserFactory(roles=["operator"]), reason="广告")
+    page = client.get("/category/tea/")
+    assert "X-Page-Cache" not in page and "rating-number" not in page.content.decode()

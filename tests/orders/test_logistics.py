@@ -516,3 +516,20 @@ def test_a_celery_worker_polls_parcels_to_delivery_and_a_delayed_one_opens_a_cas
     delayed = Notification.objects.get(user=silent_order.user, title="Your parcel is delayed")
     customer_tasks.email_notification(delayed.pk)
     assert any("delayed" in message.subject for message in mail.outbox)
+
+
+def test_a_fresh_parcel_is_polled_first_after_minutes_then_on_the_backoff(goods, settings):
+    settings.MALL_LOGISTICS_FIRST_POLL_MINUTES = 5
+    settings.MALL_LOGISTICS_POLL_MINUTES = 30
+    handed_over = timezone.now()
+    _order, [shipment] = _shipped(goods, at=handed_over)
+    assert shipment.next_poll_at == handed_over + datetime.timedelta(minutes=5)
+    story = sandbox.timeline(shipment.tracking_number, handed_over)
+    now = handed_over + datetime.timedelta(minutes=5)
+    logistics.poll_shipments(now=now)
+    shipment.refresh_from_db()
+    if any(event.occurred_at <= now for event in story):  # news: the base wait again
+        assert shipment.next_poll_at == now + datetime.timedelta(minutes=30)
+    else:  # nothing yet: the backoff starts
+        assert shipment.idle_polls == 1
+        assert shipment.next_poll_at == now + datetime.timedelta(minutes=60)

@@ -146,7 +146,7 @@ def _timeline(ticket: Ticket) -> list[dict]:
             "label": labels.get(entry.transition, entry.transition),
             # The shopper by role: their name may be their phone number or email.
             "actor": _("the shopper") if entry.actor_id == ticket.shopper_id else entry.actor,
-            "reason": entry.reason,
+            "reason": entry.reason_text,
         }
         for entry in ticket.timeline.all()
     ]

@@ -16,7 +16,8 @@
   exchange) with new reservations; ``reship`` sends a whole shipment again.
 - ``follow_shipments`` moves the order along with its parcels (shipped when none is left
   in the warehouse, delivered when every live one arrived); ``complete_delivered_orders``
-  (beat, hourly) completes delivered orders after ``MALL_AUTO_COMPLETE_DAYS``.
+  (beat, hourly) completes delivered orders after ``MALL_AUTO_COMPLETE_DAYS``;
+  ``confirm_receipt`` (确认收货) delivers a shipped order when its shopper says so.
 
 - ``dispatch``: every parcel's ship-by time (set at allocation: the warehouse's days to
   dispatch after payment, declared holidays not counted), the overdue queue, and
@@ -35,7 +36,7 @@ Callers use the names re-exported here (``fulfilment.ship``).
 from ...exceptions import FulfilmentError, PackingMismatch
 from .allocation import allocate_order, allocate_paid_orders, create_replacement
 from .dispatch import escalate_dispatch_deadlines, overdue_shipments, ship_by
-from .progress import complete_delivered_orders, follow_shipments
+from .progress import complete_delivered_orders, confirm_receipt, follow_shipments
 from .shipping import (
     CONDITION_CHECKS,
     cancel_part,
@@ -61,6 +62,7 @@ __all__ = [
     "cancel_shipment",
     "complete_delivered_orders",
     "confirm_packing",
+    "confirm_receipt",
     "create_replacement",
     "escalate_dispatch_deadlines",
     "first_poll_at",

@@ -7,10 +7,12 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.exceptions import InsufficientStock
 from catalog.models import Warehouse
 from catalog.services import inventory
+from mall.labels import Label
 from mall.numbers import new_number
 from mall.statemachine import IllegalTransition, transition
 
@@ -93,10 +95,12 @@ def allocate_order(*, order: Order, actor=None) -> list[Shipment]:
         "start_fulfilment",
         history=OrderStatusChange,
         actor=actor,
-        reason=_("allocated to warehouses; to leave by %(time)s")
-        % {"time": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")}
+        reason=Label(
+            gettext_noop("allocated to warehouses; to leave by %(time)s"),
+            time=timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
+        )
         if latest
-        else _("allocated to warehouses"),
+        else Label(gettext_noop("allocated to warehouses")),
     )
     return shipments
 

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from mall.labels import Label
 from mall.statemachine import transition
 
 from ...models import (
@@ -64,7 +65,7 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
             "ship",
             history=OrderStatusChange,
             actor=actor,
-            reason=_("every parcel left the warehouse"),
+            reason=Label(gettext_noop("every parcel left the warehouse")),
         )
     if order.status == Order.Status.SHIPPED:
         waiting = [
@@ -82,7 +83,7 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
                 "deliver",
                 history=OrderStatusChange,
                 actor=actor,
-                reason=_("every parcel arrived"),
+                reason=Label(gettext_noop("every parcel arrived")),
                 update_fields=["delivered_at"],
             )
         elif not arrived and not waiting:
@@ -92,7 +93,9 @@ def follow_shipments(*, order: Order, actor=None) -> Order:
                 "close",
                 history=OrderStatusChange,
                 actor=actor,
-                reason=_("nothing arrived: every parcel was lost and its case is resolved"),
+                reason=Label(
+                    gettext_noop("nothing arrived: every parcel was lost and its case is resolved")
+                ),
             )
     return order
 
@@ -122,8 +125,10 @@ def complete_delivered_orders(*, now=None, limit: int = 500) -> int:
                 ORDER_MACHINE,
                 "complete",
                 history=OrderStatusChange,
-                reason=_("completed %(days)s days after delivery")
-                % {"days": settings.MALL_AUTO_COMPLETE_DAYS},
+                reason=Label(
+                    gettext_noop("completed %(days)s days after delivery"),
+                    days=str(settings.MALL_AUTO_COMPLETE_DAYS),
+                ),
             )
         completed += 1
     return completed
@@ -144,3 +149,31 @@ def _completable(orders: QuerySet[Order]) -> QuerySet[Order]:
             )
         )
     )
+
+
+@transaction.atomic
+def confirm_receipt(*, order: Order, actor) -> Order:
+    """确认收货: the shopper says the goods arrived before the carrier did. The order
+    becomes delivered now (``delivered_at`` set, a timeline row), which starts the
+    after-sales window and the automatic completion exactly as the carrier's delivery
+    does; a later delivery scan moves nothing (``follow_shipments`` leaves delivered
+    orders alone). Only the order's shopper confirms (the caller checks who).
+
+    Raises ``IllegalTransition`` unless the order is shipped; nothing changes then.
+    """
+    # Locked first, as the carrier's delivery is: the two cannot both deliver it.
+    order.status = (
+        Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
+    )
+    ORDER_MACHINE.check(order, "deliver")
+    order.delivered_at = timezone.now()
+    transition(
+        order,
+        ORDER_MACHINE,
+        "deliver",
+        history=OrderStatusChange,
+        actor=actor,
+        reason=Label(gettext_noop("receipt confirmed by the shopper")),
+        update_fields=["delivered_at"],
+    )
+    return order

@@ -13,13 +13,14 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from catalog.exceptions import ReservationClosed
 from catalog.services import inventory
 from customers.services import notify
+from mall.labels import Label
 from mall.money import to_money
-from mall.statemachine import transition
+from mall.statemachine import stored_reason, transition
 
 from ...carriers import registry as carriers
 from ...carriers.base import CarrierError, Place
@@ -148,7 +149,9 @@ def confirm_packing(
 
 
 def first_poll_at(handed_over_at: datetime.datetime) -> datetime.datetime:
-    return handed_over_at + datetime.timedelta(minutes=settings.MALL_LOGISTICS_POLL_MINUTES)
+    """A fresh parcel's first poll: minutes after the handover, not the backoff's base
+    wait, so that its first tracking line shows soon (the poll job runs every 5 minutes)."""
+    return handed_over_at + datetime.timedelta(minutes=settings.MALL_LOGISTICS_FIRST_POLL_MINUTES)
 
 
 def ship(
@@ -272,11 +275,13 @@ def ship(
                 from_state=order.status,
                 to_state=order.status,
                 actor=actor,
-                reason=_("parcel %(number)s left after its ship-by time %(time)s")
-                % {
-                    "number": shipment.number,
-                    "time": timezone.localtime(shipment.ship_by).strftime("%Y-%m-%d %H:%M"),
-                },
+                reason=stored_reason(
+                    Label(
+                        gettext_noop("parcel %(number)s left after its ship-by time %(time)s"),
+                        number=shipment.number,
+                        time=timezone.localtime(shipment.ship_by).strftime("%Y-%m-%d %H:%M"),
+                    )
+                ),
             )
         follow_shipments(order=order, actor=actor)
         notify_shopper(
@@ -382,8 +387,14 @@ def cancel_part(*, shipment: Shipment, actor, reason: str):
         from_state=order.status,
         to_state=order.status,
         actor=actor,
-        reason=_("parcel %(number)s cancelled, %(amount)s refunded: %(reason)s")
-        % {"number": shipment.number, "amount": amount, "reason": reason.strip()},
+        reason=stored_reason(
+            Label(
+                gettext_noop("parcel %(number)s cancelled, %(amount)s refunded: %(reason)s"),
+                number=shipment.number,
+                amount=amount,
+                reason=reason.strip(),
+            )
+        ),
     )
     notify_shopper(
         order=order,

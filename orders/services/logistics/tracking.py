@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from mall.labels import Label
 from mall.statemachine import transition
 
 from ...models import (
@@ -60,7 +62,7 @@ def record_delivery(*, shipment: Shipment, delivered_at, actor=None, damaged: st
             "deliver",
             history=ShipmentStatusChange,
             actor=actor,
-            reason=_("delivered, by the carrier's tracking"),
+            reason=Label(gettext_noop("delivered, by the carrier's tracking")),
             update_fields=["delivered_at"],
         )
         _close_delay_cases(shipment, _("The parcel arrived after all."))

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.models import Reservation
 from catalog.services import inventory
+from mall.labels import Label
 from mall.statemachine import transition
 from mall.tracking import record_event
 
@@ -100,8 +102,11 @@ def _money_arrived(payment: Payment, notice: TradeNotice) -> tuple[str, str]:
                 ORDER_MACHINE,
                 "pay",
                 history=OrderStatusChange,
-                reason=_("Paid %(amount)s, payment %(number)s")
-                % {"amount": payment.amount, "number": payment.out_trade_no},
+                reason=Label(
+                    gettext_noop("Paid %(amount)s, payment %(number)s"),
+                    amount=payment.amount,
+                    number=payment.out_trade_no,
+                ),
             )
             _close_open(order, keep=payment)
             record_event("order_paid", order=order.pk, user=order.user_id, amount=payment.amount)

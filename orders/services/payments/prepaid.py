@@ -2,9 +2,9 @@
 the whole total. A provider cannot take a payment of zero, so such an order is paid the
 moment it is placed."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from mall.money import format_money
+from mall.labels import Label
 from mall.statemachine import transition
 
 from ...models import ORDER_MACHINE, Order, OrderStatusChange
@@ -21,11 +21,12 @@ def settle_without_provider(*, order: Order, actor) -> Order:
         raise ValueError(f"order {order.number} still has {order.amount_due} to pay")
     _keep_stock(order)
     if order.stored_value_paid:
-        reason = _("Paid %(amount)s by gift card; nothing left to pay.") % {
-            "amount": format_money(order.stored_value_paid)
-        }
+        reason = Label(
+            gettext_noop("Paid %(amount)s by gift card; nothing left to pay."),
+            amount=order.stored_value_paid,
+        )
     else:
-        reason = _("Nothing to pay: the discounts cover the whole order.")
+        reason = Label(gettext_noop("Nothing to pay: the discounts cover the whole order."))
     return transition(
         order, ORDER_MACHINE, "pay", history=OrderStatusChange, actor=actor, reason=reason
     )
