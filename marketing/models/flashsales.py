@@ -42,9 +42,14 @@ class FlashSale(models.Model):
         _("combines with promotions and coupons"), default=False
     )
     created_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         db_table = "orders_flashsale"
