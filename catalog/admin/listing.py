@@ -8,8 +8,9 @@ change them, and submit them for review again.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +35,7 @@ from catalog.models import (
     ProductStatusChange,
     SearchSynonym,
     SkuPrice,
+    Stock,
 )
 from catalog.services import admission, listing, pages, price_ranges
 from catalog.services import search as search_services
@@ -42,6 +44,7 @@ from mall.admin import approval
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
 from mall.approval import asked_by_id
+from mall.money import format_money
 
 from .resources import ProductResource
 
@@ -480,7 +483,18 @@ class ProductAdmin(
     def asked_by_id_of(self, obj):
         return asked_by_id(ProductStatusChange, obj, "submit")
 
-    list_display = ("name", "supplier", "category", "status", "sku_count", "featured", "changed")
+    list_display = (
+        "thumbnail",
+        "name",
+        "supplier",
+        "category",
+        "status",
+        "price_range",
+        "stock_units",
+        "sku_count",
+        "featured",
+        "changed",
+    )
     list_filter = (
         ProductAwaitingMyReviewFilter,
         ProductStatusFilter,
@@ -537,7 +551,46 @@ class ProductAdmin(
     tmp_storage_class = CacheStorage
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sku_total=Count("skus", distinct=True))
+        # The list's columns come with the rows: SKUs counted, the first picture and the
+        # free units as subqueries, so the page runs the same queries for any length.
+        first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "pk")
+        free = (
+            Stock.objects.filter(sku__product=OuterRef("pk"))
+            .order_by()
+            .values("sku__product")
+            .annotate(free=Sum(F("on_hand") - F("reserved")))
+            .values("free")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sku_total=Count("skus", distinct=True),
+                first_thumb=Subquery(first_image.values("thumb_small")[:1]),
+                free_units=Subquery(free[:1]),
+            )
+        )
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, obj):
+        if not getattr(obj, "first_thumb", None):
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="height:40px;width:40px;object-fit:cover">',
+            default_storage.url(obj.first_thumb),
+        )
+
+    @admin.display(description=_("price"), ordering="price_min")
+    def price_range(self, obj):
+        if obj.price_min is None:
+            return "—"
+        if obj.price_max is None or obj.price_max == obj.price_min:
+            return format_money(obj.price_min)
+        return f"{format_money(obj.price_min)} – {format_money(obj.price_max)}"
+
+    @admin.display(description=_("free stock"), ordering="free_units")
+    def stock_units(self, obj):
+        return obj.free_units or 0
 
     def _schema_category(self, request, obj):
         key = request.POST.get("category") or request.GET.get("category")

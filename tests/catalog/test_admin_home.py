@@ -45,3 +45,28 @@ def test_a_warehouse_clerk_sees_the_dispatch_queue_not_the_goods_review(client):
     assert "Parcels past their ship-by time" in queues
     assert "Goods to review" not in queues
     assert client.get(queues["Parcels past their ship-by time"][1]).status_code == 200
+
+
+def test_the_goods_list_shows_picture_price_range_and_free_stock_in_fixed_queries(
+    client, django_assert_max_num_queries
+):
+    from catalog.models import Product
+    from tests.catalog.factories import make_listed_product
+
+    operator = UserFactory(roles=["operator"])
+    client.force_login(operator)
+    make_listed_product(name="龙井", prices=("28089908.25", "99.00"), stock=[3, 4], image=True)
+    address = reverse("admin:catalog_product_changelist")
+    client.get(address)
+    with django_assert_max_num_queries(20) as captured:
+        page = client.get(address)
+    few = len(captured)
+    for index in range(4):
+        make_listed_product(name=f"碧螺春 {index}", prices=("10.00",), stock=2, image=True)
+    with django_assert_max_num_queries(few):
+        page = client.get(address)
+    html = page.content.decode()
+    assert "¥99.00 – ¥28,089,908.25" in html
+    row = next(r for r in page.context["cl"].result_list if r.name == "龙井")
+    assert row.free_units == 7 and row.first_thumb
+    assert Product.objects.count() == 5
