@@ -601,8 +601,13 @@ class ProductAdmin(
     def get_fieldsets(self, request, obj=None):
         """The information and attributes of the chosen category as fields of their
         own while the content may change; the stored JSON, read-only, otherwise."""
-        if not _content_editable(obj):
-            return self.fieldsets
+        may_edit = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        if not _content_editable(obj) or not may_edit:
+            return self.fieldsets  # read-only: the information as stored
         category = self._schema_category(request, obj)
         generated = [
             *goods_forms.info_fields(category, obj.info if obj else {}),

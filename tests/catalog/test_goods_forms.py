@@ -11,6 +11,7 @@ from catalog.models import SKU, Product, ProductStatusChange
 from catalog.services import admission, listing
 from tests.catalog.conftest import make_ready_product
 from tests.catalog.factories import jpeg_upload
+from tests.customers.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +175,15 @@ def test_skus_keep_unique_codes_when_generated(operator, food, supplier):
     )
     assert [s.code for s in created] == ["LJ-2", "LJ-3"]
     assert SKU.objects.count() == before + 2
+
+
+def test_a_warehouse_clerk_reads_the_goods_page_without_the_editing_fields(
+    client, operator, food, supplier
+):
+    product = make_ready_product(supplier, food, operator)
+    client.force_login(UserFactory(roles=["warehouse"]))
+    page = client.get(reverse("admin:catalog_product_change", args=[product.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "狮峰" in html  # the stored attributes, read-only
+    assert 'name="variants"' not in html and 'name="attr__brand"' not in html
