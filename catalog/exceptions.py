@@ -10,14 +10,16 @@ class CatalogError(DomainError):
 
 
 class SubmissionRefused(CatalogError):
-    """Goods cannot enter (or stay in) the review flow; ``problems`` lists every reason."""
+    """Goods cannot enter (or stay in) the review flow; ``problems`` lists every reason and
+    ``action`` names the step refused (submit, approve, list)."""
 
-    def __init__(self, product, problems: list[str]):
+    def __init__(self, product, problems: list[str], action=None):
         self.product = product
         self.problems = problems
+        self.action = action or _("submit for review")
         super().__init__(
-            _("“%(product)s” cannot be submitted: %(problems)s")
-            % {"product": product, "problems": "; ".join(problems)}
+            _("Could not %(action)s “%(object)s”: %(reason)s")
+            % {"action": self.action, "object": product, "reason": "; ".join(problems)}
         )
 
 
@@ -113,8 +115,12 @@ class DishonestReferencePrice(CatalogError):
 
 
 class FourEyesRequired(CatalogError):
-    def __init__(self):
-        super().__init__(_("A second operator must approve this change, not the one who asked."))
+    """The person who asked for a decision tried to take it (``mall.approval``)."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message or _("A second operator must approve this change, not the one who asked.")
+        )
 
 
 def _format_time(moment) -> str:

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     product_reviews,
     purchase_orders,
     purchasing,
+    queues,
     stocktake,
     supply,
 )

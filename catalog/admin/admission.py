@@ -28,6 +28,7 @@ from catalog.models import (
 from catalog.services import admission
 from catalog.services.media import extension, process_document_scan
 from catalog.views.documents import scan_url
+from mall.admin import approval
 from mall.admin.actions import (
     ServiceAction,
     ServiceActionsMixin,
@@ -35,6 +36,7 @@ from mall.admin.actions import (
     transition_action,
 )
 from mall.admin.history import TransitionHistoryInline
+from mall.approval import asked_by_id
 from mall.roles import SUPPLIER, has_role
 
 # --- Highlighting dates ------------------------------------------------------------------
@@ -133,6 +135,7 @@ class QualificationDocumentInline(admin.TabularInline):
 class SupplierHistoryInline(TransitionHistoryInline):
     model = SupplierStatusChange
     status_choices = dict(Supplier.Status.choices)
+    machine = SUPPLIER_MACHINE
 
 
 class ReReviewDueFilter(admin.SimpleListFilter):
@@ -240,8 +243,21 @@ SUPPLIER_ACTIONS = [
 ]
 
 
+class SupplierAwaitingMyApprovalFilter(approval.AwaitingMyApprovalFilter):
+    """Under review, and the viewer did not start the review (four eyes)."""
+
+    pending_state = Supplier.Status.UNDER_REVIEW
+    asked_by_history = (SupplierStatusChange, "start_review")
+
+
 @admin.register(Supplier)
-class SupplierAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class SupplierAdmin(approval.DecisionButtonsMixin, ServiceActionsMixin, admin.ModelAdmin):
+    decision_actions = ("start_review", "approve", "return_for_changes")
+    four_eyes_decisions = ("approve",)
+
+    def asked_by_id_of(self, obj):
+        return asked_by_id(SupplierStatusChange, obj, "start_review")
+
     list_display = (
         "name",
         "credit_code",
@@ -250,7 +266,7 @@ class SupplierAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "review_due",
         "valid_documents",
     )
-    list_filter = ("status", ReReviewDueFilter)
+    list_filter = (SupplierAwaitingMyApprovalFilter, "status", ReReviewDueFilter)
     search_fields = ("name", "credit_code")
     filter_horizontal = ("categories",)
     inlines = [QualificationDocumentInline, SupplierHistoryInline]

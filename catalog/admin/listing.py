@@ -8,8 +8,9 @@ change them, and submit them for review again.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from import_export.forms import ExportForm
 from import_export.tmp_storages import CacheStorage
 
 from catalog.exceptions import InvalidUpload
+from catalog.forms import goods as goods_forms
 from catalog.models import (
     PRODUCT_INFO_FIELDS,
     PRODUCT_MACHINE,
@@ -33,12 +35,16 @@ from catalog.models import (
     ProductStatusChange,
     SearchSynonym,
     SkuPrice,
+    Stock,
 )
 from catalog.services import admission, listing, pages, price_ranges
 from catalog.services import search as search_services
 from catalog.services.media import check_video, process_product_image
+from mall.admin import approval
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
+from mall.approval import asked_by_id
+from mall.money import format_money
 
 from .resources import ProductResource
 
@@ -148,6 +154,8 @@ EDITABLE_STATES = {Product.Status.DRAFT, Product.Status.REJECTED}
 # What review examines: everything a supplier writes (the service's editable fields but
 # the operator's own "featured" mark), and the video.
 CONTENT_FIELDS = (*(f for f in listing.EDITABLE_FIELDS if f != "featured"), "video")
+# Stored as JSON, edited as fields made from the category's schema (ProductForm).
+SCHEMA_JSON = ("info", "attributes")
 
 
 def _content_editable(product) -> bool:
@@ -168,10 +176,33 @@ class ContentInlineMixin:
 
 
 class SKUForm(forms.ModelForm):
+    """A SKU; its specification is one field per axis of its goods (``axes``, set by
+    ``SKUInline.get_formset``), not JSON."""
+
+    axes: tuple[str, ...] = ()
+
     class Meta:
         model = SKU
-        fields = ("code", "barcode", "spec", "weight_grams", "is_active", "position")
-        widgets = {"spec": forms.Textarea(attrs={"rows": 2, "cols": 28})}
+        fields = ("code", "barcode", "weight_grams", "is_active", "position")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        spec = self.instance.spec or {}
+        for index, axis in enumerate(self.axes):
+            name = f"{goods_forms.SPEC_PREFIX}{index}"
+            if name in self.fields:
+                self.fields[name].initial = spec.get(axis, "")
+
+    def _post_clean(self):
+        super()._post_clean()
+        spec = dict(self.instance.spec or {})
+        for index, axis in enumerate(self.axes):
+            value = (self.cleaned_data.get(f"{goods_forms.SPEC_PREFIX}{index}") or "").strip()
+            if value:
+                spec[axis] = value
+            else:
+                spec.pop(axis, None)
+        self.instance.spec = spec
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip().upper()
@@ -181,6 +212,27 @@ class SKUForm(forms.ModelForm):
                 _("Another SKU already has the code %(code)s."), params={"code": code}
             )
         return code
+
+
+def sku_form_for(axes: list[str]) -> type[SKUForm]:
+    """``SKUForm`` with a text field per specification axis, labelled by the axis."""
+    fields = {
+        f"{goods_forms.SPEC_PREFIX}{index}": forms.CharField(
+            label=axis, required=False, max_length=50
+        )
+        for index, axis in enumerate(axes)
+    }
+    return type("SKUSpecForm", (SKUForm,), {**fields, "axes": tuple(axes)})
+
+
+def spec_axes(product) -> list[str]:
+    """The axes of a product's SKUs, in the order they first appear (one query)."""
+    if product is None or product.pk is None:
+        return []
+    axes: dict[str, None] = {}
+    for spec in product.skus.order_by("position", "pk").values_list("spec", flat=True):
+        axes.update(dict.fromkeys(spec or {}))
+    return list(axes)
 
 
 class SKUFormSet(forms.BaseInlineFormSet):
@@ -202,6 +254,19 @@ class SKUInline(ContentInlineMixin, admin.TabularInline):
     formset = SKUFormSet
     extra = 0
     fields = ("code", "barcode", "spec", "weight_grams", "is_active", "position")
+
+    def get_fields(self, request, obj=None):
+        if not _content_editable(obj):
+            return self.fields  # read-only: the specification as stored
+        specs = [f"{goods_forms.SPEC_PREFIX}{i}" for i in range(len(spec_axes(obj)))]
+        return ("code", "barcode", *specs, "weight_grams", "is_active", "position")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if _content_editable(obj):
+            axes = spec_axes(obj)
+            kwargs["form"] = sku_form_for(axes)
+            kwargs["fields"] = ("code", "barcode", "weight_grams", "is_active", "position")
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ProductImageForm(forms.ModelForm):
@@ -245,15 +310,80 @@ class ProductImageInline(ContentInlineMixin, admin.TabularInline):
 class ProductHistoryInline(TransitionHistoryInline):
     model = ProductStatusChange
     status_choices = dict(Product.Status.choices)
+    machine = PRODUCT_MACHINE
 
 
 class ProductForm(forms.ModelForm):
+    """The goods' content, with their information and attributes as fields made from the
+    category's schema (``catalog.forms.goods``) instead of JSON, and the variant generator
+    (``variants``: axes whose combinations become SKUs when the goods are saved)."""
+
+    variants = goods_forms.VariantsField(
+        label=_("variant generator"),
+        required=False,
+        help_text=_(
+            "One axis a line, its values after a colon: “颜色：黑色，白色” and "
+            "“存储：128GB，256GB” add four SKUs when you save. Combinations the goods "
+            "already have are skipped."
+        ),
+    )
+    variant_weight = forms.IntegerField(
+        label=_("weight of each new SKU (g)"), required=False, min_value=1
+    )
+
     class Meta:
         model = Product
-        fields = ("supplier", "featured", *CONTENT_FIELDS)
+        fields = ("supplier", "featured", *(f for f in CONTENT_FIELDS if f not in SCHEMA_JSON))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = self._category()
+        self.fields.update(goods_forms.info_fields(self.category, self.instance.info or {}))
+        self.schema = {a.code: a.kind for a in self._schema()}
+        self.fields.update(
+            goods_forms.attribute_fields(self.category, self.instance.attributes or {})
+        )
+
+    def _category(self):
+        """The category the fields are made for: the one posted, asked for in the address
+        (``?category=``, the add page reloads with it when the choice changes) or saved."""
+        key = self.data.get("category") or self.initial.get("category")
+        if key:
+            return Category.objects.filter(pk=key).first()
+        return self.instance.category if self.instance.category_id else None
+
+    def _schema(self):
+        from catalog.services.admission.rules import attribute_schema
+
+        return attribute_schema(self.category) if self.category is not None else []
 
     def clean_video(self):
         return _processed_upload(self, "video", check_video)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("variants") and not cleaned.get("variant_weight"):
+            self.add_error("variant_weight", _("Give the weight of the new SKUs."))
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        info = {k: v for k, v in (self.instance.info or {}).items()}
+        for key, value in goods_forms.collect(self.cleaned_data, goods_forms.INFO_PREFIX).items():
+            if value:
+                info[key] = value
+            else:
+                info.pop(key, None)
+        self.instance.info = info
+        attributes = dict(self.instance.attributes or {})
+        posted = goods_forms.collect(self.cleaned_data, goods_forms.ATTRIBUTE_PREFIX)
+        for code, value in posted.items():
+            stored = goods_forms.attribute_value(self.schema.get(code), value)
+            if stored is None:
+                attributes.pop(code, None)
+            else:
+                attributes[code] = stored
+        self.instance.attributes = attributes
 
 
 class ProductStatusFilter(admin.SimpleListFilter):
@@ -333,11 +463,45 @@ def _current_prices():
     )
 
 
+class ProductAwaitingMyReviewFilter(approval.AwaitingMyApprovalFilter):
+    """Submitted goods the viewer did not submit (four eyes)."""
+
+    pending_state = Product.Status.SUBMITTED
+    asked_by_history = (ProductStatusChange, "submit")
+
+
 @admin.register(Product)
-class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
+class ProductAdmin(
+    approval.DecisionButtonsMixin, ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin
+):
+    decision_actions = ("submit", "approve", "reject", "list")
     form = ProductForm
-    list_display = ("name", "supplier", "category", "status", "sku_count", "featured", "changed")
-    list_filter = (ProductStatusFilter, "category", "supplier", "featured")
+
+    class Media:
+        js = ("catalog/admin/product_category.js",)
+
+    def asked_by_id_of(self, obj):
+        return asked_by_id(ProductStatusChange, obj, "submit")
+
+    list_display = (
+        "thumbnail",
+        "name",
+        "supplier",
+        "category",
+        "status",
+        "price_range",
+        "stock_units",
+        "sku_count",
+        "featured",
+        "changed",
+    )
+    list_filter = (
+        ProductAwaitingMyReviewFilter,
+        ProductStatusFilter,
+        "category",
+        "supplier",
+        "featured",
+    )
     list_select_related = ("supplier", "category")
     search_fields = ("name", "skus__code")
     search_help_text = _("Name or SKU code")
@@ -387,7 +551,94 @@ class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
     tmp_storage_class = CacheStorage
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sku_total=Count("skus", distinct=True))
+        # The list's columns come with the rows: SKUs counted, the first picture and the
+        # free units as subqueries, so the page runs the same queries for any length.
+        first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "pk")
+        free = (
+            Stock.objects.filter(sku__product=OuterRef("pk"))
+            .order_by()
+            .values("sku__product")
+            .annotate(free=Sum(F("on_hand") - F("reserved")))
+            .values("free")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sku_total=Count("skus", distinct=True),
+                first_thumb=Subquery(first_image.values("thumb_small")[:1]),
+                free_units=Subquery(free[:1]),
+            )
+        )
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, obj):
+        if not getattr(obj, "first_thumb", None):
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="height:40px;width:40px;object-fit:cover">',
+            default_storage.url(obj.first_thumb),
+        )
+
+    @admin.display(description=_("price"), ordering="price_min")
+    def price_range(self, obj):
+        if obj.price_min is None:
+            return "—"
+        if obj.price_max is None or obj.price_max == obj.price_min:
+            return format_money(obj.price_min)
+        return f"{format_money(obj.price_min)} – {format_money(obj.price_max)}"
+
+    @admin.display(description=_("free stock"), ordering="free_units")
+    def stock_units(self, obj):
+        return obj.free_units or 0
+
+    def _schema_category(self, request, obj):
+        key = request.POST.get("category") or request.GET.get("category")
+        if key and str(key).isdigit():
+            return Category.objects.filter(pk=key).first()
+        return obj.category if obj is not None else None
+
+    def get_fieldsets(self, request, obj=None):
+        """The information and attributes of the chosen category as fields of their
+        own while the content may change; the stored JSON, read-only, otherwise."""
+        may_edit = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        if not _content_editable(obj) or not may_edit:
+            return self.fieldsets  # read-only: the information as stored
+        category = self._schema_category(request, obj)
+        generated = [
+            *goods_forms.info_fields(category, obj.info if obj else {}),
+            *goods_forms.attribute_fields(category, obj.attributes if obj else {}),
+        ]
+        fieldsets = []
+        for name, options in self.fieldsets:
+            if options["fields"] == ("info", "attributes", "video"):
+                fields = (*generated, "video")
+                options = {**options, "fields": fields}
+                if category is None:
+                    options["description"] = _(
+                        "Choose the category first: its information and attributes appear here."
+                    )
+                fieldsets.append((name, options))
+                fieldsets.append(
+                    (_("SKUs from variants"), {"fields": ("variants", "variant_weight")})
+                )
+            else:
+                fieldsets.append((name, options))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The generated fields are made by the form itself, for its category.
+        if kwargs.get("fields"):
+            kwargs["fields"] = [
+                f
+                for f in kwargs["fields"]
+                if not f.startswith((goods_forms.INFO_PREFIX, goods_forms.ATTRIBUTE_PREFIX))
+            ]
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_inlines(self, request, obj):
         # New goods have no history yet.
@@ -409,6 +660,23 @@ class ProductAdmin(ServiceActionsMixin, ImportExportMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        axes = form.cleaned_data.get("variants")
+        if axes:
+            try:
+                created = listing.generate_variants(
+                    product=form.instance,
+                    axes=axes,
+                    weight_grams=form.cleaned_data["variant_weight"],
+                )
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)d SKU(s) added from the variants: %(codes)s.")
+                    % {"count": len(created), "codes": ", ".join(s.code for s in created)},
+                    messages.SUCCESS,
+                )
         # SKUs may have gone on or off sale: the stored price range follows, and the
         # goods' cached pages are invalidated.
         price_ranges.refresh_price_ranges([form.instance.pk])

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.exceptions import CatalogError
 from catalog.models import PRICE_CHANGE_MACHINE, SKU, PriceChange, PriceChangeRecord, SkuPrice
 from catalog.services import pricing
+from mall.admin import approval
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.history import TransitionHistoryInline
 
@@ -66,6 +67,7 @@ class PriceChangeForm(forms.Form):
 class PriceChangeHistoryInline(TransitionHistoryInline):
     model = PriceChangeRecord
     status_choices = dict(PriceChange.Status.choices)
+    machine = PRICE_CHANGE_MACHINE
 
 
 def _approve(change, actor, reason):
@@ -116,23 +118,18 @@ STEP_LABELS = {
 }
 
 
-class AwaitingMyApprovalFilter(admin.SimpleListFilter):
-    title = _("approval")
-    parameter_name = "approval"
-
-    def lookups(self, request, model_admin):
-        return [("mine", _("awaiting my approval"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "mine":
-            return queryset.filter(status=PriceChange.Status.PENDING).exclude(
-                requested_by=request.user
-            )
-        return queryset
+class AwaitingMyApprovalFilter(approval.AwaitingMyApprovalFilter):
+    pending_state = PriceChange.Status.PENDING
+    asked_by_field = "requested_by"
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class PriceChangeAdmin(approval.DecisionButtonsMixin, ServiceActionsMixin, admin.ModelAdmin):
+    decision_actions = ("approve", "reject", "cancel")
+
+    def asked_by_id_of(self, obj):
+        return obj.requested_by_id
+
     service_actions = PRICE_ACTIONS
     actions = [make_admin_action(spec) for spec in PRICE_ACTIONS]
     list_display = (
@@ -230,7 +227,10 @@ class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
             except CatalogError as error:
                 form.add_error(None, str(error))
             else:
-                self.message_user(request, self._outcome(change), messages.SUCCESS)
+                # Waiting for a second operator is not done yet: a notice, not a success.
+                waiting = change.status == PriceChange.Status.PENDING
+                level = messages.WARNING if waiting else messages.SUCCESS
+                self.message_user(request, self._outcome(change), level)
                 return HttpResponseRedirect(
                     reverse("admin:catalog_pricechange_audit", args=[change.sku_id])
                 )
@@ -250,9 +250,9 @@ class PriceChangeAdmin(ServiceActionsMixin, admin.ModelAdmin):
             return _("The new price %(amount)s applies now.") % {"amount": change.amount}
         if change.status == PriceChange.Status.PENDING:
             return _(
-                "The change to %(amount)s is more than the allowed share: it waits for a "
-                "second operator's approval."
-            ) % {"amount": change.amount}
+                "The change of “%(sku)s” to %(amount)s needs a second operator: it waits for "
+                "their approval and applies only then."
+            ) % {"sku": change.sku, "amount": change.amount}
         return _("The change to %(amount)s is scheduled; a notice is shown until it applies.") % {
             "amount": change.amount
         }
@@ -302,7 +302,7 @@ class SkuPriceAdmin(admin.ModelAdmin):
         "reason",
         "change",
     )
-    list_select_related = ("sku__product", "set_by", "change")
+    list_select_related = ("sku__product", "set_by", "change__sku__product")
     search_fields = ("sku__code", "sku__product__name")
     date_hierarchy = "valid_from"
     readonly_fields = (

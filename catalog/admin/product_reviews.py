@@ -106,6 +106,7 @@ class ReviewHistoryInline(TransitionHistoryInline):
 
     model = ProductReviewChange
     status_choices = dict(ProductReview.Status.choices)
+    machine = REVIEW_MACHINE
     action_labels = {
         "hide": _("hidden"),
         "show": _("shown again"),

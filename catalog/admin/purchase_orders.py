@@ -54,6 +54,7 @@ class PurchaseOrderLineInline(ReadOnlyInline):
 class PurchaseOrderHistoryInline(TransitionHistoryInline):
     model = PurchaseOrderStatusChange
     status_choices = dict(PurchaseOrder.Status.choices)
+    machine = PURCHASE_ORDER_MACHINE
     action_labels = {
         "draft": _("draft the order"),
         **{name: step.label for name, step in PURCHASE_ORDER_MACHINE.transitions.items()},

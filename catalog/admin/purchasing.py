@@ -80,6 +80,10 @@ class PurchaseReceiptLineInline(admin.TabularInline):
     autocomplete_fields = ("sku",)
     extra = 3
 
+    def get_queryset(self, request):
+        # Each line shows its SKU by the product's name: one join, not a query per line.
+        return super().get_queryset(request).select_related("sku__product")
+
     def get_extra(self, request, obj=None, **kwargs):
         if obj is not None:
             return 0

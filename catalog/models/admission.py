@@ -57,7 +57,7 @@ class Supplier(models.Model):
         help_text=_("Days from a purchase order to the goods in our warehouse."),
     )
     next_review_due = models.DateField(_("next re-review due"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # The supplier's own people in the back office (role "supplier"): they see and act
     # on this supplier's records only.
     accounts = models.ManyToManyField(
@@ -122,14 +122,16 @@ class QualificationDocument(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="documents")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="documents", verbose_name=_("supplier")
+    )
     doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
     number = models.CharField(_("document number"), max_length=100)
     issuer = models.CharField(_("issued by"), max_length=200)
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"))
     scan = models.FileField(_("scan"), upload_to=qualification_upload_path)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
     expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
     expired_handled_at = models.DateTimeField(_("expiry handled at"), null=True, blank=True)
     # A document a supplier uploads itself counts only once an operator accepted it.
@@ -183,7 +185,7 @@ class ProhibitedWord(models.Model):
 
     word = models.CharField(_("word"), max_length=50, unique=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("prohibited word")
@@ -208,9 +210,14 @@ class SpotCheck(models.Model):
         FAILED = "failed", _("Failed")
 
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.PROTECT, related_name="spot_checks"
+        "catalog.Product",
+        on_delete=models.PROTECT,
+        related_name="spot_checks",
+        verbose_name=_("product"),
     )
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="spot_checks")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="spot_checks", verbose_name=_("supplier")
+    )
     period = models.DateField(_("sampling month"), help_text=_("First day of the month."))
     kind = models.CharField(
         _("why"), max_length=12, choices=Kind.choices, default=Kind.SAMPLE, db_index=True
@@ -221,10 +228,15 @@ class SpotCheck(models.Model):
     )
     findings = models.TextField(_("findings"), blank=True)
     checked_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("checked by"),
     )
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("spot check")

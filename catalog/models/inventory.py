@@ -52,8 +52,12 @@ class StockQuerySet(models.QuerySet):
 
 
 class Stock(models.Model):
-    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="stocks")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
+    sku = models.ForeignKey(
+        "catalog.SKU", on_delete=models.PROTECT, related_name="stocks", verbose_name=_("SKU")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stocks", verbose_name=_("warehouse")
+    )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     frozen = models.BooleanField(
@@ -105,14 +109,21 @@ class StockMovement(models.Model):
         STOCKTAKE_LOSS = "stocktake_loss", _("Stocktake loss")
         ADJUSTMENT = "adjustment", _("Manual adjustment")
 
-    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
+    stock = models.ForeignKey(
+        Stock, on_delete=models.PROTECT, related_name="movements", verbose_name=_("stock")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     quantity = models.IntegerField(_("change to on hand"))
     reserved_change = models.IntegerField(_("change to reserved"), default=0)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     reference = models.CharField(_("reference"), max_length=60, blank=True)
     actor = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
@@ -142,14 +153,16 @@ class Reservation(models.Model):
         CONSUMED = "consumed", _("Consumed (shipped)")
         EXPIRED = "expired", _("Expired")
 
-    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="reservations")
+    stock = models.ForeignKey(
+        Stock, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("stock")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
     reference = models.CharField(_("reference"), max_length=60, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
@@ -170,7 +183,7 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.stock_id} ({self.status})"
+        return f"{self.quantity} × {self.stock_id} ({self.get_status_display()})"
 
 
 class StockDiscrepancy(models.Model):

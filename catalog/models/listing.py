@@ -35,7 +35,12 @@ class Category(models.Model):
     name_en = models.CharField(_("English name"), max_length=50, blank=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent category"),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("shown on the storefront"), default=True)
@@ -123,8 +128,12 @@ class Product(models.Model):
         LISTED = "listed", _("Listed")
         DELISTED = "delisted", _("Delisted")
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="products", verbose_name=_("supplier")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     name = models.CharField(_("name"), max_length=120)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
     brand = models.CharField(_("brand"), max_length=60, blank=True)
@@ -158,17 +167,23 @@ class Product(models.Model):
     # Segmented words (catalog.search.segmenting), one line per weight: the title; brand,
     # subtitle, origin and attribute values; the description. Kept by
     # catalog.services.listing; PostgreSQL derives the full-text vector from it.
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="", verbose_name=_("search text"))
     search_vector = models.GeneratedField(
         expression=SearchDocument(F("search_text")),
         output_field=SearchVectorField(),
         db_persist=True,
+        verbose_name=_("search vector"),
     )
     created_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("product")
@@ -235,13 +250,15 @@ class ProductStatusChange(TransitionRecord):
 class SKU(models.Model):
     """A variant that is priced, stocked and sold (e.g. red, size M)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("product")
+    )
     code = models.CharField(_("SKU code"), max_length=40)
     barcode = models.CharField(_("barcode"), max_length=20, blank=True)
     spec = models.JSONField(_("specification"), default=dict, blank=True)
     weight_grams = models.PositiveIntegerField(_("weight (g)"))
     is_active = models.BooleanField(_("on sale"), default=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
     safety_stock = models.PositiveIntegerField(
         _("safety stock"),
         default=0,

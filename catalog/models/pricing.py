@@ -27,7 +27,9 @@ class SkuPrice(models.Model):
     ``catalog.services.pricing``).
     """
 
-    sku = models.ForeignKey("catalog.SKU", on_delete=models.CASCADE, related_name="prices")
+    sku = models.ForeignKey(
+        "catalog.SKU", on_delete=models.CASCADE, related_name="prices", verbose_name=_("SKU")
+    )
     amount = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     reference_amount = models.DecimalField(
         _("was price"),
@@ -56,7 +58,7 @@ class SkuPrice(models.Model):
         related_name="price",
     )
     reason = models.CharField(_("reason"), max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("SKU price")
@@ -83,7 +85,8 @@ class SkuPrice(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sku_id}: {self.amount}"
+        # The admin loads the SKU with its goods (select_related).
+        return f"{self.sku}: {self.amount}"
 
 
 class PriceChange(models.Model):
@@ -176,7 +179,8 @@ class PriceChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sku_id} → {self.amount} ({self.get_status_display()})"
+        # The admin's lists load the SKU with its goods (select_related).
+        return f"{self.sku} → {self.amount} ({self.get_status_display()})"
 
 
 PRICE_CHANGE_MACHINE = Machine(

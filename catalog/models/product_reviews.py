@@ -43,12 +43,22 @@ class ProductReview(models.Model):
     )
     hidden_reason = models.CharField(_("why hidden"), max_length=200, blank=True)
     moderated_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("moderated by"),
     )
     moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
     reply = models.TextField(_("the shop's reply"), blank=True)
     replied_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("replied by"),
     )
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     created_at = models.DateTimeField(_("written at"), default=timezone.now, db_index=True)

@@ -181,7 +181,11 @@ class SkuCost(models.Model):
     price floor (``catalog.services.pricing.below_cost_problems``) reads it."""
 
     sku = models.OneToOneField(
-        "catalog.SKU", on_delete=models.CASCADE, primary_key=True, related_name="cost"
+        "catalog.SKU",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="cost",
+        verbose_name=_("SKU"),
     )
     average = models.DecimalField(_("moving-average unit cost"), max_digits=12, decimal_places=2)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

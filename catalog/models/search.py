@@ -18,7 +18,7 @@ class SearchSynonym(models.Model):
         help_text=_("Two or more words that mean the same to a shopper, separated by commas."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("search synonym")

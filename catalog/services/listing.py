@@ -1,5 +1,7 @@
 """Writing goods: products, SKUs and images. Review and listing are in ``admission``."""
 
+import itertools
+
 from django.db import transaction
 
 from mall.storage import MediaUnavailable
@@ -103,3 +105,41 @@ def add_product_image(*, product: Product, upload, alt: str = "") -> ProductImag
     image.save()
     pages.goods_changed(product.pk)
     return image
+
+
+@transaction.atomic
+def generate_variants(
+    *, product: Product, axes: dict[str, list[str]], weight_grams: int, code_prefix: str = ""
+) -> list[SKU]:
+    """Add a SKU for every combination of ``axes`` (``{"颜色": ["黑", "白"], "存储":
+    ["128GB", "256GB"]}`` gives four) that the product does not have yet; returns the new
+    ones. Codes are ``<prefix>-1``, ``-2``, ... after the product's existing SKUs (the
+    prefix defaults to the product's id); a combination already present (same spec) is
+    skipped, so generating twice adds nothing. Raises ``ValidationError`` when a code is
+    taken. All or nothing."""
+    names = [name.strip() for name in axes if name.strip()]
+    values = [[v.strip() for v in axes[name] if v.strip()] for name in axes if name.strip()]
+    if not names or not all(values):
+        return []
+    existing = {tuple(sorted(sku.spec.items())) for sku in product.skus.all()}
+    prefix = (code_prefix.strip() or f"P{product.pk}").upper()
+    serial = product.skus.count()
+    created = []
+    for combination in itertools.product(*values):
+        spec = dict(zip(names, combination, strict=True))
+        if tuple(sorted(spec.items())) in existing:
+            continue
+        serial += 1
+        sku = SKU(
+            product=product,
+            code=f"{prefix}-{serial}",
+            weight_grams=weight_grams,
+            spec=spec,
+            position=serial - 1,
+        )
+        sku.full_clean()
+        sku.save()
+        created.append(sku)
+    if created:
+        price_ranges.refresh_price_ranges([product.pk])
+    return created

@@ -23,6 +23,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.approval import check_four_eyes
 from mall.money import to_money
 from mall.statemachine import IllegalTransition, transition
 
@@ -270,8 +271,7 @@ def approve_price_change(*, change: PriceChange, actor, reason: str = "") -> Pri
     Raises ``FourEyesRequired`` when ``actor`` asked for it, ``CatalogError`` without the
     approval permission, ``IllegalTransition`` unless pending.
     """
-    if actor is None or actor.pk == change.requested_by_id:
-        raise FourEyesRequired()
+    check_four_eyes(actor=actor, asked_by_id=change.requested_by_id, refusal=FourEyesRequired)
     if not actor.has_perm("catalog.approve_pricechange"):
         raise CatalogError(_("You may not approve price changes."))
     change.approved_by = actor
@@ -293,8 +293,7 @@ def reject_price_change(*, change: PriceChange, actor, reason: str) -> PriceChan
     """A second operator refuses a pending change, saying why (``ReasonRequired``)."""
     if not reason.strip():
         raise ReasonRequired()
-    if actor is None or actor.pk == change.requested_by_id:
-        raise FourEyesRequired()
+    check_four_eyes(actor=actor, asked_by_id=change.requested_by_id, refusal=FourEyesRequired)
     return transition(
         change,
         PRICE_CHANGE_MACHINE,

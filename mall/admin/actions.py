@@ -1,8 +1,9 @@
 """Admin actions that move objects through a state machine by calling a service.
 
 Each selected object is tried on its own, in primary-key order (so row locks are taken in
-one order): a refusal (a ``DomainError``, an illegal transition included) is reported with its
-message and does not stop the others. Actions that need a reason, or the fields of a
+one order): a refusal (a ``DomainError``, an illegal transition included) is reported as a
+warning that names the action, the object by its name and every reason, and does not stop
+the others. Actions that need a reason, or the fields of a
 small form (a carrier to ship with, a case's resolution and cost), first show a
 confirmation page with that form (templates/admin/mall/action_reason.html).
 Actions never write models themselves; the service does, with its checks and history row.
@@ -42,6 +43,9 @@ class ServiceAction:
     label: str
     done: str  # success message, with %(count)d
     perform: Callable
+    # What the action is called inside a sentence ("list", "approve"), for its refusals
+    # ("Could not list “…”: …"); the transition's label for a transition action.
+    verb: str | None = None
     sources: frozenset[str] | None = None
     reason_label: str | None = None
     reason_required: bool = True
@@ -64,6 +68,7 @@ class ServiceAction:
 
 def transition_action(machine: Machine, transition: str, **kwargs) -> ServiceAction:
     """An action for one transition: named after it, offered where the machine allows it."""
+    kwargs.setdefault("verb", machine[transition].label)
     return ServiceAction(name=transition, sources=machine[transition].sources, **kwargs)
 
 
@@ -76,19 +81,39 @@ class ReasonForm(forms.Form):
         self.fields["reason"].required = required
 
 
-def _describe(obj, error) -> str:
-    message = str(error)
-    return message if str(obj) in message else f"{obj}: {message}"
+def describe_refusal(obj, error, verb=None) -> str:
+    """A refusal as a person reads it: the action, the object by its name, every reason
+    (an error listing ``problems`` gives them all, without repeating the object)."""
+    problems = getattr(error, "problems", None)
+    reason = "; ".join(str(p) for p in problems) if problems else str(error)
+    if verb:
+        return _("Could not %(action)s “%(object)s”: %(reason)s") % {
+            "action": verb,
+            "object": obj,
+            "reason": reason,
+        }
+    return (
+        reason
+        if str(obj) in reason
+        else _("“%(object)s”: %(reason)s")
+        % {
+            "object": obj,
+            "reason": reason,
+        }
+    )
 
 
-def perform_each(modeladmin, request, queryset, perform, *, done: str, refusals=()) -> int:
-    """Call ``perform(obj)`` for every selected object and report; returns how many worked."""
+def perform_each(
+    modeladmin, request, queryset, perform, *, done: str, refusals=(), verb=None
+) -> int:
+    """Call ``perform(obj)`` for every selected object and report; returns how many worked.
+    Each refusal is a warning naming ``verb`` (the action) and the object."""
     succeeded = 0
     for obj in queryset.order_by("pk"):
         try:
             perform(obj)
         except (*REFUSALS, *refusals) as error:
-            modeladmin.message_user(request, _describe(obj, error), messages.ERROR)
+            modeladmin.message_user(request, describe_refusal(obj, error, verb), messages.WARNING)
         else:
             succeeded += 1
     if succeeded:
@@ -135,6 +160,7 @@ def make_admin_action(spec: ServiceAction):
                 lambda obj: spec.perform(obj, request.user, ""),
                 done=spec.done,
                 refusals=spec.refusals,
+                verb=spec.verb,
             )
             return None
         if "apply" in request.POST:
@@ -148,6 +174,7 @@ def make_admin_action(spec: ServiceAction):
                     lambda obj: spec.perform(obj, request.user, data),
                     done=spec.done,
                     refusals=spec.refusals,
+                    verb=spec.verb,
                 )
                 return None  # back to the changelist, with the messages
         else:

@@ -14,7 +14,9 @@ class TransitionHistoryInline(ReadOnlyInline):
     """
 
     status_choices: dict = {}
-    # What the "decision" column says for a transition name; the name itself otherwise.
+    # The model's state machine: the "decision" column says its transition's label (in
+    # the reader's language). ``action_labels`` overrides it for a transition name.
+    machine = None
     action_labels: dict = {}
     fields = ("at", "action", "from_label", "to_label", "actor", "reason_shown")
     show_change_link = False
@@ -33,7 +35,11 @@ class TransitionHistoryInline(ReadOnlyInline):
 
     @admin.display(description=_("decision"))
     def action(self, obj):
-        return self.action_labels.get(obj.transition, obj.transition.replace("_", " "))
+        if obj.transition in self.action_labels:
+            return self.action_labels[obj.transition]
+        if self.machine is not None and obj.transition in self.machine.transitions:
+            return self.machine[obj.transition].label
+        return obj.transition.replace("_", " ")
 
     @admin.display(description=_("reason"))
     def reason_shown(self, obj):

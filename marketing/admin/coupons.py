@@ -342,7 +342,7 @@ class UseInline(ReadOnlyInline):
 @admin.register(Coupon)
 class CouponAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
-        "pk",
+        "number",
         "template",
         "user",
         "code",
@@ -354,6 +354,11 @@ class CouponAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "source")
     list_select_related = ("template", "user", "order", "granted_by")
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj):
+        return obj.pk
+
     search_fields = ("code", "user__phone", "user__email", "template__name")
     raw_id_fields = ("user", "order")
     inlines = [UseInline]

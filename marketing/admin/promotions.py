@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mall.admin import approval
 from mall.admin.actions import ServiceActionsMixin, make_admin_action, transition_action
 from mall.admin.readonly import ReadOnlyInline
 
@@ -115,19 +116,9 @@ PROMOTION_ACTIONS = (
 )
 
 
-class AwaitingMyApprovalFilter(admin.SimpleListFilter):
-    title = _("approval")
-    parameter_name = "approval"
-
-    def lookups(self, request, model_admin):
-        return [("mine", _("awaiting my approval"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "mine":
-            return queryset.filter(status=Promotion.Status.PENDING).exclude(
-                submitted_by=request.user
-            )
-        return queryset
+class AwaitingMyApprovalFilter(approval.AwaitingMyApprovalFilter):
+    pending_state = Promotion.Status.PENDING
+    asked_by_field = "submitted_by"
 
 
 class TierInline(ReadOnlyInline):

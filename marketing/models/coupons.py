@@ -149,7 +149,12 @@ class CouponBatch(models.Model):
         CODES = "codes", _("codes")
         COMPENSATION = "compensation", _("compensation")
 
-    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="batches")
+    template = models.ForeignKey(
+        CouponTemplate,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name=_("coupon template"),
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     quantity = models.PositiveIntegerField(_("quantity"))
     reason = models.CharField(_("reason"), max_length=200)
@@ -202,12 +207,21 @@ class Coupon(models.Model):
         _("issued through"), max_length=12, choices=CouponTemplate.Channel.choices
     )
     batch = models.ForeignKey(
-        CouponBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="coupons"
+        CouponBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coupons",
+        verbose_name=_("coupon batch"),
     )
     # The shopper's n-th claim of this template (claims and redeemed codes): unique per
     # shopper and template, and within the limit the template had when claimed.
-    claim_seq = models.PositiveSmallIntegerField(null=True, blank=True)
-    claim_limit = models.PositiveSmallIntegerField(null=True, blank=True)
+    claim_seq = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("claim number")
+    )
+    claim_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("claim limit")
+    )
     granted_by = models.ForeignKey(
         "customers.User",
         verbose_name=_("granted by"),

@@ -78,6 +78,9 @@ from ops.demo.catalog_data import (
 )
 
 OPERATOR_EMAIL = "operator@mall.example"
+# Four eyes: the operator submits goods and starts a supplier's review, a second person
+# (the demo's administrator) approves.
+REVIEWER_EMAIL = "admin@mall.example"
 DEMO_SKU_PREFIX = "DM-"  # hand-made demo goods: DM-0001-1, DM-0001-2, ...
 BULK_SKU_PREFIX = "BK-"  # bulk goods: BK-0000001-1, ...
 LISTED_GOODS = 300
@@ -320,14 +323,14 @@ def credit_code(area: str, serial: int) -> str:
     return first17 + credit_code_check_char(first17)
 
 
-def _operator():
+def _operator(email=OPERATOR_EMAIL):
     from customers.models import User
     from ops.demo import accounts as customers_demo
 
-    operator = User.objects.filter(email__iexact=OPERATOR_EMAIL).first()
+    operator = User.objects.filter(email__iexact=email).first()
     if operator is None:
         customers_demo.seed()
-        operator = User.objects.get(email__iexact=OPERATOR_EMAIL)
+        operator = User.objects.get(email__iexact=email)
     return operator
 
 
@@ -380,7 +383,7 @@ def _add_document(supplier, doc_type, *, valid_to, today):
     document.save()
 
 
-def _seed_suppliers(categories, operator) -> dict[str, Supplier]:
+def _seed_suppliers(categories, operator, reviewer) -> dict[str, Supplier]:
     """Suppliers by the top-level category slugs they supply (approved ones only)."""
     today = timezone.localdate()
     by_category: dict[str, Supplier] = {}
@@ -404,7 +407,7 @@ def _seed_suppliers(categories, operator) -> dict[str, Supplier]:
             admission.start_supplier_review(supplier=supplier, actor=operator)
             if spec.approved:
                 admission.approve_supplier(
-                    supplier=supplier, actor=operator, reason="资质齐全，审核通过。"
+                    supplier=supplier, actor=reviewer, reason="资质齐全，审核通过。"
                 )
         if supplier.status == Supplier.Status.APPROVED:
             by_category.update({slug: supplier for slug in spec.categories})
@@ -449,6 +452,7 @@ class Context:
     """What goods are made with: the acting operator and the reference data."""
 
     operator: object
+    reviewer: object  # the second person who approves what the operator submitted
     categories: dict[str, Category]
     suppliers: dict[str, Supplier]  # approved suppliers by top-level category slug
     warehouses: list[Warehouse]
@@ -460,10 +464,11 @@ class Context:
 
 def _context() -> Context:
     operator = _operator()
+    reviewer = _operator(REVIEWER_EMAIL)
     categories = _seed_categories()
-    suppliers = _seed_suppliers(categories, operator)
+    suppliers = _seed_suppliers(categories, operator, reviewer)
     warehouses = list(_seed_reference_data().values())
-    return Context(operator, categories, suppliers, warehouses)
+    return Context(operator, reviewer, categories, suppliers, warehouses)
 
 
 @transaction.atomic
@@ -654,10 +659,10 @@ def _seed_product(rng, *, serial, leaf, state, name_parts, context: Context):
         return
     if state == "rejected":
         admission.reject_product(
-            product=product, actor=operator, reason=REJECTIONS[serial % len(REJECTIONS)]
+            product=product, actor=context.reviewer, reason=REJECTIONS[serial % len(REJECTIONS)]
         )
         return
-    admission.approve_product(product=product, actor=operator)
+    admission.approve_product(product=product, actor=context.reviewer)
     admission.list_product(product=product, actor=operator)
     supplier = context.suppliers[leaf.top]
     for position, (sku, (_, _, price, _)) in enumerate(zip(sku_rows, skus, strict=True)):

@@ -109,6 +109,7 @@ class AfterSalesPhotoInline(CaseInline):
 class AfterSalesTimelineInline(TransitionHistoryInline):
     model = AfterSalesStatusChange
     status_choices = dict(AfterSalesCase.Status.choices)
+    machine = AFTER_SALES_MACHINE
     verbose_name = _("timeline entry")
     verbose_name_plural = _("timeline")
 

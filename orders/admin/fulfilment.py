@@ -98,6 +98,7 @@ class LogisticsCaseInline(ReadOnlyInline):
 class ShipmentHistoryInline(TransitionHistoryInline):
     model = ShipmentStatusChange
     status_choices = dict(Shipment.Status.choices)
+    machine = SHIPMENT_MACHINE
     verbose_name = _("history entry")
     verbose_name_plural = _("history")
 

@@ -28,6 +28,7 @@ SCORECARD_PERMISSION = "orders.view_logisticscase"
 class CaseHistoryInline(TransitionHistoryInline):
     model = LogisticsCaseChange
     status_choices = dict(LogisticsCase.Status.choices)
+    machine = LOGISTICS_CASE_MACHINE
     verbose_name = _("history entry")
     verbose_name_plural = _("history")
 

@@ -84,6 +84,7 @@ class OrderPaymentInline(admin.TabularInline):
 class OrderTimelineInline(TransitionHistoryInline):
     model = OrderStatusChange
     status_choices = dict(Order.Status.choices)
+    machine = ORDER_MACHINE
     verbose_name = _("timeline entry")
     verbose_name_plural = _("timeline")
 

@@ -75,7 +75,12 @@ class AfterSalesCase(models.Model):
     )
     # The inspection when they arrive.
     inspected_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inspected by"),
     )
     inspected_at = models.DateTimeField(_("inspected at"), null=True, blank=True)
     inspection_note = models.TextField(_("inspection note"), blank=True)

@@ -63,11 +63,21 @@ class Shipment(models.Model):
     labelled = models.BooleanField(_("labelled"), default=False)
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     packed_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("packed by"),
     )
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     shipped_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("shipped by"),
     )
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # Polling the carrier: when the last event happened, when to ask again, and how many

@@ -45,7 +45,13 @@ class Order(models.Model):
     # Personal data encrypted at rest (mall/crypto.py); the mobile number is found by
     # its keyed hash (``mobile_index``, kept by ``save``).
     mobile = EncryptedCharField(_("mobile number"), max_length=11)
-    mobile_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    mobile_index = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        verbose_name=_("mobile number index"),
+    )
     province = models.CharField(_("province"), max_length=20)
     city = models.CharField(_("city"), max_length=50)
     district = models.CharField(_("district"), max_length=50)
@@ -67,7 +73,7 @@ class Order(models.Model):
     )
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
     tax_number = EncryptedCharField(_("tax number"), max_length=20, blank=True)
-    idempotency_key = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64, verbose_name=_("idempotency key"))
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     pay_by = models.DateTimeField(_("pay by"))
     # Risk review: an order that looks risky waits for an operator before fulfilment.

@@ -21,6 +21,21 @@ def operator(db):
 
 
 @pytest.fixture
+def reviewer(db):
+    """A second operator: four eyes, the one who submitted goods may not approve them."""
+    return UserFactory(roles=["operator"])
+
+
+def admit_and_list(product, operator, reviewer=None):
+    """Submit ``product`` as ``operator``, have a second person approve it (``reviewer``,
+    or a superuser: not an operator, so no operator's mail changes), list it."""
+    admission.submit_product(product=product, actor=operator)
+    reviewer = reviewer or UserFactory(is_staff=True, is_superuser=True)
+    admission.approve_product(product=product, actor=reviewer)
+    return admission.list_product(product=product, actor=operator)
+
+
+@pytest.fixture
 def food(db):
     root = Category.objects.create(
         name="食品饮料",

@@ -25,7 +25,13 @@ from catalog.models import (
     SupplierStatusChange,
 )
 from catalog.services import admission, listing
-from tests.catalog.conftest import PDF, add_document, make_ready_product, make_supplier
+from tests.catalog.conftest import (
+    PDF,
+    add_document,
+    admit_and_list,
+    make_ready_product,
+    make_supplier,
+)
 from tests.catalog.factories import (
     CategoryFactory,
     ProductFactory,
@@ -139,15 +145,17 @@ def test_nobody_adds_changes_or_deletes_stock_movements_not_even_a_superuser(cli
 
 
 def test_approving_suppliers_goes_through_the_service_and_reports_each_refusal(
-    operator_client, operator, food
+    operator_client, operator, reviewer, food
 ):
     ready = make_supplier(categories=[food.parent], approved=False)
-    admission.start_supplier_review(supplier=ready, actor=operator)
+    admission.start_supplier_review(supplier=ready, actor=reviewer)
     unreviewed = make_supplier(categories=[food.parent], approved=False)
     lacking = make_supplier(categories=[food.parent], approved=False, documents=())
-    admission.start_supplier_review(supplier=lacking, actor=operator)
+    admission.start_supplier_review(supplier=lacking, actor=reviewer)
+    own = make_supplier(categories=[food.parent], approved=False)
+    admission.start_supplier_review(supplier=own, actor=operator)
 
-    response = run_action(operator_client, "supplier", "approve", [ready, unreviewed, lacking])
+    response = run_action(operator_client, "supplier", "approve", [ready, unreviewed, lacking, own])
 
     assert response.status_code == 302
     ready.refresh_from_db()
@@ -161,17 +169,24 @@ def test_approving_suppliers_goes_through_the_service_and_reports_each_refusal(
     assert change.actor == operator
     messages = messages_of(response)
     assert "1 supplier(s) approved." in messages
+    # Each refusal is a warning naming the action and the supplier, with every reason.
     assert any(str(unreviewed) in m and "not possible" in m for m in messages)
     assert any(
-        m.startswith(str(lacking)) and "no valid Business licence" in m and "Food" in m
+        m.startswith(f"Could not approve “{lacking}”")
+        and "no valid Business licence" in m
+        and "Food" in m
         for m in messages
     )
+    assert any(f"Could not approve “{own}”" in m and "you reviewed" in m for m in messages)
+    levels = {m.level_tag for m in get_messages(response.wsgi_request)}
+    assert levels == {"success", "warning"}
+    own.refresh_from_db()
+    assert own.status == Supplier.Status.UNDER_REVIEW
 
 
 def test_suspending_asks_for_a_reason_first(operator_client, operator, supplier, food):
     listed = make_ready_product(supplier, food, operator)
-    for step in (admission.submit_product, admission.approve_product, admission.list_product):
-        step(product=listed, actor=operator)
+    admit_and_list(listed, operator)
 
     page = run_action(operator_client, "supplier", "suspend", [supplier])
 
@@ -351,19 +366,27 @@ def test_a_refused_submission_shows_every_problem(operator_client, supplier, foo
 
 
 def test_goods_are_submitted_approved_and_rejected_with_a_reason(
-    operator_client, operator, supplier, food
+    operator_client, operator, reviewer, supplier, food, client
 ):
     first = make_ready_product(supplier, food, operator)
     second = make_ready_product(supplier, food, operator, name="西湖龙井 雨前")
 
     submitted = run_action(operator_client, "product", "submit", [first, second])
     assert "2 product(s) submitted for review." in messages_of(submitted)
-    approved = run_action(operator_client, "product", "approve", [first])
+    own = run_action(operator_client, "product", "approve", [first])
+    assert messages_of(own)[-1] == (
+        f"Could not approve “{first}”: Another operator must review “{first}”: you submitted it."
+    )
+    from django.test import Client
+
+    reviewer_client = Client()
+    reviewer_client.force_login(reviewer)
+    approved = run_action(reviewer_client, "product", "approve", [first])
     assert "1 product(s) approved." in messages_of(approved)
-    page = run_action(operator_client, "product", "reject", [second])
+    page = run_action(reviewer_client, "product", "reject", [second])
     assert page.status_code == 200
     rejected = run_action(
-        operator_client, "product", "reject", [second], apply="1", reason="图片不清晰"
+        reviewer_client, "product", "reject", [second], apply="1", reason="图片不清晰"
     )
 
     assert rejected.status_code == 302
@@ -372,7 +395,7 @@ def test_goods_are_submitted_approved_and_rejected_with_a_reason(
     assert first.status == Product.Status.APPROVED
     assert second.status == Product.Status.REJECTED
     change = ProductStatusChange.objects.get(subject=second, transition="reject")
-    assert (change.actor, change.reason) == (operator, "图片不清晰")
+    assert (change.actor, change.reason) == (reviewer, "图片不清晰")
     history = operator_client.get(url("product_change", second.pk)).content.decode()
     assert "图片不清晰" in history
 
@@ -409,8 +432,11 @@ def test_saving_goods_in_the_admin_keeps_the_search_text(operator_client, suppli
         "description": "",
         "after_sales_terms": "",
         "no_reason_return": "on",
-        "info": "{}",
-        "attributes": "{}",
+        # The category's information and attributes, as the fields made from its schema.
+        "info__ingredients": "绿茶",
+        "info__shelf_life": "18 个月",
+        "info__storage": "密封",
+        "attr__brand": "Shifeng",
     }
     for prefix in ("skus", "images"):
         data.update(
@@ -424,7 +450,6 @@ def test_saving_goods_in_the_admin_keeps_the_search_text(operator_client, suppli
     data.update(
         {
             "skus-0-code": "lj-250",
-            "skus-0-spec": '{"规格": "250g"}',
             "skus-0-weight_grams": "250",
             "skus-0-is_active": "on",
             "skus-0-position": "0",

@@ -6,7 +6,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from catalog.exceptions import ReasonRequired, SubmissionRefused, SupplierNotQualified
+from catalog.exceptions import (
+    FourEyesRequired,
+    ReasonRequired,
+    SubmissionRefused,
+    SupplierNotQualified,
+)
 from catalog.models import (
     Product,
     ProductStatusChange,
@@ -17,7 +22,7 @@ from catalog.models import (
 )
 from catalog.services import admission, listing
 from mall.statemachine import IllegalTransition
-from tests.catalog.conftest import add_document, make_ready_product, make_supplier
+from tests.catalog.conftest import add_document, admit_and_list, make_ready_product, make_supplier
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +33,41 @@ def _problems(product):
     return refused.value.problems
 
 
+# --- Four eyes ------------------------------------------------------------------------------
+
+
+def test_whoever_submitted_goods_may_not_approve_or_reject_them(ready_product, operator, reviewer):
+    admission.submit_product(product=ready_product, actor=operator)
+    with pytest.raises(FourEyesRequired) as refused:
+        admission.approve_product(product=ready_product, actor=operator)
+    assert ready_product.name in str(refused.value)
+    with pytest.raises(FourEyesRequired):
+        admission.reject_product(product=ready_product, actor=operator, reason="自己驳回")
+    ready_product.refresh_from_db()
+    assert ready_product.status == Product.Status.SUBMITTED
+
+    admission.approve_product(product=ready_product, actor=reviewer)
+    ready_product.refresh_from_db()
+    assert ready_product.status == Product.Status.APPROVED
+
+
+def test_whoever_started_a_suppliers_review_may_not_approve_it(food, operator, reviewer):
+    supplier = make_supplier(categories=[food.parent], approved=False)
+    admission.start_supplier_review(supplier=supplier, actor=operator)
+    with pytest.raises(FourEyesRequired):
+        admission.approve_supplier(supplier=supplier, actor=operator)
+    supplier.refresh_from_db()
+    assert supplier.status == Supplier.Status.UNDER_REVIEW
+    admission.approve_supplier(supplier=supplier, actor=reviewer)
+    supplier.refresh_from_db()
+    assert supplier.status == Supplier.Status.APPROVED
+
+
 # --- Submission refusals -----------------------------------------------------------------
 
 
-def test_a_complete_product_is_submitted_approved_and_listed(ready_product, operator):
-    admission.submit_product(product=ready_product, actor=operator)
-    admission.approve_product(product=ready_product, actor=operator)
-    admission.list_product(product=ready_product, actor=operator)
+def test_a_complete_product_is_submitted_approved_and_listed(ready_product, operator, reviewer):
+    admit_and_list(ready_product, operator, reviewer)
     ready_product.refresh_from_db()
     assert ready_product.status == Product.Status.LISTED
     assert ready_product.listed_at is not None
@@ -45,7 +78,7 @@ def test_a_complete_product_is_submitted_approved_and_listed(ready_product, oper
     )
     assert steps == [
         ("draft", "submitted", operator.pk),
-        ("submitted", "approved", operator.pk),
+        ("submitted", "approved", reviewer.pk),
         ("approved", "listed", operator.pk),
     ]
 
@@ -120,20 +153,20 @@ def test_a_suspended_suppliers_goods_cannot_be_submitted(supplier, food, operato
     assert any("is not approved" in problem for problem in _problems(product))
 
 
-def test_approval_rechecks_the_rules(ready_product, operator):
+def test_approval_rechecks_the_rules(ready_product, operator, reviewer):
     admission.submit_product(product=ready_product, actor=operator)
     ProhibitedWord.objects.create(word="龙井")
     with pytest.raises(SubmissionRefused):
-        admission.approve_product(product=ready_product, actor=operator)
+        admission.approve_product(product=ready_product, actor=reviewer)
     ready_product.refresh_from_db()
     assert ready_product.status == Product.Status.SUBMITTED
 
 
-def test_rejection_needs_a_reason_and_allows_resubmission(ready_product, operator):
+def test_rejection_needs_a_reason_and_allows_resubmission(ready_product, operator, reviewer):
     admission.submit_product(product=ready_product, actor=operator)
     with pytest.raises(ReasonRequired):
-        admission.reject_product(product=ready_product, actor=operator, reason=" ")
-    admission.reject_product(product=ready_product, actor=operator, reason="图片不清晰")
+        admission.reject_product(product=ready_product, actor=reviewer, reason=" ")
+    admission.reject_product(product=ready_product, actor=reviewer, reason="图片不清晰")
     assert ProductStatusChange.objects.get(subject=ready_product, to_state="rejected").reason == (
         "图片不清晰"
     )
@@ -153,10 +186,10 @@ def test_steps_out_of_order_are_illegal(ready_product, operator, name):
         service(product=ready_product, actor=operator)
 
 
-def test_listing_needs_a_price_for_every_sku_on_sale(ready_product, operator):
+def test_listing_needs_a_price_for_every_sku_on_sale(ready_product, operator, reviewer):
     listing.add_sku(product=ready_product, code="LJ-NOPRICE", weight_grams=100)
     admission.submit_product(product=ready_product, actor=operator)
-    admission.approve_product(product=ready_product, actor=operator)
+    admission.approve_product(product=ready_product, actor=reviewer)
     with pytest.raises(SubmissionRefused) as refused:
         admission.list_product(product=ready_product, actor=operator)
     assert refused.value.problems == ["the SKU LJ-NOPRICE has no price"]
@@ -164,9 +197,7 @@ def test_listing_needs_a_price_for_every_sku_on_sale(ready_product, operator):
 
 def _listed(supplier, food, operator, **overrides):
     product = make_ready_product(supplier, food, operator, **overrides)
-    admission.submit_product(product=product, actor=operator)
-    admission.approve_product(product=product, actor=operator)
-    admission.list_product(product=product, actor=operator)
+    admit_and_list(product, operator)
     return product
 
 

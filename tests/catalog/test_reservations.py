@@ -9,6 +9,7 @@ from django.utils import timezone
 from catalog.exceptions import InsufficientStock, ReservationClosed
 from catalog.models import Reservation, Stock, StockMovement, Warehouse
 from catalog.services import inventory
+from tests.catalog.conftest import admit_and_list
 from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
@@ -123,11 +124,9 @@ def test_the_scheduled_job_releases_expired_reservations(sku, operator):
 
 def test_pages_and_reservations_agree_on_what_is_available(sku, operator):
     from catalog import selectors
-    from catalog.services import admission
 
     product = sku.product
-    for step in (admission.submit_product, admission.approve_product, admission.list_product):
-        step(product=product, actor=operator)
+    admit_and_list(product, operator)
     inventory.receive_stock(sku=sku, warehouse=_warehouse("on"), quantity=3, actor=operator)
     inventory.receive_stock(
         sku=sku, warehouse=_warehouse("closed", active=False), quantity=40, actor=operator
@@ -142,11 +141,9 @@ def test_pages_and_reservations_agree_on_what_is_available(sku, operator):
 
 def _shown_on_the_page(sku, operator) -> int:
     from catalog import selectors
-    from catalog.services import admission
 
     product = sku.product
-    for step in (admission.submit_product, admission.approve_product, admission.list_product):
-        step(product=product, actor=operator)
+    admit_and_list(product, operator)
     return selectors.product_detail(product.pk).skus_on_sale[0].available
 
 

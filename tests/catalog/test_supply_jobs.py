@@ -21,7 +21,7 @@ from catalog.models import (
     Supplier,
 )
 from catalog.services import admission, counting, inventory, low_stock
-from tests.catalog.conftest import make_ready_product, make_supplier
+from tests.catalog.conftest import admit_and_list, make_ready_product, make_supplier
 from tests.catalog.factories import StockFactory, WarehouseFactory, make_listed_product
 from tests.customers.factories import UserFactory
 
@@ -183,9 +183,7 @@ def test_a_new_listing_gets_one_spot_check_within_the_configured_days(db, settin
     operator = UserFactory(roles=["operator"])
     supplier = make_supplier(categories=[food.parent])
     product = make_ready_product(supplier, food, operator)
-    admission.submit_product(product=product, actor=operator)
-    admission.approve_product(product=product, actor=operator)
-    admission.list_product(product=product, actor=operator)
+    admit_and_list(product, operator)
     [check] = SpotCheck.objects.filter(product=product)
     assert check.kind == SpotCheck.Kind.NEW_LISTING
     assert check.due_on == TODAY() + datetime.timedelta(days=7)

@@ -24,7 +24,7 @@ from catalog.models import (
 )
 from catalog.services import admission
 from mall.celery import app as celery_app
-from tests.catalog.conftest import add_document, make_ready_product, make_supplier
+from tests.catalog.conftest import add_document, admit_and_list, make_ready_product, make_supplier
 
 TODAY = timezone.localdate
 
@@ -33,9 +33,7 @@ def _listed_goods(supplier, category, actor, count):
     goods = []
     for _ in range(count):
         product = make_ready_product(supplier, category, actor)
-        admission.submit_product(product=product, actor=actor)
-        admission.approve_product(product=product, actor=actor)
-        admission.list_product(product=product, actor=actor)
+        admit_and_list(product, actor)
         goods.append(product)
     return goods
 

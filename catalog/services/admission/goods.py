@@ -5,9 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.approval import asked_by_id, check_four_eyes
 from mall.statemachine import transition
 
-from ...exceptions import ReasonRequired, SubmissionRefused
+from ...exceptions import FourEyesRequired, ReasonRequired, SubmissionRefused
 from ...models import PRODUCT_MACHINE, Product, ProductStatusChange, SkuPrice, Supplier
 from .. import price_ranges
 from .rules import submission_problems, supplier_problems
@@ -41,26 +42,48 @@ def submit_product(*, product: Product, actor) -> Product:
     PRODUCT_MACHINE.check(product, "submit")
     problems = submission_problems(product)
     if problems:
-        raise SubmissionRefused(product, problems)
+        raise SubmissionRefused(product, problems, PRODUCT_MACHINE["submit"].label)
     return _product_transition(product, "submit", actor=actor)
+
+
+def _goods_four_eyes(product) -> FourEyesRequired:
+    return FourEyesRequired(
+        _("Another operator must review “%(product)s”: you submitted it.") % {"product": product}
+    )
+
+
+def check_second_reviewer(*, product: Product, actor) -> None:
+    """Four eyes on goods: whoever submitted ``product`` may not approve or reject it
+    (``FourEyesRequired``). The system (a job, an import) may."""
+    check_four_eyes(
+        actor=actor,
+        asked_by_id=asked_by_id(ProductStatusChange, product, "submit"),
+        refusal=lambda: _goods_four_eyes(product),
+        system_may_decide=True,
+    )
 
 
 @transaction.atomic
 def approve_product(*, product: Product, actor, reason: str = "") -> Product:
     """Approve submitted goods. The rules are checked again: the supplier or the word
-    list may have changed since submission. Raises ``SubmissionRefused``."""
+    list may have changed since submission. Raises ``SubmissionRefused``, and
+    ``FourEyesRequired`` when ``actor`` submitted them."""
     PRODUCT_MACHINE.check(product, "approve")
+    check_second_reviewer(product=product, actor=actor)
     problems = submission_problems(product)
     if problems:
-        raise SubmissionRefused(product, problems)
+        raise SubmissionRefused(product, problems, PRODUCT_MACHINE["approve"].label)
     return _product_transition(product, "approve", actor=actor, reason=reason)
 
 
 @transaction.atomic
 def reject_product(*, product: Product, actor, reason: str) -> Product:
-    """Send submitted goods back with the reviewer's reasons (required)."""
+    """Send submitted goods back with the reviewer's reasons (required); the person who
+    submitted them may not (``FourEyesRequired``)."""
     if not reason.strip():
         raise ReasonRequired()
+    PRODUCT_MACHINE.check(product, "reject")
+    check_second_reviewer(product=product, actor=actor)
     return _product_transition(product, "reject", actor=actor, reason=reason)
 
 
@@ -80,7 +103,7 @@ def list_product(*, product: Product, actor, reason: str = "") -> Product:
         if not priced.exists():
             problems.append(_("the SKU %(code)s has no price") % {"code": sku.code})
     if problems:
-        raise SubmissionRefused(product, problems)
+        raise SubmissionRefused(product, problems, PRODUCT_MACHINE["list"].label)
     product.listed_at = now
     product = _product_transition(
         product, "list", actor=actor, reason=reason, update_fields=["listed_at"]

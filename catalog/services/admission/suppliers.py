@@ -10,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.approval import asked_by_id, check_four_eyes
 from mall.roles import OPERATOR
 from mall.statemachine import transition
 
 from ...exceptions import (
     CatalogError,
+    FourEyesRequired,
     ReasonRequired,
     SupplierNotQualified,
 )
@@ -80,9 +82,20 @@ def _qualification_problems(supplier: Supplier, today) -> list[str]:
 @transaction.atomic
 def approve_supplier(*, supplier: Supplier, actor, reason: str = "") -> Supplier:
     """Admit a supplier under review. Raises ``SupplierNotQualified`` when a needed
-    document is missing or not valid today. Sets the next re-review date."""
+    document is missing or not valid today, ``FourEyesRequired`` when ``actor`` started
+    the review (four eyes: one checks the documents, another admits). Sets the next
+    re-review date."""
     today = timezone.localdate()
     SUPPLIER_MACHINE.check(supplier, "approve")
+    check_four_eyes(
+        actor=actor,
+        asked_by_id=asked_by_id(SupplierStatusChange, supplier, "start_review"),
+        refusal=lambda: FourEyesRequired(
+            _("Another operator must approve “%(supplier)s”: you reviewed its documents.")
+            % {"supplier": supplier}
+        ),
+        system_may_decide=True,
+    )
     problems = _qualification_problems(supplier, today)
     if problems:
         raise SupplierNotQualified(supplier, problems)

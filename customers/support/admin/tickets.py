@@ -5,7 +5,13 @@ edited by supervisors in /support/targets/; the admin page is for superusers."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from customers.support.models import ServiceTarget, Ticket, TicketMessage, TicketStatusChange
+from customers.support.models import (
+    TICKET_MACHINE,
+    ServiceTarget,
+    Ticket,
+    TicketMessage,
+    TicketStatusChange,
+)
 from mall.admin.history import TransitionHistoryInline
 from mall.admin.readonly import ReadOnlyMixin
 from mall.validators import mask_mobile
@@ -24,6 +30,7 @@ class TicketMessageInline(ReadOnlyMixin, admin.TabularInline):
 class TicketTimelineInline(TransitionHistoryInline):
     model = TicketStatusChange
     status_choices = dict(Ticket.Status.choices)
+    machine = TICKET_MACHINE
 
 
 @admin.register(Ticket)

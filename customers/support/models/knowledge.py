@@ -49,7 +49,7 @@ class FaqArticle(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     # Lower-cased questions and answers in both languages, matched by substring (Chinese
     # has no spaces between words) with a trigram index, like the goods' search.
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="", verbose_name=_("search text"))
     source_ticket = models.ForeignKey(
         "support.Ticket",
         verbose_name=_("drafted from ticket"),
@@ -59,7 +59,12 @@ class FaqArticle(models.Model):
         related_name="+",
     )
     created_by = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.approval import check_four_eyes
 from mall.statemachine import IllegalTransition, transition
 
 from ...exceptions import PromotionInvalid
@@ -106,8 +107,11 @@ def approve_promotion(*, promotion: Promotion, actor, reason: str = "") -> Promo
     a CHECK says so too), ``IllegalTransition`` unless it awaits approval."""
     if actor is None or not actor.has_perm(APPROVE):
         raise PromotionInvalid([_("You may not approve promotions.")])
-    if actor.pk == promotion.submitted_by_id:
-        raise PromotionInvalid([_("Another operator must approve what you submitted.")])
+    check_four_eyes(
+        actor=actor,
+        asked_by_id=promotion.submitted_by_id,
+        refusal=lambda: PromotionInvalid([_("Another operator must approve what you submitted.")]),
+    )
     promotion.approved_by = actor
     return _step(promotion, "approve", actor=actor, reason=reason, update_fields=["approved_by"])
 
