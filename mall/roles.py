@@ -88,6 +88,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("marketing", "add view", "giftcard"),
         *_perms("marketing", "view", "giftcardentry"),
         "marketing.view_liability_report",
+        # Membership: tiers and their benefits are set here; points move only through the
+        # points services (an adjustment with its reason).
+        *_perms("marketing", "add change view", "tier"),
+        *_perms("marketing", "view change", "membership"),
+        *_perms("marketing", "view", "tierchange", "pointsaccount", "pointsentry"),
+        *_perms("marketing", "add adjust", "pointsentry"),
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),

@@ -121,3 +121,19 @@ class GiftCardRefused(MarketingError):
     def __init__(self, message, *, code: str = "refused"):
         self.code = code
         super().__init__(message)
+
+
+# --- Membership and points ---------------------------------------------------------------------
+
+
+class MembershipError(MarketingError):
+    """A membership action refused (no tier configured, a staff account)."""
+
+
+class PointsRefused(MarketingError):
+    """Points cannot be moved as asked; ``balance`` is what the shopper has."""
+
+    def __init__(self, message, *, code: str = "refused", balance: int | None = None):
+        self.code = code
+        self.balance = balance
+        super().__init__(message)

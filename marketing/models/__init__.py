@@ -2,6 +2,7 @@ from .applied import AppliedOffer
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
+from .loyalty import Membership, PointsAccount, PointsEntry, PointsReminder, Tier, TierChange
 from .promotions import (
     APPROVED,
     GROUP_OF,
@@ -26,9 +27,15 @@ __all__ = [
     "FlashSaleClaim",
     "GiftCard",
     "GiftCardEntry",
+    "Membership",
+    "PointsAccount",
+    "PointsEntry",
+    "PointsReminder",
     "PricingRulesVersion",
     "Promotion",
     "PromotionStatusChange",
     "PromotionTier",
+    "Tier",
+    "TierChange",
     "new_token",
 ]

@@ -1,0 +1,25 @@
+"""Helpers for the membership and points tests: tiers set as an operator would, points
+given through the adjustment service, orders through the real services."""
+
+from decimal import Decimal
+
+from marketing.models import Tier
+from marketing.services import loyalty
+from marketing.services.pricing import catalogue
+from tests.marketing.promo_helpers import operator
+
+
+def tiers(**thresholds) -> dict[str, Tier]:
+    """The four tiers of the migration, with test thresholds: ``silver=("100", 1)``."""
+    for code, (spend, orders) in thresholds.items():
+        Tier.objects.filter(code=code).update(min_spend=Decimal(spend), min_orders=orders)
+    catalogue.forget()
+    return {tier.code: tier for tier in Tier.objects.all()}
+
+
+def give_points(user, points: int, *, reason="测试积分"):
+    return loyalty.adjust_points(user=user, points=points, reason=reason, actor=operator())
+
+
+def use_points() -> dict:
+    return {"points": ["use"]}
