@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import User
+from customers.models import Notification, User
 from customers.services import notify
 from orders.models import SOLD
 
@@ -93,6 +93,9 @@ WITH refunded AS (
         orders_12m = d.orders, downgrade_on = d.new_downgrade_on, computed_at = %(now)s
     FROM decided d
     WHERE m.user_id = d.user_id
+      -- Only what changed is written: most members' figures stay as they were overnight.
+      AND (m.tier_id, m.qualified_tier_id, m.spend_12m, m.orders_12m, m.downgrade_on)
+          IS DISTINCT FROM (d.new_tier, d.q_tier, d.spend, d.orders, d.new_downgrade_on)
     RETURNING m.user_id, d.old_tier, d.old_rank, m.tier_id, d.q_rank, d.old_downgrade_on,
               m.downgrade_on, m.spend_12m, m.orders_12m, m.vip_override
 ), vip AS (
@@ -158,47 +161,42 @@ def _run(*, user_id: int | None, downgrade: bool, now) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _tell(changes) -> tuple[int, int, int]:
-    """Tell each shopper whose tier moved, or whose downgrade was just scheduled."""
+def _messages(changes) -> list[tuple[int, str, str]]:
+    """(user id, title, body) for each shopper whose tier moved, or whose downgrade was
+    just scheduled."""
     if not changes:
-        return 0, 0, 0
+        return []
     tiers = Tier.objects.in_bulk()
-    users = User.objects.in_bulk([row[0] for row in changes])
-    up = down = grace = 0
-    link = reverse("membership:centre")
+    said = []
     for user_id, old_tier, new_tier, downgrade_on in changes:
-        user = users[user_id]
         old, new = tiers[old_tier], tiers[new_tier]
         if new.rank > old.rank:
-            up += 1
-            notify(
-                user=user,
-                title=_("Welcome to %(tier)s") % {"tier": new},
-                body=_("Your membership is now %(tier)s; see its benefits in your member centre.")
-                % {"tier": new},
-                link=link,
-            )
+            title = _("Welcome to %(tier)s") % {"tier": new}
+            body = _("Your membership is now %(tier)s; see its benefits in your member centre.") % {
+                "tier": new
+            }
         elif new.rank < old.rank:
-            down += 1
-            notify(
-                user=user,
-                title=_("Your membership is now %(tier)s") % {"tier": new},
-                body=_("Your spend over the last 12 months is below what %(old)s asks.")
-                % {"old": old},
-                link=link,
-            )
+            title = _("Your membership is now %(tier)s") % {"tier": new}
+            body = _("Your spend over the last 12 months is below what %(old)s asks.") % {
+                "old": old
+            }
         elif downgrade_on is not None:
-            grace += 1
-            notify(
-                user=user,
-                title=_("Keep your %(tier)s membership") % {"tier": old},
-                body=_(
-                    "Your spend over the last 12 months is below what %(tier)s asks. You keep "
-                    "it until %(date)s; orders paid before then count."
-                )
-                % {"tier": old, "date": downgrade_on.isoformat()},
-                link=link,
-            )
+            title = _("Keep your %(tier)s membership") % {"tier": old}
+            body = _(
+                "Your spend over the last 12 months is below what %(tier)s asks. You keep "
+                "it until %(date)s; orders paid before then count."
+            ) % {"tier": old, "date": downgrade_on.isoformat()}
+        else:
+            continue
+        said.append((user_id, title, body))
+    return said
+
+
+def _count(changes) -> tuple[int, int, int]:
+    ranks = dict(Tier.objects.values_list("pk", "rank")) if changes else {}
+    up = sum(1 for _u, old, new, _d in changes if ranks[new] > ranks[old])
+    down = sum(1 for _u, old, new, _d in changes if ranks[new] < ranks[old])
+    grace = sum(1 for _u, old, new, due in changes if old == new and due is not None)
     return up, down, grace
 
 
@@ -213,7 +211,13 @@ def recompute_tiers(*, now=None) -> Recompute:
         raise MembershipError(_("No membership tier is configured."))
     with transaction.atomic():
         changes = _run(user_id=None, downgrade=True, now=now)
-        up, down, grace = _tell(changes)
+        # The messages in one INSERT (a night's changes can be many): on the account page.
+        link = reverse("membership:centre")
+        Notification.objects.bulk_create(
+            Notification(user_id=user_id, title=title[:120], body=body, link=link)
+            for user_id, title, body in _messages(changes)
+        )
+        up, down, grace = _count(changes)
         members = Membership.objects.count()
     return Recompute(members=members, upgraded=up, downgraded=down, grace_started=grace)
 
@@ -223,7 +227,11 @@ def refresh_member(*, user_id: int, now=None) -> None:
     lifts the tier at once; downgrades wait for the nightly job and its grace). Runs in
     the caller's transaction (the payment's): two statements, and the shopper's message
     when the tier moved. Nothing for a staff account or without tiers."""
-    _tell(_run(user_id=user_id, downgrade=False, now=now or timezone.now()))
+    changes = _run(user_id=user_id, downgrade=False, now=now or timezone.now())
+    if changes:
+        user = User.objects.get(pk=user_id)
+        for _user_id, title, body in _messages(changes):
+            notify(user=user, title=title, body=body, link=reverse("membership:centre"))
 
 
 def on_order_paid(*, order) -> None:
