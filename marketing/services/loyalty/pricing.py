@@ -25,38 +25,42 @@ from mall.money import CENT, ZERO, to_money
 from orders.services import checkout
 
 from ...models import Membership, PointsAccount, Tier
-from .points import POINTS_SOURCE, money_for, points_for, redeem_for_order
+from .points import POINTS_SOURCE, balance_of, money_for, points_for, redeem_for_order
 
 POINTS_CHOICE = checkout.register_choice("points")
 USE = "use"
 NONE = "none"
 
 
-def member_profile(user) -> Tier | None:
-    """The tier ``user`` holds (the entry tier without a membership yet) with their points
-    balance as ``tier.points``, in one query; None for a guest or without tiers."""
+def member_profile(user) -> tuple[Tier | None, int]:
+    """The tier ``user`` holds (the entry tier without a membership yet) and their points
+    balance, in one query (two when no tier is configured: points work without tiers);
+    (None, 0) for a guest."""
     if user is None or not user.is_authenticated:
-        return None
+        return None, 0
     held = Membership.objects.filter(user_id=user.pk).values("tier_id")[:1]
     entry = Tier.objects.order_by("rank").values("pk")[:1]
     balance = PointsAccount.objects.filter(user_id=user.pk).values("balance")[:1]
-    return (
+    tier = (
         Tier.objects.annotate(points=Coalesce(Subquery(balance), 0))
         .filter(pk=Coalesce(Subquery(held), Subquery(entry)))
         .first()
     )
+    if tier is None:
+        return None, balance_of(user)
+    return tier, tier.points
 
 
 def loyalty_pricing(context: checkout.PricingContext) -> checkout.Pricing:
     """The member's discounts on what the promotions left, in this order: the tier's
     percentage off the goods, its free shipping, then points when the shopper chose them
     (never more than ``MALL_POINTS_MAX_SHARE`` of what is left then). One query."""
-    tier = member_profile(context.user)
-    if tier is None or not context.lines:
+    if context.user is None or not context.user.is_authenticated or not context.lines:
         return checkout.Pricing()
+    tier, balance = member_profile(context.user)
     left = context.goods_total if context.goods_left is None else context.goods_left
     discounts = []
-    if tier.member_discount_percent > 0 and left > 0:
+    if tier is not None and tier.member_discount_percent > 0 and left > 0:
         amount = to_money(left * tier.member_discount_percent / 100)
         if amount > 0:
             left -= amount
@@ -72,7 +76,8 @@ def loyalty_pricing(context: checkout.PricingContext) -> checkout.Pricing:
                 )
             )
     if (
-        tier.free_shipping_over is not None
+        tier is not None
+        and tier.free_shipping_over is not None
         and context.method == "standard"
         and context.goods_total >= tier.free_shipping_over
         and context.shipping_fee > 0
@@ -89,7 +94,7 @@ def loyalty_pricing(context: checkout.PricingContext) -> checkout.Pricing:
                 kind=checkout.SHIPPING,
             )
         )
-    points, choices = _points(context, tier.points, left)
+    points, choices = _points(context, balance, left)
     return checkout.Pricing(discounts=(*discounts, *points), choices=choices)
 
 
