@@ -53,12 +53,12 @@ INSERT INTO orders_order (number, user_id, status, status_changed_at, recipient,
     goods_total, shipping_fee, discount_total, shipping_discount, total, stored_value_paid,
     invoice_title, tax_number, idempotency_key, placed_at, pay_by, needs_review,
     review_reasons)
-SELECT 'B' || i, u.first_id + (i * 7919) %% %(members)s, 'completed', now(), '', '', '',
+SELECT 'B' || i, u.first_id + (i::bigint * 7919) %% %(members)s, 'completed', now(), '', '', '',
        '', '', '', '', '', 'standard', t.amount, 0, 0, 0, t.amount, 0, '', '', 'b' || i,
        now() - ((i %% 450) || ' days')::interval, now(), FALSE, '[]'::jsonb
 FROM generate_series(1, %(orders)s) AS i
 CROSS JOIN (SELECT MIN(id) AS first_id FROM customers_user WHERE email LIKE 'bench%%') u
-CROSS JOIN LATERAL (SELECT ((i * 37) %% 2000 + 20)::numeric(12, 2) AS amount) t
+CROSS JOIN LATERAL (SELECT ((i::bigint * 37) %% 2000 + 20)::numeric(12, 2) AS amount) t
 """
 
 _FLOOR = """
