@@ -5,6 +5,7 @@ Checkout takes points as the choice ``points: ["use"]`` (``/api/v1/checkout/quot
 ``/api/v1/orders/``)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -76,14 +77,19 @@ class PointsHistory(APIView):
     @extend_schema(
         tags=["membership"],
         parameters=[OpenApiParameter("before", int, description="Entries older than this id.")],
-        responses=PointsEntrySerializer(many=True),
+        responses={
+            200: PointsEntrySerializer(many=True),
+            400: OpenApiResponse(description="``before`` is not a whole number."),
+        },
     )
     def get(self, request):
         """The shopper's own points entries, newest first, 50 at a time (``before``: the
         last id seen)."""
         entries = PointsEntry.objects.filter(user=request.user).select_related("order")
-        before = request.query_params.get("before", "")
-        if before.isdigit():
+        before = request.query_params.get("before")
+        if before is not None:
+            if not before.isdigit():
+                return Response({"before": [_("Enter a whole number.")]}, status=400)
             entries = entries.filter(pk__lt=int(before))
         rows = entries.order_by("-pk")[:HISTORY_ROWS]
         return Response(PointsEntrySerializer(rows, many=True).data)
