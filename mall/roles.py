@@ -92,6 +92,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
         *_perms("marketing", "add change view", "channel", "channelagreement", "placement"),
         "marketing.view_liability_report",
+        # Membership: tiers and their benefits are set here; points move only through the
+        # points services (an adjustment with its reason).
+        *_perms("marketing", "add change view", "tier"),
+        *_perms("marketing", "view change", "membership"),
+        *_perms("marketing", "view", "tierchange", "pointsaccount", "pointsentry"),
+        *_perms("marketing", "add adjust", "pointsentry"),
         # Fulfilment is followed here; logistics exceptions are resolved here (reship,
         # refund, claim); after-sales cases are read (agents decide them).
         *_perms("orders", "view", "shipment", "shipmentline", "trackingevent"),

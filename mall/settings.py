@@ -829,6 +829,55 @@ CELERY_BEAT_SCHEDULE["marketing-remind-expiring-coupons"] = {
     "options": {"expires": 3600},
 }
 
+# --- Membership and points (marketing/services/loyalty) -----------------------------------
+
+# Points earned per yuan of goods paid (net of refunds), before the tier's multiplier;
+# earned once the order can no longer be returned.
+MALL_POINTS_PER_YUAN = env.int("MALL_POINTS_PER_YUAN", default=1)
+# Points worth one yuan at checkout (100: 100 points = ¥1), and the largest share of the
+# goods (after promotions) points may pay.
+MALL_POINTS_REDEEM_RATE = env.int("MALL_POINTS_REDEEM_RATE", default=100)
+MALL_POINTS_MAX_SHARE = env.str("MALL_POINTS_MAX_SHARE", default="0.50")
+# Shoppers hear this many days before points expire (lots expire at the end of the year
+# after the one they were earned in).
+MALL_POINTS_REMIND_DAYS = env.int("MALL_POINTS_REMIND_DAYS", default=30)
+# A member whose figures fall below the tier held keeps it this many days (told at once).
+MALL_TIER_GRACE_DAYS = env.int("MALL_TIER_GRACE_DAYS", default=30)
+# Birthday gift in points, once a year, to shoppers who agreed to marketing messages;
+# "day" on the birthday itself, "month" on the first day of its month.
+MALL_BIRTHDAY_GIFT_POINTS = env.int("MALL_BIRTHDAY_GIFT_POINTS", default=200)
+MALL_BIRTHDAY_GIFT_ON = env.str("MALL_BIRTHDAY_GIFT_ON", default="day")
+CELERY_BEAT_SCHEDULE["marketing-recompute-tiers"] = {
+    "task": "marketing.tasks.recompute_tiers",
+    "schedule": crontab(hour=1, minute=20),
+    "options": {"expires": 6 * 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-award-points"] = {
+    "task": "marketing.tasks.award_points",
+    "schedule": crontab(minute=25),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-expire-points"] = {
+    "task": "marketing.tasks.expire_points",
+    "schedule": crontab(hour=0, minute=30),
+    "options": {"expires": 6 * 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-remind-expiring-points"] = {
+    "task": "marketing.tasks.remind_expiring_points",
+    "schedule": crontab(hour=10, minute=10),
+    "options": {"expires": 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-birthday-gifts"] = {
+    "task": "marketing.tasks.birthday_gifts",
+    "schedule": crontab(hour=9, minute=0),
+    "options": {"expires": 6 * 3600},
+}
+CELERY_BEAT_SCHEDULE["marketing-reconcile-points"] = {
+    "task": "marketing.tasks.reconcile_points",
+    "schedule": crontab(hour=2, minute=50),
+    "options": {"expires": 6 * 3600},
+}
+
 # --- After-sales ---------------------------------------------------------------------------
 
 # Days after delivery (counted by calendar date from the day after it, as the consumer law

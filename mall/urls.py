@@ -26,6 +26,7 @@ urlpatterns = [
     path("flash-sales/", include(marketing_urls.flash_sale_urls)),
     path("coupons/", include(marketing_urls.coupon_urls)),
     path("go/", include(marketing_urls.tracked_link_urls)),
+    path("membership/", include(marketing_urls.membership_urls)),
     path("after-sales/", include(orders_urls.aftersales_urls)),
     path("support/after-sales/", include(orders_urls.support_aftersales_urls)),
     path("support/", include(support_urls.workspace_urls)),

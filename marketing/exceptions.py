@@ -149,3 +149,19 @@ class BudgetExhausted(MarketingError):
             _("The budget of the campaign “%(campaign)s” cannot take %(amount)s more.")
             % {"campaign": campaign, "amount": amount}
         )
+
+
+# --- Membership and points ---------------------------------------------------------------------
+
+
+class MembershipError(MarketingError):
+    """A membership action refused (no tier configured, a staff account)."""
+
+
+class PointsRefused(MarketingError):
+    """Points cannot be moved as asked; ``balance`` is what the shopper has."""
+
+    def __init__(self, message, *, code: str = "refused", balance: int | None = None):
+        self.code = code
+        self.balance = balance
+        super().__init__(message)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from mall.celery import RETRY_POLICY
 
-from .services import campaigns, coupons, flashsales, promotions
+from .services import campaigns, coupons, flashsales, loyalty, promotions
 
 
 @shared_task(**RETRY_POLICY)
@@ -41,3 +41,41 @@ def advance_campaigns() -> dict[str, int]:
     passed end, each with a history row. Safe to run twice or at once (the state machine
     locks the row and refuses a step already taken)."""
     return campaigns.advance_campaigns()
+
+
+@shared_task(**RETRY_POLICY)
+def recompute_tiers() -> dict[str, int]:
+    """Nightly: every member's tier recomputed in one SQL statement; downgrades only after
+    the grace period, announced. Safe to run twice: the second run changes nothing."""
+    return loyalty.recompute_tiers().as_dict()
+
+
+@shared_task(**RETRY_POLICY)
+def award_points() -> int:
+    """Hourly: orders that can no longer be returned earn their points, once each."""
+    return loyalty.award_points()
+
+
+@shared_task(**RETRY_POLICY)
+def expire_points() -> dict[str, int]:
+    """Nightly: lots past their end expire, oldest first, once per shopper and day."""
+    return loyalty.expire_points()
+
+
+@shared_task(**RETRY_POLICY)
+def remind_expiring_points() -> int:
+    """Daily: within MALL_POINTS_REMIND_DAYS of the lots' end, shoppers hear once."""
+    return loyalty.remind_expiring_points()
+
+
+@shared_task(**RETRY_POLICY)
+def birthday_gifts() -> int:
+    """Daily: consenting shoppers get their birthday gift, once a year."""
+    return loyalty.birthday_gifts()
+
+
+@shared_task(**RETRY_POLICY)
+def reconcile_points() -> int:
+    """Nightly: balances against their ledgers; drift is logged, never fixed. Returns the
+    number of accounts that drift."""
+    return len(loyalty.reconcile_points())

@@ -10,6 +10,7 @@ from .channels import Channel, ChannelAgreement, Placement
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
+from .loyalty import Membership, PointsAccount, PointsEntry, PointsReminder, Tier, TierChange
 from .promotions import (
     APPROVED,
     GROUP_OF,
@@ -41,10 +42,16 @@ __all__ = [
     "FlashSaleClaim",
     "GiftCard",
     "GiftCardEntry",
+    "Membership",
     "Placement",
+    "PointsAccount",
+    "PointsEntry",
+    "PointsReminder",
     "PricingRulesVersion",
     "Promotion",
     "PromotionStatusChange",
     "PromotionTier",
+    "Tier",
+    "TierChange",
     "new_token",
 ]

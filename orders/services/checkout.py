@@ -126,6 +126,9 @@ class PricingContext:
     user: object
     # What the shopper chose on the page (name -> values); empty: the sources' defaults.
     choices: Mapping[str, list[str]]
+    # What is left of the goods after the sources registered before this one (member
+    # prices and points come after promotions); None: the goods total.
+    goods_left: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -339,7 +342,7 @@ def compute_totals(
     discounts, gifts, hints, offered = [], [], [], []
     line_discounts: dict[int, list[LineDiscount]] = {}
     for source in _DISCOUNT_SOURCES:
-        pricing = source(context)
+        pricing = source(replace(context, goods_left=sum(left.values(), Decimal("0.00"))))
         gifts.extend(pricing.gifts)
         hints.extend(pricing.hints)
         offered.extend(pricing.choices)

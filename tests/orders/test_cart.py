@@ -164,7 +164,8 @@ def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_asse
         sku = listed_sku(price="10.00", stock=5, name=f"茶{index}")
         carts.add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
     client.force_login(shopper)
-    with django_assert_max_num_queries(7):  # + the version of the promotions and coupons
+    # + the version of the promotions and coupons, + the shopper's tier and points balance
+    with django_assert_max_num_queries(8):
         page = client.get(reverse("orders:cart"))
     assert page.content.decode().count('class="cart-line') == lines
 
@@ -176,9 +177,9 @@ def test_the_cart_page_notes_moved_prices_in_the_same_queries_for_one_line_or_ma
     many, many_body = _cart_page_queries(client, many_shopper, 12)
     assert one_body.count("line-price-changed") == 1 and many_body.count("line-price-changed") == 12
     assert "The price changed from ¥10.00 to ¥12.00 since you added it." in many_body
-    # The page's seven (the version of the promotions and coupons among them), and one
-    # UPDATE noting every price shown.
-    assert one == many <= 8
+    # The page's eight (the version of the promotions and coupons, the shopper's tier and
+    # points among them), and one UPDATE noting every price shown.
+    assert one == many <= 9
     # Noted: every line's price is now the one shown, and the change is told once.
     seen = CartLine.objects.filter(cart__user=many_shopper).values_list("price_seen", flat=True)
     assert list(seen) == [Decimal("12.00")] * 12

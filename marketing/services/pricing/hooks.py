@@ -16,10 +16,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from orders.services import aftersales, checkout, ordering
+from orders.services import aftersales, checkout, ordering, payments
 
 from ...models import AppliedOffer, Coupon, FlashSale
-from .. import campaigns, coupons, giftcards
+from .. import campaigns, coupons, giftcards, loyalty
+from ..loyalty import pricing as loyalty_pricing
 from . import catalogue, rechecks, source
 
 
@@ -132,3 +133,9 @@ def register() -> None:
     aftersales.register_refund_recheck(rechecks.recheck)
     aftersales.register_stored_value_refund(refund_to_cards)
     aftersales.register_full_refund_hook(full_refund)
+    # Membership and points price what the promotions left, so they register after them.
+    checkout.register_discount_source(loyalty_pricing.loyalty_pricing)
+    ordering.register_placement_hook(loyalty_pricing.on_placed)
+    ordering.register_cancel_hook(loyalty.release_for_order)
+    aftersales.register_case_refund_hook(loyalty.reverse_for_case)
+    payments.register_paid_hook(loyalty.on_order_paid)

@@ -5,7 +5,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services import search as search_services
 
-from ...demo import accounts, catalog, code, knowledge, orders, promotions, reviews, tickets
+from ...demo import (
+    accounts,
+    catalog,
+    code,
+    knowledge,
+    membership,
+    orders,
+    promotions,
+    reviews,
+    tickets,
+)
 
 # Each part of the demo data has its ``seed()`` in ops/demo/; listed here in the order
 # their data depends on each other. Every seed is idempotent.
@@ -19,6 +29,8 @@ SEEDS = [
     reviews.seed,
     # Last, so that the demo orders above keep the prices they were placed at.
     promotions.seed,
+    # Tiers from the demo orders, and points for the first demo shopper.
+    membership.seed,
 ]
 
 

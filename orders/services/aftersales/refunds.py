@@ -48,6 +48,8 @@ class Recheck:
 RecheckHook = Callable[..., Recheck | None]
 StoredValueRefundHook = Callable[..., Decimal]
 FullRefundHook = Callable[..., None]
+CaseRefundHook = Callable[..., None]
+_case_refund_hooks: list[CaseRefundHook] = []
 _recheck_hooks: list[RecheckHook] = []
 _stored_value_refund_hooks: list[StoredValueRefundHook] = []
 _full_refund_hooks: list[FullRefundHook] = []
@@ -78,6 +80,16 @@ def register_full_refund_hook(hook: FullRefundHook) -> FullRefundHook:
     template says so). It must be idempotent."""
     if hook not in _full_refund_hooks:
         _full_refund_hooks.append(hook)
+    return hook
+
+
+def register_case_refund_hook(hook: CaseRefundHook) -> CaseRefundHook:
+    """Have ``hook(case=...)`` run in the refund's transaction once a case's refund is
+    recorded (its lines carry their ``refund_amount``): marketing gives back the points
+    the refunded units were bought with. It must be idempotent (keyed by the case). A
+    decorator; registering twice keeps one."""
+    if hook not in _case_refund_hooks:
+        _case_refund_hooks.append(hook)
     return hook
 
 
@@ -312,6 +324,8 @@ def refund_case(*, case: AfterSalesCase, actor) -> Refund | None:
             reason=said,
             update_fields=["refund_amount", "shipping_refund", "stored_value_refund", "refund"],
         )
+        for hook in _case_refund_hooks:
+            hook(case=case)
         if _fully_refunded(order):
             for hook in _full_refund_hooks:
                 hook(order=order)

@@ -36,6 +36,7 @@ against the shop's books). Callers use the names re-exported here (``payments.re
 """
 
 from .closing import close_open_payments
+from .hooks import register_paid_hook
 from .notices import (
     CONFIRM_WINDOW,
     UNVERIFIED_BODY_MAX_CHARS,
@@ -61,6 +62,7 @@ __all__ = [
     "reconcile_payment_bills",
     "refund",
     "refund_order",
+    "register_paid_hook",
     "resubmit_pending_refunds",
     "retry_refund",
     "settle_without_provider",

@@ -33,6 +33,7 @@ from ...providers.base import (
 )
 from ...providers.registry import UnknownProvider, get_provider
 from .closing import _close_open
+from .hooks import run_paid_hooks
 from .refunds import refund
 
 logger = logging.getLogger("orders.payments")
@@ -109,6 +110,7 @@ def _money_arrived(payment: Payment, notice: TradeNotice) -> tuple[str, str]:
                 ),
             )
             _close_open(order, keep=payment)
+            run_paid_hooks(order)
             record_event("order_paid", order=order.pk, user=order.user_id, amount=payment.amount)
             return Outcome.ACCEPTED, ""
         if order.status == Order.Status.CANCELLED:

@@ -8,6 +8,7 @@ from mall.labels import Label
 from mall.statemachine import transition
 
 from ...models import ORDER_MACHINE, Order, OrderStatusChange
+from .hooks import run_paid_hooks
 from .notices import _keep_stock
 
 
@@ -27,6 +28,6 @@ def settle_without_provider(*, order: Order, actor) -> Order:
         )
     else:
         reason = Label(gettext_noop("Nothing to pay: the discounts cover the whole order."))
-    return transition(
-        order, ORDER_MACHINE, "pay", history=OrderStatusChange, actor=actor, reason=reason
-    )
+    transition(order, ORDER_MACHINE, "pay", history=OrderStatusChange, actor=actor, reason=reason)
+    run_paid_hooks(order)
+    return order
