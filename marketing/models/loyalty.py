@@ -145,7 +145,12 @@ class TierChange(models.Model):
     spend_12m = models.DecimalField(_("paid spend, 12 months"), max_digits=14, decimal_places=2)
     orders_12m = models.PositiveIntegerField(_("paid orders, 12 months"))
     actor = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("acted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
@@ -208,9 +213,14 @@ class PointsEntry(models.Model):
     )
     # One entry per key ("earn:<order>", "redeem:<order>", "reverse:<case>",
     # "expire:<user>:<date>"): a retried step never moves the balance twice.
-    key = models.CharField(max_length=120, unique=True)
+    key = models.CharField(_("key"), max_length=120, unique=True)
     actor = models.ForeignKey(
-        "customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.User",
+        verbose_name=_("acted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
