@@ -7,11 +7,17 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from catalog.selectors import BOUGHT_TOGETHER, register_recommendation_source
+        from catalog.selectors import (
+            BOUGHT_TOGETHER,
+            FOR_YOU,
+            register_basket_recommendation_source,
+            register_recommendation_source,
+        )
         from mall.tracking import register_event_sink
 
         from .services.collection import collect
-        from .services.recommendations import bought_together
+        from .services.recommendations import bought_together, recommended_for_you
 
         register_event_sink(collect)
         register_recommendation_source(BOUGHT_TOGETHER, bought_together)
+        register_basket_recommendation_source(FOR_YOU, recommended_for_you)

@@ -504,6 +504,8 @@ MALL_RECOMMENDATION_MIN_SUPPORT = env.float("MALL_RECOMMENDATION_MIN_SUPPORT", d
 MALL_RECOMMENDATION_MIN_CONFIDENCE = env.float("MALL_RECOMMENDATION_MIN_CONFIDENCE", default=0.05)
 MALL_RECOMMENDATION_MIN_LIFT = env.float("MALL_RECOMMENDATION_MIN_LIFT", default=1.0)
 MALL_RECOMMENDATION_SLOT_SIZE = env.int("MALL_RECOMMENDATION_SLOT_SIZE", default=6)
+# 为你推荐 on the cart page falls back on the best sellers of the last this many days.
+MALL_RECOMMENDATION_BESTSELLER_DAYS = env.int("MALL_RECOMMENDATION_BESTSELLER_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["analytics-build-product-pairs"] = {
     "task": "analytics.tasks.build_product_pairs",
     "schedule": crontab(hour=3, minute=20),

@@ -88,7 +88,10 @@ def funnel(totals: dict) -> list[dict]:
 
 
 # What the slots are called on the dashboard (the key is what the page's data-rec-slot says).
-SLOT_LABELS = {"bought_together": _("Frequently bought together (product page)")}
+SLOT_LABELS = {
+    "bought_together": _("Frequently bought together (product page)"),
+    "for_you": _("Recommended for you (cart page)"),
+}
 
 
 def dashboard_view(request):

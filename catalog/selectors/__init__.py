@@ -40,13 +40,17 @@ from .products import (
 )
 from .recommendations import (
     BOUGHT_TOGETHER,
+    FOR_YOU,
+    recommended_for_basket,
     recommended_products,
+    register_basket_recommendation_source,
     register_recommendation_source,
 )
 
 __all__ = [
     "BOUGHT_TOGETHER",
     "DEFAULT_SORT",
+    "FOR_YOU",
     "LOW_STOCK_THRESHOLD",
     "MAX_SEARCH_TERMS",
     "RELEVANCE",
@@ -63,7 +67,9 @@ __all__ = [
     "product_information",
     "product_specifications",
     "products_by_ids",
+    "recommended_for_basket",
     "recommended_products",
+    "register_basket_recommendation_source",
     "register_recommendation_source",
     "sku_price",
     "skus_to_order",

@@ -2,11 +2,14 @@
 have a cart too (its id lives in their session); it joins their own cart when they sign
 in (``orders.signals``)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from catalog import selectors as catalog_selectors
 
 from ..exceptions import CartError
 from ..forms.checkout import AddToCartForm, CartLineForm
@@ -49,7 +52,14 @@ def safe_next(request, default: str) -> str:
 
 def cart(request):
     view = selectors.cart_view(shopper_cart(request), user=request.user)
-    response = render(request, "orders/cart.html", {"view": view})
+    # 为你推荐: three queries at most whatever the cart holds; empty without a source.
+    for_you = catalog_selectors.recommended_for_basket(
+        catalog_selectors.FOR_YOU,
+        product_ids=[line.sku.product_id for line in view.lines if line.sku],
+        user_id=request.user.pk if request.user.is_authenticated else None,
+        limit=settings.MALL_RECOMMENDATION_SLOT_SIZE,
+    )
+    response = render(request, "orders/cart.html", {"view": view, "for_you": for_you})
     remember_cart_count(response, view.count)
     carts.note_prices_shown(view)  # a price change is told once
     return response

@@ -1,7 +1,9 @@
 """买了又买: pairs bought together computed by SQL from the order lines (support,
 confidence, lift, thresholds), the same table however often the job runs, the product
 page's slot filled through the catalog's hook in a fixed number of queries, and each
-slot's impressions, clicks and the orders after a click in the daily facts."""
+slot's impressions, clicks and the orders after a click in the daily facts; the cart
+page's 为你推荐 slot filled from the pairs of the cart's goods, else best sellers of
+their categories, else of the shopper's segment, in at most three queries."""
 
 import datetime
 from decimal import Decimal
@@ -10,13 +12,17 @@ import pytest
 from django.urls import reverse
 
 from analytics import tasks
-from analytics.models import DailySlotFact, ProductPair
+from analytics.models import CustomerScore, DailyProductFact, DailySlotFact, ProductPair
+from analytics.models.segments import Segment
 from analytics.services import facts, ingestion, recommendations
 from catalog.models import Product
 from orders.models import Order
+from orders.services import cart as carts
 from tests.analytics.test_dashboard import DASHBOARD, login
 from tests.analytics.test_facts import emit
+from tests.catalog.factories import CategoryFactory
 from tests.clocks import MID_MONTH
+from tests.customers.factories import UserFactory
 from tests.orders.factories import listed_sku, place
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(MID_MONTH)]
@@ -138,24 +144,25 @@ def _queries(client, url):
     return captured.captured_queries
 
 
-def test_a_slot_counts_impressions_clicks_and_the_orders_after_a_click(collecting):
+@pytest.mark.parametrize("slot_name", ["bought_together", "for_you"])
+def test_a_slot_counts_impressions_clicks_and_the_orders_after_a_click(collecting, slot_name):
     tea, cup = listed_sku(name="龙井"), listed_sku(name="茶杯")
     she, he = "a" * 32, "b" * 32
     for visitor in (she, he):
         emit("page_view", visitor=visitor, source="beacon")
-        emit("recommendation_impression", visitor=visitor, source="beacon", slot="bought_together")
+        emit("recommendation_impression", visitor=visitor, source="beacon", slot=slot_name)
     emit(
         "recommendation_click",
         visitor=she,
         source="beacon",
-        slot="bought_together",
+        slot=slot_name,
         product=cup.product_id,
     )
     emit(
         "recommendation_click",
         visitor=he,
         source="beacon",
-        slot="bought_together",
+        slot=slot_name,
         product=cup.product_id,
     )
     lines = [[cup.pk, cup.product_id, 1, "30.00"], [tea.pk, tea.product_id, 1, "45.00"]]
@@ -169,7 +176,7 @@ def test_a_slot_counts_impressions_clicks_and_the_orders_after_a_click(collectin
     facts.build_day(day=DAY)
     facts.build_day(day=DAY)
     slot = DailySlotFact.objects.get(day=DAY)
-    assert (slot.slot, slot.impressions, slot.clicks, slot.orders) == ("bought_together", 2, 2, 1)
+    assert (slot.slot, slot.impressions, slot.clicks, slot.orders) == (slot_name, 2, 2, 1)
 
 
 def test_the_dashboard_shows_each_slot(client):
@@ -182,3 +189,96 @@ def test_the_dashboard_shows_each_slot(client):
     assert (row["impressions"], row["clicks"], row["orders"]) == (200, 10, 2)
     assert (row["click_rate"], row["order_rate"]) == (5.0, 20.0)
     assert 'id="recommendation-slots"' in page.text
+
+
+def _score(user, segment):
+    now = MID_MONTH
+    return CustomerScore.objects.create(
+        user=user,
+        first_order_at=now,
+        last_order_at=now,
+        recency_days=1,
+        frequency=1,
+        monetary=Decimal("10.00"),
+        r_score=3,
+        f_score=3,
+        m_score=3,
+        segment=segment,
+        computed_at=now,
+    )
+
+
+def test_the_cart_page_recommends_what_goes_with_the_cart_then_what_sells(
+    client, baskets, no_thresholds, django_assert_max_num_queries
+):
+    a, b, c = baskets
+    recommendations.build_product_pairs()
+    cart_url = reverse("orders:cart")
+    shopper = UserFactory()
+    client.force_login(shopper)
+    # An empty cart of a shopper without a segment: nothing to go on, no slot.
+    page = client.get(cart_url)
+    assert page.context["for_you"] == [] and 'data-rec-slot="for_you"' not in page.text
+
+    # Best sellers of the tea category (A's) over the last 30 days; an older one, one
+    # that did not sell, and one of another category are left out.
+    best, second, stale, unsold = (
+        listed_sku(name=n, stock=5) for n in ("碧螺春", "白茶", "旧茶", "冷茶")
+    )
+    cups = CategoryFactory(name="茶具", name_en="Teaware", slug="teaware")
+    elsewhere = listed_sku(name="茶壶", stock=5, category=cups)
+    for sku, units, days_ago in (
+        (best, 9, 1),
+        (second, 4, 2),
+        (stale, 50, 40),
+        (unsold, 0, 1),
+        (elsewhere, 80, 1),
+    ):
+        DailyProductFact.objects.create(
+            day=DAY - datetime.timedelta(days=days_ago),
+            product_id=sku.product_id,
+            category_id=sku.product.category_id,
+            orders=units,
+            units=units,
+        )
+    # What customers of the shopper's segment bought: the last tier.
+    _score(shopper, Segment.PROMISING)
+    peer = UserFactory()
+    _score(peer, Segment.PROMISING)
+    place(user=peer, items=[(elsewhere, 1)])
+
+    cart = carts.open_cart(user=shopper)
+    carts.add_to_cart(cart=cart, sku_id=a_sku(a).pk, quantity=1)
+    with django_assert_max_num_queries(20):
+        page = client.get(cart_url)
+    # Pairs (B lifts more than C), then the category's best sellers, then the segment's;
+    # never what is in the cart.
+    assert [p.pk for p in page.context["for_you"]] == [
+        b,
+        c,
+        best.product_id,
+        second.product_id,
+        elsewhere.product_id,
+    ]
+    assert 'data-rec-slot="for_you"' in page.text and f'data-product="{b}"' in page.text
+
+    carts.add_to_cart(cart=cart, sku_id=a_sku(b).pk, quantity=1)
+    assert b not in [p.pk for p in client.get(cart_url).context["for_you"]]
+
+
+def test_a_guest_with_an_empty_cart_costs_no_query_and_sees_no_slot(client):
+    from catalog import selectors
+
+    assert (
+        selectors.recommended_for_basket(selectors.FOR_YOU, product_ids=[], user_id=None, limit=6)
+        == []
+    )
+    page = client.get(reverse("orders:cart"))
+    assert page.status_code == 200 and 'data-rec-slot="for_you"' not in page.text
+
+
+def test_the_cart_slot_counts_on_the_dashboard(client):
+    DailySlotFact.objects.create(day=DAY, slot="for_you", impressions=100, clicks=5, orders=1)
+    login(client, "analyst")
+    [row] = client.get(DASHBOARD).context["slots"]
+    assert str(row["label"]) == "Recommended for you (cart page)" and row["clicks"] == 5

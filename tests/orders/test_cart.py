@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from analytics.models import ProductPair
 from catalog.services import pricing
 from orders.exceptions import CartError
 from orders.models import Cart, CartLine
@@ -163,11 +165,27 @@ def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_asse
     for index in range(lines):
         sku = listed_sku(price="10.00", stock=5, name=f"茶{index}")
         carts.add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
+        # Something bought with each line, so 为你推荐 grows with the cart.
+        cup = listed_sku(price="8.00", stock=5, name=f"茶杯{index}")
+        ProductPair.objects.create(
+            product_id=sku.product_id,
+            other_id=cup.product_id,
+            orders=2,
+            support="0.1",
+            confidence="0.5",
+            lift=str(2 + index),
+            computed_at=timezone.now(),
+        )
     client.force_login(shopper)
-    # + the version of the promotions and coupons, + the shopper's tier and points balance
-    with django_assert_max_num_queries(8):
+    # Seven (the version of the promotions and coupons among them), the shopper's tier and
+    # points balance, and 为你推荐's three at most (the pairs, the segment's best sellers when
+    # the pairs fall short, the goods).
+    with django_assert_max_num_queries(11):
         page = client.get(reverse("orders:cart"))
-    assert page.content.decode().count('class="cart-line') == lines
+    body = page.content.decode()
+    assert body.count('class="cart-line') == lines
+    assert body.count('data-rec-slot="for_you"') == 1
+    assert body.count('class="product-card"') == min(lines, 6)
 
 
 @pytest.mark.usefixtures("rules_kept")
