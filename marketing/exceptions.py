@@ -149,3 +149,10 @@ class BudgetExhausted(MarketingError):
             _("The budget of the campaign “%(campaign)s” cannot take %(amount)s more.")
             % {"campaign": campaign, "amount": amount}
         )
+
+
+class SpendInvalid(CampaignInvalid):
+    """Channel spend cannot be recorded or imported as given; ``problems`` lists every
+    reason (for a file, every bad row with its line number)."""
+
+    code = "spend_invalid"

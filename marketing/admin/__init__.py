@@ -1,4 +1,4 @@
 # Importing each module registers its ModelAdmins and pages with the admin site.
-from . import campaigns, channels, coupons, flashsales, giftcards, promotions
+from . import campaigns, channels, coupons, flashsales, giftcards, promotions, spend
 
-__all__ = ["campaigns", "channels", "coupons", "flashsales", "giftcards", "promotions"]
+__all__ = ["campaigns", "channels", "coupons", "flashsales", "giftcards", "promotions", "spend"]
