@@ -172,7 +172,7 @@ def _check(rows: list[dict]) -> tuple[list[dict], list[str]]:
             amount = None
             mistakes.append(_("the amount is not a number"))
         else:
-            mistakes += [str(problem).rstrip(".").lower() for problem in _amount_problems(amount)]
+            mistakes += [str(problem).rstrip(".。").lower() for problem in _amount_problems(amount)]
         impressions = None
         if row["impressions"]:
             if row["impressions"].isdigit():
@@ -180,7 +180,7 @@ def _check(rows: list[dict]) -> tuple[list[dict], list[str]]:
             else:
                 mistakes.append(_("impressions are a whole number"))
         if placement is not None and day is not None:
-            mistakes += [str(problem).rstrip(".") for problem in _day_problems(placement, day)]
+            mistakes += [str(problem).rstrip(".。") for problem in _day_problems(placement, day)]
         if mistakes:
             problems.append(
                 _("Line %(line)s: %(problems)s.")
