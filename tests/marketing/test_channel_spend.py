@@ -108,6 +108,7 @@ def test_a_file_with_bad_rows_is_refused_whole_with_every_row(made):
         f"{booked.code},11/06/2026,abc,,",
         f"{booked.code},2026-07-30,-5,many,",
         f"{booked.code},2026-06-12,1.234,,",
+        f"{booked.code},2026-06-13,950,,",
     )
     with pytest.raises(SpendInvalid) as refused:
         spend.import_spend(actor=operator(), content=content, filename="bad.csv")
@@ -118,6 +119,7 @@ def test_a_file_with_bad_rows_is_refused_whole_with_every_row(made):
         "Line 4",
         "Line 5",
         "Line 6",
+        "Lines 2, 7",
     ]
     assert "nosuch" in problems[0]
     assert "YYYY-MM-DD" in problems[1] and "not a number" in problems[1]

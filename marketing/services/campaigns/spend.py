@@ -197,8 +197,8 @@ def _check(rows: list[dict]) -> tuple[list[dict], list[str]]:
                 "note": row["note"][:200],
             }
         )
-    if not problems:
-        problems += _budget_problems(clean)
+    # The budgets are checked on the good rows too, so a file is corrected in one go.
+    problems += _budget_problems(clean)
     return clean, problems
 
 
