@@ -91,6 +91,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *_perms("marketing", "add change view watch", "campaign"),
         *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
         *_perms("marketing", "add change view", "channel", "channelagreement", "placement"),
+        # Channel spend: entered or imported (booked on the campaign's budget).
+        *_perms("marketing", "add view", "channelspend"),
+        *_perms("marketing", "view", "channelspendimport"),
         "marketing.view_liability_report",
         # Membership: tiers and their benefits are set here; points move only through the
         # points services (an adjustment with its reason).
@@ -190,6 +193,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Campaigns: approved or rejected by a manager who did not write them.
         *_perms("marketing", "view approve watch", "campaign"),
         *_perms("marketing", "view", "campaignspend", "campaignstatuschange"),
+        *_perms("marketing", "view", "channelspend", "channelspendimport"),
         *_perms("analytics", "view", "dailykpi", "target", "qualitycheck"),
         "analytics.view_dashboard",
         "analytics.set_target",

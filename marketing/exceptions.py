@@ -165,3 +165,10 @@ class PointsRefused(MarketingError):
         self.code = code
         self.balance = balance
         super().__init__(message)
+
+
+class SpendInvalid(CampaignInvalid):
+    """Channel spend cannot be recorded or imported as given; ``problems`` lists every
+    reason (for a file, every bad row with its line number)."""
+
+    code = "spend_invalid"

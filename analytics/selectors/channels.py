@@ -11,6 +11,10 @@ the order. A placement's links carry ``utm_source`` = its channel's source and
 
 Queries: four per period (placements, sessions, credited orders with their margin, and
 the previous period's orders), whatever the number of channels, placements and orders.
+
+A placement's cost is the channel spend recorded for it on the period's days (by hand or
+imported, ``ChannelSpend``) once any spend is recorded for it, otherwise its planned
+amount.
 """
 
 import datetime
@@ -37,7 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mall.money import ZERO, to_money
-from marketing.models import Placement
+from marketing.models import ChannelSpend, Placement
 from orders.models import SOLD, Order, OrderLine
 
 from ..models import Event
@@ -170,8 +174,20 @@ def channel_report(*, start: datetime.date, end: datetime.date) -> list[Row]:
         days=1
     )
     length = until - since
+    spends = ChannelSpend.objects.filter(placement=OuterRef("pk"))
+    recorded = (
+        spends.filter(spent_on__gte=start, spent_on__lte=end)
+        .order_by()
+        .values("placement")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     placements = list(
         Placement.objects.filter(starts_at__lt=until, ends_at__gt=since)
+        .annotate(
+            has_spend=Exists(spends),
+            recorded=Coalesce(Subquery(recorded, output_field=MONEY), Value(ZERO)),
+        )
         .select_related("channel", "campaign")
         .order_by("channel__name", "starts_at", "pk")
     )
@@ -205,7 +221,7 @@ def channel_report(*, start: datetime.date, end: datetime.date) -> list[Row]:
             new_customers=found.get("new_customers", 0),
             gmv=to_money(found.get("gmv") or ZERO),
             margin=to_money(found.get("margin_total") or ZERO),
-            cost=placement.amount,
+            cost=to_money(placement.recorded) if placement.has_spend else placement.amount,
             previous_orders=previous.get(key, {}).get("orders", 0),
         )
         total.placements.append(row)

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,7 @@ from mall.money import format_money
 from ..forms.campaigns import CampaignForm
 from ..models import CAMPAIGN_MACHINE, Campaign, CampaignSpend, CampaignStatusChange
 from ..selectors.campaigns import live_figures, review_figures
+from ..selectors.plan import annual_plan
 from ..services import campaigns
 from ..services.campaigns.planning import EDITABLE
 
@@ -228,6 +230,7 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
             path("<int:pk>/live/", wrap(self.live_view), name="marketing_campaign_live"),
             path("<int:pk>/live.json", wrap(self.live_json), name="marketing_campaign_live_json"),
             path("<int:pk>/review/", wrap(self.review_view), name="marketing_campaign_review"),
+            path("plan/", wrap(self.plan_view), name="marketing_campaign_plan"),
             *super().get_urls(),
         ]
 
@@ -279,6 +282,27 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/marketing/campaign/review.html", context)
+
+    def plan_view(self, request):
+        """The annual plan: the year's campaigns on a month grid, budgets per month and
+        quarter, planned against spent."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            year = int(request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        year = min(max(year, 2000), 2100)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Annual marketing plan %(year)s") % {"year": year},
+            "opts": self.opts,
+            "plan": annual_plan(year),
+            "previous_year": year - 1,
+            "next_year": year + 1,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/marketing/campaign/plan.html", context)
 
     @admin.display(description=_("budget"), ordering="budget")
     def budget_shown(self, campaign):

@@ -6,7 +6,7 @@ from .campaigns import (
     CampaignSpend,
     CampaignStatusChange,
 )
-from .channels import Channel, ChannelAgreement, Placement
+from .channels import Channel, ChannelAgreement, ChannelSpend, ChannelSpendImport, Placement
 from .coupons import Coupon, CouponBatch, CouponTemplate, CouponUse
 from .flashsales import FlashSale, FlashSaleClaim
 from .giftcards import GiftCard, GiftCardEntry
@@ -34,6 +34,8 @@ __all__ = [
     "CampaignStatusChange",
     "Channel",
     "ChannelAgreement",
+    "ChannelSpend",
+    "ChannelSpendImport",
     "Coupon",
     "CouponBatch",
     "CouponTemplate",

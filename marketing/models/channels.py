@@ -139,3 +139,74 @@ class Placement(models.Model):
 
     def __str__(self):
         return f"{self.channel} · {self.name}"
+
+
+class ChannelSpendImport(models.Model):
+    """A CSV file of channel spend imported once: its SHA-256 is unique, so importing the
+    same file again writes nothing."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    filename = models.CharField(_("file name"), max_length=200)
+    rows = models.PositiveIntegerField(_("rows"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
+    imported_by = models.ForeignKey(
+        "customers.User",
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("channel spend import")
+        verbose_name_plural = _("channel spend imports")
+        ordering = ["-imported_at", "-pk"]
+
+    def __str__(self):
+        return self.filename
+
+
+class ChannelSpend(models.Model):
+    """What a placement cost on a day, as the channel billed it (append-only), recorded by
+    hand or from an imported file. When the placement belongs to a campaign it is booked
+    on the campaign's budget ledger (``CampaignSpend`` of kind 'channel')."""
+
+    placement = models.ForeignKey(
+        Placement, verbose_name=_("placement"), on_delete=models.PROTECT, related_name="spends"
+    )
+    spent_on = models.DateField(_("day"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    impressions = models.PositiveIntegerField(_("impressions"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    imported = models.ForeignKey(
+        ChannelSpendImport,
+        verbose_name=_("imported from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="spends",
+    )
+    booking = models.OneToOneField(
+        "marketing.CampaignSpend",
+        verbose_name=_("budget booking"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        "customers.User", verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("channel spend")
+        verbose_name_plural = _("channel spend")
+        ordering = ["-spent_on", "-pk"]
+        indexes = [models.Index(fields=["placement", "spent_on"], name="channel_spend_day_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="channel_spend_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.placement_id} {self.spent_on} {self.amount}"

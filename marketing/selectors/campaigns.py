@@ -25,6 +25,7 @@ from mall.money import ZERO, to_money
 from orders.models import SOLD, Order, OrderLine
 
 from ..models import Campaign, CampaignSpend, Coupon
+from .uplift import uplift
 
 TOP_ITEMS = 5
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -111,7 +112,8 @@ def gross_margin(campaign: Campaign) -> Decimal:
 
 def review_figures(campaign: Campaign) -> dict:
     """Goals against results and ROI = (attributed gross margin - cost) / cost, the cost
-    being what the campaign spent (discounts given and channel costs)."""
+    being what the campaign spent (discounts given and channel costs), and the uplift
+    against the same weekdays of the weeks before it (one more query)."""
     live = live_figures(campaign)
     margin = gross_margin(campaign)
     cost = campaign.spent
@@ -126,6 +128,7 @@ def review_figures(campaign: Campaign) -> dict:
         "gross_margin": margin,
         "cost": cost,
         "roi": roi,
+        "uplift": uplift(campaign),
         "goals": [
             {
                 "name": name,

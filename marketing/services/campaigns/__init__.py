@@ -10,6 +10,7 @@ from .planning import (
     start_campaign,
     submit_campaign,
 )
+from .spend import import_spend, record_spend
 
 __all__ = [
     "advance_campaigns",
@@ -20,7 +21,9 @@ __all__ = [
     "close_review",
     "end_campaign",
     "granting",
+    "import_spend",
     "ledger_total",
+    "record_spend",
     "reject_campaign",
     "release_for_order",
     "save_campaign",
