@@ -51,6 +51,7 @@ workspace_patterns = [
         name="draft_article",
     ),
     path("tickets/<str:number>/attachments/<int:pk>/", workspace.attachment, name="attachment"),
+    path("orders/<str:number>/", workspace.order, name="order"),
     path("answers/", workspace.answers, name="answers"),
     path("follow-ups/", supervision.follow_ups, name="follow_ups"),
     path("follow-ups/<int:pk>/done/", supervision.follow_up_done, name="follow_up_done"),

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mall import audit
 from mall.statemachine import IllegalTransition
+from orders.models import Order
 
 from ..forms.compensation import CompensationForm
 from ..forms.tickets import (
@@ -185,6 +186,8 @@ def ticket(request, number):
         "ticket": ticket,
         "thread": list(ticket.messages.all()),
         "timeline": _timeline(ticket),
+        # The ticket's order with its parcels, their tracking and its after-sales cases.
+        "order": _order_of(ticket),
         "orders": selectors.shopper_orders(ticket.shopper),
         "cases": selectors.shopper_cases(ticket.shopper),
         "other_tickets": selectors.shopper_other_tickets(ticket),
@@ -211,6 +214,30 @@ def ticket(request, number):
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
     }
     return render(request, "support/tickets/ticket.html", context)
+
+
+def _order_of(ticket: Ticket):
+    if ticket.order_id is None:
+        return None
+    return selectors.order_for_support(number=ticket.order.number)
+
+
+@agents_only
+@require_GET
+def order(request, number):
+    """An order as the agent sees it: lines, parcels with their tracking events, after-sales
+    cases, and the tickets about it."""
+    try:
+        found = selectors.order_for_support(number=number)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    context = {
+        "support_area": "tickets",
+        "order": found,
+        "order_tickets": selectors.order_tickets(found),
+        "show_contact": _shows_contact(request.user, found.user),
+    }
+    return render(request, "support/tickets/order.html", context)
 
 
 @agents_only
