@@ -93,6 +93,7 @@ def support_queue(
     status: str = "",
     agent: int | None = None,
     query: str = "",
+    tag: str = "",
 ) -> QuerySet[Ticket]:
     """The queue's tickets, most urgent deadline first, with shopper, agent and order
     (one query a page)."""
@@ -112,6 +113,8 @@ def support_queue(
         tickets = tickets.filter(assignee_id=agent)
     if query:
         tickets = tickets.filter(search_filter(query))
+    if tag:
+        tickets = tickets.filter(tags__contains=[tag])  # the GIN index on tags
     return tickets.order_by(F("next_due").asc(nulls_last=True), "-created_at", "-pk")
 
 

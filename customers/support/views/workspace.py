@@ -29,6 +29,7 @@ from mall.statemachine import IllegalTransition
 from orders.models import Order
 
 from ..forms.compensation import CompensationForm
+from ..forms.macros import BulkForm, MacroForm, TagsForm
 from ..forms.tickets import (
     DraftArticleForm,
     NoteForm,
@@ -125,6 +126,7 @@ def queue(request):
         "filters": keep.urlencode(),
         "filter_without_view": _without(keep, "view"),
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+        "bulk_form": BulkForm(),
     }
     return render(request, "support/tickets/queue.html", context)
 
@@ -209,6 +211,8 @@ def ticket(request, number):
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         # A compensation coupon for the shopper (marketing), for those who may grant one.
         "compensation_form": CompensationForm() if user.has_perm(COMPENSATE) else None,
+        "macro_form": MacroForm(),
+        "tags_form": TagsForm(initial={"tags": ticket.tags}),
         "answer_query": answer_query,
         "answers": answers,
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
