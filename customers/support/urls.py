@@ -45,6 +45,7 @@ workspace_patterns = [
     path("tickets/<str:number>/resolve/", workspace.resolve, name="resolve"),
     path("tickets/<str:number>/reopen/", workspace.reopen, name="reopen"),
     path("tickets/<str:number>/close/", workspace.close, name="close"),
+    path("tickets/<str:number>/ping/", workspace.ping, name="ping"),
     path("tickets/<str:number>/macro/", macros.apply_macro, name="macro"),
     path("tickets/<str:number>/tags/", macros.set_tags, name="tags"),
     path("tickets/<str:number>/compensate/", compensation.compensate, name="compensate"),

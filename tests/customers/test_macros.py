@@ -26,13 +26,15 @@ def ticket(db):
 
 def _macro(**fields):
     fields.setdefault("name", "物流延误致歉")
-    fields.setdefault("body", "{name}您好，订单 {order} 的包裹延误了，非常抱歉。{unknown}")
+    fields.setdefault("body", "[name]您好，订单 [order] 的包裹延误了，非常抱歉。[unknown]")
     return Macro.objects.create(**fields)
 
 
 def test_placeholders_are_filled_and_others_left_as_written(ticket):
-    text = macros.fill_placeholders("{name}/{order}/{ticket}/{other}", ticket=ticket)
-    assert text == f"李雷/{ticket.order.number}/{ticket.number}/{{other}}"
+    text = macros.fill_placeholders("[name]/[order]/[ticket]/[other]/{name}", ticket=ticket)
+    assert text == f"李雷/{ticket.order.number}/{ticket.number}/[other]/{{name}}"
+    chinese = macros.fill_placeholders("【姓名】您好，订单【订单号】【其他】", ticket=ticket)
+    assert chinese == f"李雷您好，订单{ticket.order.number}【其他】"
 
 
 def test_a_macro_answers_sets_priority_tags_and_waits(ticket):
@@ -40,9 +42,7 @@ def test_a_macro_answers_sets_priority_tags_and_waits(ticket):
     macro = _macro(priority="high", tags=["物流", "延误"], then=Macro.Then.WAIT)
     message = macros.apply_macro(ticket=ticket, macro=macro, actor=worker)
     ticket.refresh_from_db()
-    assert (
-        message.body == f"李雷您好，订单 {ticket.order.number} 的包裹延误了，非常抱歉。{{unknown}}"
-    )
+    assert message.body == f"李雷您好，订单 {ticket.order.number} 的包裹延误了，非常抱歉。[unknown]"
     assert not message.internal and message.author == worker
     assert (ticket.status, ticket.priority, ticket.assignee) == ("waiting", "high", worker)
     assert ticket.tags == ["物流", "延误"] and ticket.first_response_at is not None
@@ -152,3 +152,34 @@ def test_macros_and_bulk_are_for_agents_only(client, ticket):
         == 403
     )
     assert ticket.messages.count() == 1
+
+
+# --- Two agents on one ticket, and durations ------------------------------------------------
+
+
+def test_a_second_agent_on_the_same_ticket_is_warned_and_the_warning_expires(client, ticket):
+    from customers.support.services import presence
+
+    chen, wang = agent(display_name="小陈"), agent(display_name="小王")
+    assert presence.look_at(ticket_number=ticket.number, user=chen, now=1000.0) == []
+    assert presence.look_at(ticket_number=ticket.number, user=wang, now=1010.0) == ["小陈"]
+    # Chen's page pings again: still one entry for Chen.
+    assert presence.look_at(ticket_number=ticket.number, user=chen, now=1020.0) == ["小王"]
+    # Wang's tab closed: past the TTL (90 s) Chen is alone again.
+    assert presence.look_at(ticket_number=ticket.number, user=chen, now=1099.0) == ["小王"]
+    assert presence.look_at(ticket_number=ticket.number, user=chen, now=1120.0) == []
+
+    presence.look_at(ticket_number=ticket.number, user=chen)  # Chen opens it now
+    client.force_login(wang)
+    page = client.get(reverse("support:ticket", args=[ticket.number])).content.decode()
+    assert 'id="also-open"' in page and "小陈" in page
+    pinged = client.post(reverse("support:ping", args=[ticket.number]))
+    assert pinged.json() == {"others": ["小陈"]}
+
+
+def test_durations_under_an_hour_keep_their_seconds():
+    from customers.support.templatetags.support_tickets import format_span, span
+
+    assert span(40) == "40 s" and span(125.4) == "2 min 5 s" and span(None) == "—"
+    assert span(4800) == "1 h 20 min"
+    assert format_span(125) == "2 min"  # deadlines stay to the minute

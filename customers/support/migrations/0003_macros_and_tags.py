@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('body', models.TextField(help_text="Sent to the shopper. {name} becomes the shopper's name, {order} the order number, {ticket} the ticket number.", verbose_name='answer')),
+                ('body', models.TextField(help_text="Sent to the shopper. [name] becomes the shopper's name, [order] the order number, [ticket] the ticket number.", verbose_name='answer')),
                 ('priority', models.CharField(blank=True, choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], help_text='Empty: the priority stays.', max_length=10, verbose_name='set priority to')),
                 ('then', models.CharField(blank=True, choices=[('', 'Leave the status as it is'), ('wait', 'Wait for the customer'), ('resolve', 'Resolve the ticket')], default='', max_length=10, verbose_name='then')),
                 ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=30), blank=True, default=list, help_text='Separated by commas.', size=None, verbose_name='add tags')),

@@ -1,5 +1,6 @@
 """Macros: a canned answer an agent applies to a ticket in one step. Besides the answer
-(with the shopper's name, the order number and the ticket number filled in) a macro may
+(with the shopper's name, the order number and the ticket number filled in: ``[name]``,
+``[order]``, ``[ticket]``, in Chinese ``【姓名】``, ``【订单号】``, ``【工单号】``) a macro may
 set the ticket's priority, add tags, leave the ticket waiting for the customer or resolve
 it, and grant a compensation coupon with a reason (marketing's grant, under its daily
 limit per agent)."""
@@ -21,8 +22,8 @@ class Macro(models.Model):
     body = models.TextField(
         _("answer"),
         help_text=_(
-            "Sent to the shopper. {name} becomes the shopper's name, {order} the order "
-            "number, {ticket} the ticket number."
+            "Sent to the shopper. [name] becomes the shopper's name, [order] the order "
+            "number, [ticket] the ticket number."
         ),
     )
     priority = models.CharField(

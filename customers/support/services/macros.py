@@ -17,19 +17,22 @@ from .tickets.access import _require_work
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
-_PLACEHOLDER = re.compile(r"\{(name|order|ticket)\}")
+# Placeholders in English or Chinese spelling (the admin's help text shows the reader's).
+_PLACEHOLDER = re.compile(r"\[(name|order|ticket)\]|【(姓名|订单号|工单号)】")
+_CHINESE = {"姓名": "name", "订单号": "order", "工单号": "ticket"}
 
 
 def fill_placeholders(text: str, *, ticket: Ticket) -> str:
-    """``{name}``, ``{order}`` and ``{ticket}`` filled from the ticket (its shopper's
-    display name, its order's number, its number); any other braces stay as written."""
+    """``[name]``, ``[order]`` and ``[ticket]`` (or ``【姓名】``, ``【订单号】``,
+    ``【工单号】``) filled from the ticket: its shopper's display name, its order's number,
+    its number. Anything else stays as written."""
     shopper = ticket.shopper
     values = {
         "name": getattr(shopper, "display_name", "") or _("customer"),
         "order": ticket.order.number if ticket.order_id else "",
         "ticket": ticket.number,
     }
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1) or _CHINESE[match.group(2)]], text)
 
 
 def clean_tags(tags) -> list[str]:

@@ -43,7 +43,7 @@ from ..forms.tickets import (
 )
 from ..models import TICKET_MACHINE, FaqArticle, FaqCategory, Ticket, TicketAttachment
 from ..selectors import tickets as selectors
-from ..services import knowledge, tickets
+from ..services import knowledge, presence, tickets
 from ..services.knowledge import KnowledgeError
 from ..services.tickets import SEE_CONTACT_DETAILS, TicketError, may_supervise, may_work
 
@@ -216,8 +216,20 @@ def ticket(request, number):
         "answer_query": answer_query,
         "answers": answers,
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+        # Other agents with this ticket open (Redis, refreshed by the page's pings).
+        "also_open": presence.look_at(ticket_number=ticket.number, user=user),
+        "presence_ping_ms": presence.PING_SECONDS * 1000,
     }
     return render(request, "support/tickets/ticket.html", context)
+
+
+@agents_only
+@require_POST
+def ping(request, number):
+    """The ticket page's heartbeat: ``{"others": [names]}`` of the other agents who have
+    it open."""
+    _plain_ticket(number)
+    return JsonResponse({"others": presence.look_at(ticket_number=number, user=request.user)})
 
 
 def _order_of(ticket: Ticket):
