@@ -109,6 +109,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # The knowledge base and the product reviews are kept by operators; the
         # feedback report reads tickets.
         *_perms("support", "add change view", "faqcategory", "faqarticle"),
+        # Macros (canned answers that also act) are kept with the FAQ.
+        *_perms("support", "add change view delete", "macro"),
         *_perms("catalog", "view change moderate", "productreview"),
         *_perms("catalog", "view", "reviewphoto"),
         *_perms("support", "view", "ticket"),

@@ -967,6 +967,9 @@ MALL_SUPPORT_ESCALATE_BEFORE_MINUTES = env.int("MALL_SUPPORT_ESCALATE_BEFORE_MIN
 MALL_SUPPORT_FOLLOW_UP_DAYS = env.int("MALL_SUPPORT_FOLLOW_UP_DAYS", default=3)
 # Resolved tickets close by themselves after this many days.
 MALL_SUPPORT_AUTO_CLOSE_DAYS = env.int("MALL_SUPPORT_AUTO_CLOSE_DAYS", default=7)
+# An agent counts as having a ticket open this long after their page's last ping (every
+# 30 s): two agents on one ticket are warned.
+MALL_SUPPORT_PRESENCE_SECONDS = env.int("MALL_SUPPORT_PRESENCE_SECONDS", default=90)
 CELERY_BEAT_SCHEDULE["support-escalate-tickets"] = {
     "task": "customers.support.tasks.escalate_tickets",
     "schedule": 300,

@@ -8,7 +8,7 @@
 
 from django.urls import path
 
-from .views import compensation, help, requests, supervision, workspace
+from .views import compensation, help, macros, requests, supervision, workspace
 
 requests_patterns = [
     path("", requests.ticket_list, name="list"),
@@ -34,6 +34,7 @@ help_patterns = [
 workspace_patterns = [
     path("", workspace.queue, name="queue"),
     path("tickets/new/", workspace.new_ticket, name="ticket_new"),
+    path("bulk/", macros.bulk, name="bulk"),
     path("tickets/<str:number>/", workspace.ticket, name="ticket"),
     path("tickets/<str:number>/reply/", workspace.reply, name="reply"),
     path("tickets/<str:number>/note/", workspace.note, name="note"),
@@ -44,6 +45,9 @@ workspace_patterns = [
     path("tickets/<str:number>/resolve/", workspace.resolve, name="resolve"),
     path("tickets/<str:number>/reopen/", workspace.reopen, name="reopen"),
     path("tickets/<str:number>/close/", workspace.close, name="close"),
+    path("tickets/<str:number>/ping/", workspace.ping, name="ping"),
+    path("tickets/<str:number>/macro/", macros.apply_macro, name="macro"),
+    path("tickets/<str:number>/tags/", macros.set_tags, name="tags"),
     path("tickets/<str:number>/compensate/", compensation.compensate, name="compensate"),
     path(
         "tickets/<str:number>/messages/<int:pk>/draft-article/",
@@ -51,6 +55,7 @@ workspace_patterns = [
         name="draft_article",
     ),
     path("tickets/<str:number>/attachments/<int:pk>/", workspace.attachment, name="attachment"),
+    path("orders/<str:number>/", workspace.order, name="order"),
     path("answers/", workspace.answers, name="answers"),
     path("follow-ups/", supervision.follow_ups, name="follow_ups"),
     path("follow-ups/<int:pk>/done/", supervision.follow_up_done, name="follow_up_done"),

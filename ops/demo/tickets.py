@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import User
-from customers.support.models import Ticket
+from customers.support.models import Macro, Ticket
 from customers.support.services import tickets
 from orders.models import Order
 
@@ -106,3 +106,33 @@ def seed() -> None:
         ticket.timeline.update(at=opened)
         ticket.messages.update(created_at=opened)
         tickets.record_breaches()
+
+    # A question about a parcel on its way (its tracking shows on the ticket), and the
+    # macros agents use most.
+    subject = "包裹到哪里了？"
+    parcel_order = Order.objects.filter(user=first, idempotency_key="demo-delivered").first()
+    if parcel_order is not None and not _made(first, subject):
+        tickets.open_ticket(
+            actor=first,
+            type_=Type.CONSULTATION,
+            category=Ticket.Category.DELIVERY,
+            subject=subject,
+            body="物流好几天没更新了，麻烦帮我查一下。",
+            order=parcel_order,
+        )
+    Macro.objects.get_or_create(
+        name="物流查询回复",
+        defaults={
+            "body": "【姓名】您好，订单【订单号】的包裹物流如上，预计很快送达，请留意签收。",
+            "tags": ["物流"],
+            "then": Macro.Then.WAIT,
+        },
+    )
+    Macro.objects.get_or_create(
+        name="物流延误致歉",
+        defaults={
+            "body": "【姓名】您好，订单【订单号】的包裹延误了，非常抱歉，我们已催促快递。",
+            "priority": Ticket.Priority.HIGH,
+            "tags": ["物流", "延误"],
+        },
+    )

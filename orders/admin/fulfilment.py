@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -49,7 +49,7 @@ from ..models import (
     TrackingEvent,
 )
 from ..selectors import fulfilment as fulfilment_selectors
-from ..services import fulfilment
+from ..services import fulfilment, waybills
 
 PACK = "orders.pack_shipment"
 SHIP = "orders.ship_shipment"
@@ -364,6 +364,16 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 view(self.pick_list_view),
                 name="orders_shipment_pick_list",
             ),
+            path(
+                "pick-lists/<int:warehouse_id>/waybills.pdf",
+                view(self.pick_list_waybills_view),
+                name="orders_shipment_pick_list_waybills",
+            ),
+            path(
+                "<path:object_id>/waybill.pdf",
+                view(self.waybill_view),
+                name="orders_shipment_waybill",
+            ),
             path("<path:object_id>/pack/", view(self.pack_view), name="orders_shipment_pack"),
             path("<path:object_id>/ship/", view(self.ship_view), name="orders_shipment_ship"),
             *super().get_urls(),
@@ -416,6 +426,26 @@ class ShipmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
             printed_at=timezone.now(),
             can_pack=self._can(request, PACK),
         )
+
+    def _pdf(self, data: bytes, filename: str) -> HttpResponse:
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    def waybill_view(self, request, object_id):
+        """One parcel's waybill (PDF with a Code 128 barcode). Warehouse staff only
+        (``orders.pack_shipment``): a label carries the recipient's full address."""
+        shipment = self._shipment_for(request, object_id, PACK)
+        [found] = fulfilment_selectors.waybill_shipments(pks=[shipment.pk])
+        return self._pdf(waybills.render_waybills([found]), f"waybill-{shipment.number}.pdf")
+
+    def pick_list_waybills_view(self, request, warehouse_id):
+        """The waybills of every parcel on a warehouse's pick list, one page each."""
+        if not self._can(request, PACK):
+            raise PermissionDenied
+        warehouse = get_object_or_404(Warehouse, pk=warehouse_id)
+        shipments = list(fulfilment_selectors.waybill_shipments(warehouse=warehouse))
+        return self._pdf(waybills.render_waybills(shipments), f"waybills-{warehouse.code}.pdf")
 
     def _shipment_for(self, request, object_id, permission) -> Shipment:
         if not self._can(request, permission):

@@ -1,7 +1,7 @@
 """The warehouse's reads: the shipments to pick in a warehouse, line by line and in
 total per SKU, in a fixed number of queries."""
 
-from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
 
 from ..models import Shipment, ShipmentLine
 
@@ -40,3 +40,17 @@ def pick_totals(*, warehouse) -> QuerySet:
         )
         .order_by("code")
     )
+
+
+def waybill_shipments(*, warehouse=None, pks=None) -> QuerySet[Shipment]:
+    """Shipments to print waybills for, with order, warehouse and lines (three queries):
+    one warehouse's parcels waiting to be picked (its pick list, oldest first), or the
+    shipments ``pks``."""
+    shipments = Shipment.objects.select_related("order", "warehouse").prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line").order_by("pk"))
+    )
+    if warehouse is not None:
+        shipments = shipments.filter(warehouse=warehouse, status=Shipment.Status.PICKING)
+    if pks is not None:
+        shipments = shipments.filter(pk__in=pks)
+    return shipments.order_by("created_at", "pk")

@@ -1,1 +1,1 @@
-from . import faq, tickets  # noqa: F401  (importing the modules registers their admins)
+from . import faq, macros, tickets  # noqa: F401  (importing the modules registers their admins)

@@ -234,6 +234,7 @@ class QueueFilterForm(forms.Form):
     )
     agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     q = forms.CharField(required=False, max_length=100)
+    tag = forms.CharField(required=False, max_length=30)
 
     def __init__(self, *args, agent_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,6 +252,7 @@ class QueueFilterForm(forms.Form):
             "status": data.get("status") or "",
             "agent": data.get("agent") or None,
             "query": (data.get("q") or "").strip(),
+            "tag": (data.get("tag") or "").strip(),
         }
 
 

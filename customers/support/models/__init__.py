@@ -1,4 +1,5 @@
 from .knowledge import FaqArticle, FaqCategory
+from .macros import Macro
 from .tickets import (
     TICKET_MACHINE,
     FollowUp,
@@ -15,6 +16,7 @@ __all__ = [
     "FaqArticle",
     "FaqCategory",
     "FollowUp",
+    "Macro",
     "ServiceTarget",
     "Ticket",
     "TicketAttachment",

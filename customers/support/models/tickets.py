@@ -11,6 +11,8 @@ The tables keep the names they had in the customers app, where these models live
 until customer service became an app of its own (migration support 0001).
 """
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -135,6 +137,10 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # Agents' labels (退款, 物流, ...), set by hand or by a macro; the queue filters by them.
+    tags = ArrayField(
+        models.CharField(max_length=30), verbose_name=_("tags"), default=list, blank=True
+    )
 
     class Meta:
         db_table = "customers_ticket"
@@ -147,6 +153,7 @@ class Ticket(models.Model):
             ("see_contact_details", "Can see shoppers' full phone numbers and addresses"),
         ]
         indexes = [
+            GinIndex(fields=["tags"], name="ticket_tags_idx"),
             models.Index(
                 fields=["first_response_due"],
                 condition=Q(first_response_at__isnull=True) & Q(status__in=["new", "assigned"]),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.validators import normalize_mobile
-from orders.models import AfterSalesCase, Order
+from orders.models import AfterSalesCase, Order, OrderLine, Shipment, TrackingEvent
 
 from ..models import Ticket, TicketAttachment, TicketBreach, TicketMessage, TicketStatusChange
 from ..services.tickets import CLOCK_RUNNING, FIRST_RESPONSE_PENDING, OPEN, due_soon_filter
@@ -93,6 +93,7 @@ def support_queue(
     status: str = "",
     agent: int | None = None,
     query: str = "",
+    tag: str = "",
 ) -> QuerySet[Ticket]:
     """The queue's tickets, most urgent deadline first, with shopper, agent and order
     (one query a page)."""
@@ -112,6 +113,8 @@ def support_queue(
         tickets = tickets.filter(assignee_id=agent)
     if query:
         tickets = tickets.filter(search_filter(query))
+    if tag:
+        tickets = tickets.filter(tags__contains=[tag])  # the GIN index on tags
     return tickets.order_by(F("next_due").asc(nulls_last=True), "-created_at", "-pk")
 
 
@@ -173,6 +176,36 @@ def shopper_cases(shopper, *, limit: int = 5) -> list[AfterSalesCase]:
         .select_related("order")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def order_for_support(*, number: str) -> Order:
+    """An order as the agent sees it beside a ticket: its shopper, lines, its parcels each
+    with their tracking events (oldest first), and its after-sales cases (four queries,
+    however many parcels, events or cases). Raises ``Order.DoesNotExist``."""
+    return (
+        Order.objects.select_related("user")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+            Prefetch(
+                "shipments",
+                queryset=Shipment.objects.select_related("warehouse")
+                .prefetch_related(
+                    Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "pk"))
+                )
+                .order_by("pk"),
+            ),
+            Prefetch(
+                "after_sales_cases", queryset=AfterSalesCase.objects.order_by("-created_at", "-pk")
+            ),
+        )
+        .get(number=number)
+    )
+
+
+def order_tickets(order: Order, *, limit: int = 20) -> list[Ticket]:
+    """The tickets about ``order``, newest first (one query)."""
+    found = Ticket.objects.filter(order=order).select_related("assignee")
+    return list(found.order_by("-created_at", "-pk")[:limit])
 
 
 def shopper_other_tickets(ticket: Ticket, *, limit: int = 5) -> list[Ticket]:

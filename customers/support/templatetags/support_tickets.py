@@ -12,15 +12,22 @@ from mall.templatetags import contacts
 register = template.Library()
 
 
-def format_span(seconds: float) -> str:
-    """``4800`` → ``"1 h 20 min"``; days and hours beyond a day (``"2 d 3 h"``)."""
-    minutes = int(abs(seconds) // 60)
+def format_span(seconds: float, *, with_seconds: bool = False) -> str:
+    """``4800`` → ``"1 h 20 min"``; days and hours beyond a day (``"2 d 3 h"``). With
+    ``with_seconds`` a span under an hour keeps its seconds (``"2 min 5 s"``, ``"40 s"``),
+    so a fast first response is not shown as 0 min."""
+    whole = int(abs(seconds))
+    minutes, rest_seconds = divmod(whole, 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
         return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
     if hours:
         return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    if with_seconds and not minutes:
+        return _("%(seconds)s s") % {"seconds": rest_seconds}
+    if with_seconds:
+        return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest_seconds}
     return _("%(minutes)s min") % {"minutes": minutes}
 
 
@@ -52,10 +59,11 @@ def deadline_state(due, soon_minutes=60) -> str:
 
 @register.filter
 def span(seconds) -> str:
-    """Seconds (a float from the dashboard's aggregates) as ``"1 h 20 min"``; "—" for none."""
+    """Seconds (a float from the dashboard's aggregates) as ``"1 h 20 min"``, under an hour
+    with its seconds (``"2 min 5 s"``); "—" for none."""
     if seconds is None:
         return "—"
-    return format_span(seconds)
+    return format_span(seconds, with_seconds=True)
 
 
 # The contact filters are the kernel's (mall/templatetags/contacts.py), registered here

@@ -26,8 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mall import audit
 from mall.statemachine import IllegalTransition
+from orders.models import Order
 
 from ..forms.compensation import CompensationForm
+from ..forms.macros import BulkForm, MacroForm, TagsForm
 from ..forms.tickets import (
     DraftArticleForm,
     NoteForm,
@@ -41,7 +43,7 @@ from ..forms.tickets import (
 )
 from ..models import TICKET_MACHINE, FaqArticle, FaqCategory, Ticket, TicketAttachment
 from ..selectors import tickets as selectors
-from ..services import knowledge, tickets
+from ..services import knowledge, presence, tickets
 from ..services.knowledge import KnowledgeError
 from ..services.tickets import SEE_CONTACT_DETAILS, TicketError, may_supervise, may_work
 
@@ -124,6 +126,7 @@ def queue(request):
         "filters": keep.urlencode(),
         "filter_without_view": _without(keep, "view"),
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+        "bulk_form": BulkForm(),
     }
     return render(request, "support/tickets/queue.html", context)
 
@@ -185,6 +188,8 @@ def ticket(request, number):
         "ticket": ticket,
         "thread": list(ticket.messages.all()),
         "timeline": _timeline(ticket),
+        # The ticket's order with its parcels, their tracking and its after-sales cases.
+        "order": _order_of(ticket),
         "orders": selectors.shopper_orders(ticket.shopper),
         "cases": selectors.shopper_cases(ticket.shopper),
         "other_tickets": selectors.shopper_other_tickets(ticket),
@@ -206,11 +211,49 @@ def ticket(request, number):
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         # A compensation coupon for the shopper (marketing), for those who may grant one.
         "compensation_form": CompensationForm() if user.has_perm(COMPENSATE) else None,
+        "macro_form": MacroForm(),
+        "tags_form": TagsForm(initial={"tags": ticket.tags}),
         "answer_query": answer_query,
         "answers": answers,
         "soon_minutes": tickets.escalation_window().total_seconds() // 60,
+        # Other agents with this ticket open (Redis, refreshed by the page's pings).
+        "also_open": presence.look_at(ticket_number=ticket.number, user=user),
+        "presence_ping_ms": presence.PING_SECONDS * 1000,
     }
     return render(request, "support/tickets/ticket.html", context)
+
+
+@agents_only
+@require_POST
+def ping(request, number):
+    """The ticket page's heartbeat: ``{"others": [names]}`` of the other agents who have
+    it open."""
+    _plain_ticket(number)
+    return JsonResponse({"others": presence.look_at(ticket_number=number, user=request.user)})
+
+
+def _order_of(ticket: Ticket):
+    if ticket.order_id is None:
+        return None
+    return selectors.order_for_support(number=ticket.order.number)
+
+
+@agents_only
+@require_GET
+def order(request, number):
+    """An order as the agent sees it: lines, parcels with their tracking events, after-sales
+    cases, and the tickets about it."""
+    try:
+        found = selectors.order_for_support(number=number)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    context = {
+        "support_area": "tickets",
+        "order": found,
+        "order_tickets": selectors.order_tickets(found),
+        "show_contact": _shows_contact(request.user, found.user),
+    }
+    return render(request, "support/tickets/order.html", context)
 
 
 @agents_only
