@@ -206,7 +206,8 @@ class Postgres:
             options,
             "-w",
             "-t",
-            "60",
+            # A loaded machine (a whole suite beside it) was seen to take over a minute.
+            "300",
             "start",
             stdout=subprocess.DEVNULL,
         )

@@ -127,3 +127,12 @@ def reference_cache(settings, redis_client):
     reference data between requests (tests never commit, so nothing would bump it)."""
     settings.MALL_REFERENCE_CACHE = True
     return redis_client
+
+
+@pytest.fixture
+def rules_kept(settings):
+    """The promotion rules a process built stay in use until they change, however long
+    setting up the page took on a busy machine (by default they are rebuilt after
+    ``MALL_PRICING_RULES_TTL`` seconds, which would add the rebuild's queries to a
+    query count)."""
+    settings.MALL_PRICING_RULES_TTL = 24 * 3600

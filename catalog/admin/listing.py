@@ -495,6 +495,8 @@ class ProductAdmin(
         "featured",
         "changed",
     )
+    # The name opens the goods as well as the picture (goods without one have no link).
+    list_display_links = ("thumbnail", "name")
     list_filter = (
         ProductAwaitingMyReviewFilter,
         ProductStatusFilter,

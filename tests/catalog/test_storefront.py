@@ -464,6 +464,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("label", "url", "bound"), PAGES, ids=[p[0] for p in PAGES])
+@pytest.mark.usefixtures("rules_kept")
 def test_pages_run_a_fixed_number_of_queries_as_goods_grow(
     client, tea, reference_cache, django_assert_max_num_queries, label, url, bound
 ):

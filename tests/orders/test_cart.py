@@ -149,14 +149,6 @@ def _cart_page_queries(client, shopper, lines) -> tuple[int, str]:
     return len(captured.captured_queries), page.content.decode()
 
 
-@pytest.fixture
-def rules_kept(settings):
-    """The promotion rules a process built stay in use until they change, however long
-    setting up the cart took on a busy machine (by default they are rebuilt after
-    ``MALL_PRICING_RULES_TTL`` seconds, which would add the rebuild's queries)."""
-    settings.MALL_PRICING_RULES_TTL = 24 * 3600
-
-
 @pytest.mark.parametrize("lines", [1, 12])
 @pytest.mark.usefixtures("rules_kept")
 def test_the_cart_page_runs_a_fixed_number_of_queries(client, lines, django_assert_max_num_queries):

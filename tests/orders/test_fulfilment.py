@@ -5,6 +5,7 @@ orders complete by themselves unless after-sales is open."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -239,7 +240,9 @@ def test_shipping_consumes_the_reservations_and_tells_the_shopper(goods, clerk):
     assert shipped.tracking_number.startswith("SX10")  # Hangzhou's hub ...
     assert shipped.tracking_number[4:6] == "00"  # ... to Beijing's
     assert shipped.estimated_delivery > shipped.shipped_at.date()
-    assert shipped.next_poll_at == shipped.shipped_at + datetime.timedelta(minutes=30)
+    # A fresh parcel is polled soon (then less often while nothing happens).
+    first_poll = datetime.timedelta(minutes=settings.MALL_LOGISTICS_FIRST_POLL_MINUTES)
+    assert shipped.next_poll_at == shipped.shipped_at + first_poll
     assert _history(north)[-1] == ("ship", "packed", "shipped")
     # The other parcel is still in the warehouse: the order waits.
     order.refresh_from_db()
