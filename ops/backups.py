@@ -229,10 +229,8 @@ def prune_backups(*, now: datetime.datetime | None = None) -> list[int]:
     return pruned
 
 
-def _restore_into(dump: Path, url: str, *, clean: bool) -> None:
+def _restore_into(dump: Path, url: str) -> None:
     args = [_bin("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={url}"]
-    if clean:
-        args += ["--clean", "--if-exists"]
     _run([*args, str(dump)])
 
 
@@ -250,7 +248,18 @@ def restore(*, dump: Path, url: str, replace: bool = False) -> None:
             "The target database is not empty: restoring would overwrite it. Pass --replace "
             "if that is what you mean (stop the shop first)."
         )
-    _restore_into(dump, url, clean=replace)
+    if replace:
+        _empty(url)
+    _restore_into(dump, url)
+
+
+def _empty(url: str) -> None:
+    """Drop everything in the database's public schema. ``pg_restore --clean`` cannot do
+    it for partitioned tables (it drops each partition's inherited primary key first,
+    which PostgreSQL refuses), so the schema goes whole and comes back empty."""
+    with psycopg2.connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute("DROP SCHEMA public CASCADE")
+        cursor.execute("CREATE SCHEMA public")
 
 
 def restore_drill() -> RestoreDrill:
@@ -270,7 +279,7 @@ def restore_drill() -> RestoreDrill:
             raise BackupError("the dump does not match its checksum")
         _recreate(scratch)
         try:
-            _restore_into(dump, database_url(scratch), clean=False)
+            _restore_into(dump, database_url(scratch))
             with psycopg2.connect(database_url(scratch)) as conn, conn.cursor() as cursor:
                 counts, ledger = _counts(cursor)
         finally:
